@@ -1,0 +1,66 @@
+/**
+ * Configuration from environment variables, parsed and checked once. Defaults are the local stack
+ * that `npm start` brings up; production sets MONGODB_URI, TEMPORAL_ADDRESS, SMTP_URL and the secrets.
+ */
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Config {
+  mongodbUri: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+  taskQueue: string;
+  smtpUrl: string;
+  httpPort: number;
+  httpHost: string;
+  /** Base URL of the public endpoints (unsubscribe, click, open, confirm), as recipients reach it. */
+  publicBaseUrl: string;
+  apiKey: string;
+  /** HMAC key for link tokens and the suppression/blind-index hashes. */
+  secret: string;
+  /** 32-byte AES-256-GCM key (hex or base64) for phone numbers at rest. */
+  phoneKey: string;
+  mailFrom: string;
+  mailDomain: string;
+  postalAddress: string;
+  cacheDir: string;
+}
+
+function int(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`${name} must be a port number, got "${raw}"`);
+  return n;
+}
+
+const DEV_SECRET = 'sojourn-local-dev-secret-change-me';
+const DEV_PHONE_KEY = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
+
+/** Reads the environment. Outside development (NODE_ENV=production) the secrets must be set. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const httpPort = int('HTTP_PORT', 3000);
+  const cfg: Config = {
+    mongodbUri: env.MONGODB_URI || `mongodb://127.0.0.1:${env.FERRETDB_PORT || 27017}/sojourn`,
+    temporalAddress: env.TEMPORAL_ADDRESS || `127.0.0.1:${env.TEMPORAL_PORT || 7233}`,
+    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    taskQueue: env.TASK_QUEUE || 'sojourn',
+    smtpUrl: env.SMTP_URL || `smtp://127.0.0.1:${env.SMTP_PORT || 1025}`,
+    httpPort,
+    httpHost: env.HTTP_HOST || '127.0.0.1',
+    publicBaseUrl: (env.PUBLIC_BASE_URL || `http://127.0.0.1:${httpPort}`).replace(/\/$/, ''),
+    apiKey: env.SOJOURN_API_KEY || 'dev-api-key',
+    secret: env.SOJOURN_SECRET || DEV_SECRET,
+    phoneKey: env.SOJOURN_PHONE_KEY || DEV_PHONE_KEY,
+    mailFrom: env.MAIL_FROM || 'Sojourn Demo <hello@sojourn.local>',
+    mailDomain: env.MAIL_DOMAIN || 'sojourn.local',
+    postalAddress: env.POSTAL_ADDRESS || 'Sojourn Demo Ltd, 1 Example Road, Shanghai 200000, China',
+    cacheDir: env.SOJOURN_CACHE || path.join(os.homedir(), '.cache', 'sojourn'),
+  };
+  if (env.NODE_ENV === 'production') {
+    for (const [k, v, dev] of [['SOJOURN_SECRET', cfg.secret, DEV_SECRET], ['SOJOURN_PHONE_KEY', cfg.phoneKey, DEV_PHONE_KEY], ['SOJOURN_API_KEY', cfg.apiKey, 'dev-api-key']] as const) {
+      if (v === dev) throw new Error(`${k} must be set in production`);
+    }
+  }
+  return cfg;
+}

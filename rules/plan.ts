@@ -1,0 +1,131 @@
+/**
+ * The compiled journey plan (IR): what `rules/` produces and what the journey workflow executes.
+ * Plain JSON, no functions, no Dates: it is stored in MongoDB, pinned by a run, and passed
+ * through Temporal payloads. Changing a shape here needs a new PLAN_FORMAT and a workflow patch.
+ */
+export const PLAN_FORMAT = 1 as const;
+
+/** A CEL expression as written, with where it was written. Workflows compile it (cached) at run time. */
+export interface Expr {
+  source: string;
+  /** file:line:col of the expression, for run-time error messages. */
+  at?: string;
+}
+
+/** Local time of day, "HH:MM" 24h, interpreted in the contact's IANA time zone. */
+export type LocalTime = string;
+
+export interface SegmentPlan {
+  name: string;
+  expr: Expr;
+  /** MongoDB filter equivalent to `expr` over the contacts collection, or null when it can't be pushed down. */
+  filter: Record<string, unknown> | null;
+  /** Why it couldn't be pushed down (for `validate --explain` and scan logs). */
+  pushdownNote?: string;
+}
+
+export interface RuleSetPlan {
+  name: string;
+  /** The contact classification field this rule set writes (importance, lifecycle, rfm, businessType, ...). */
+  field: string;
+  /** Evaluated in order; the first match wins. */
+  rules: { value: string; when: Expr; reason: string }[];
+  /** Value when no rule matches; null leaves the field unchanged. */
+  otherwise: string | null;
+}
+
+export type Trigger =
+  | { kind: 'event'; event: string; when?: Expr }
+  | { kind: 'schedule'; cron: string; timezone: string; audience: SegmentPlan }
+  /** Yearly on a contact date field (birthday), at a local time in each contact's time zone. */
+  | { kind: 'date'; field: 'birthday'; at: LocalTime; when?: Expr }
+  | { kind: 'segment'; segment: SegmentPlan; cron: string; timezone: string };
+
+export type EntryPolicy =
+  | { kind: 'once' }
+  | { kind: 'every'; periodMs: number }
+  | { kind: 'restart' };
+
+export interface Settings {
+  quietHours?: { from: LocalTime; to: LocalTime };
+  /** Marketing emails per contact across all journeys. */
+  frequency?: { max: number; perMs: number };
+  /** Used when a contact has no time zone. */
+  defaultTimezone: string;
+}
+
+interface StepBase {
+  id: string;
+  /** Next step id after this one completes; null ends the run as completed. */
+  next: string | null;
+  /** file:line:col of the step, for status and errors. */
+  at?: string;
+}
+
+export interface SendStep extends StepBase { kind: 'send'; template: string; marketing: boolean }
+export type WaitStep = StepBase & { kind: 'wait' } & (
+  | { mode: 'duration'; ms: number }
+  | { mode: 'time_of_day'; at: LocalTime }
+  /** Until the next yearly occurrence of a contact date field; 29 Feb falls on 28 Feb in non-leap years. */
+  | { mode: 'date_field'; field: 'birthday'; at: LocalTime }
+);
+export interface WaitForStep extends StepBase {
+  kind: 'wait_for';
+  event: string;
+  /** Evaluated with `event` bound to the arriving event; must be true to match. */
+  correlate?: Expr;
+  timeoutMs: number;
+  /** First step of the on_timeout branch; its end rejoins `next`. null: go straight to `next`. */
+  onTimeout: string | null;
+}
+export interface IfStep extends StepBase { kind: 'if'; cond: Expr; then: string | null; else: string | null }
+export interface SplitStep extends StepBase {
+  kind: 'split';
+  /** Weights sum to 100. A holdout branch ends the run with outcome "holdout". */
+  branches: { name: string; weight: number; start: string | null; holdout: boolean }[];
+}
+export interface UpdateStep extends StepBase {
+  kind: 'update';
+  /** Field path (as in the contact schema) -> expression or literal JSON value. */
+  set?: Record<string, Expr | string | number | boolean | null>;
+  addTags?: string[];
+  removeTags?: string[];
+  consent?: { channel: 'email' | 'sms' | 'phone'; status: 'subscribed' | 'unsubscribed' };
+  emailStatus?: EmailStatus;
+}
+export interface ClassifyStep extends StepBase { kind: 'classify'; ruleSet: string }
+export interface ExitStep extends StepBase { kind: 'exit'; outcome: 'exited' | 'converted'; reason: string }
+
+export type Step = SendStep | WaitStep | WaitForStep | IfStep | SplitStep | UpdateStep | ClassifyStep | ExitStep;
+export type StepKind = Step['kind'];
+
+export type EmailStatus = 'unverified' | 'pending' | 'verified' | 'bounced' | 'complained' | 'invalid' | 'dormant';
+
+export interface TemplateRef { id: string; marketing: boolean }
+
+export interface JourneyPlan {
+  planFormat: typeof PLAN_FORMAT;
+  journeyId: string;
+  name: string;
+  /** sha256 (hex) of the canonical JSON of this plan without `hash` and `sourceFile`. */
+  hash: string;
+  sourceFile?: string;
+  trigger: Trigger;
+  entry: EntryPolicy;
+  exitWhen?: Expr;
+  goal?: { event: string; when?: Expr; withinMs?: number };
+  settings: Settings;
+  /** First step id; null for an empty journey. */
+  start: string | null;
+  steps: Record<string, Step>;
+  /** Resolved references, so a pinned plan needs nothing else at run time. */
+  templates: Record<string, TemplateRef>;
+  segments: Record<string, SegmentPlan>;
+  ruleSets: Record<string, RuleSetPlan>;
+}
+
+/** A compiled rules file: named segments and classification rule sets. */
+export interface RulesPlan {
+  segments: Record<string, SegmentPlan>;
+  ruleSets: Record<string, RuleSetPlan>;
+}
