@@ -4,7 +4,9 @@
 const transform = {
   '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
 };
-const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+// @marcbachmann/cel-js ships ES modules only; let swc turn it into CommonJS for jest (Node 20 has no require(esm) in jest).
+const transformIgnorePatterns = ['/node_modules/(?!@marcbachmann/cel-js/)'];
+const common = { transform, transformIgnorePatterns, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {
   projects: [

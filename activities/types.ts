@@ -1,0 +1,54 @@
+/**
+ * Activity input/output shapes shared by the activity factories and the workflow (type-only imports there).
+ * All JSON: ids and small values, never an email address or phone number.
+ */
+import type { ContactView } from '../rules/contact-schema';
+import type { EmailStatus, Settings } from '../rules/plan';
+
+/** A change to a contact, as journeys express it (`update` and `classify` steps). Keys of `set` are CEL contact paths. */
+export interface ContactUpdate {
+  set?: Record<string, unknown>;
+  addTags?: string[];
+  removeTags?: string[];
+  consent?: { channel: 'email' | 'sms' | 'phone'; status: 'subscribed' | 'unsubscribed' };
+  emailStatus?: EmailStatus;
+}
+
+export interface GateInput {
+  contactId: string;
+  journeyId: string;
+  stepId: string;
+  templateId: string;
+  marketing: boolean;
+  /** Ledger key of this send, excluded from the frequency count (a retried send must not cap itself). */
+  key: string;
+  settings: Settings;
+}
+
+/** The gate's decision. Not a failure in any case: the workflow branches on it and records it. */
+export type GateOutcome =
+  | { outcome: 'send' }
+  | { outcome: 'defer'; until: string; reason: 'quiet_hours' }
+  | { outcome: 'skip'; reason: GateSkipReason };
+
+export type GateSkipReason =
+  | 'contact_not_found' | 'no_email' | 'suppressed' | 'email_bounced' | 'email_complained' | 'email_invalid'
+  | 'email_dormant' | 'no_consent' | 'frequency_cap';
+
+/** Same shape as the Delivery activity `sendEmail` (activities/messaging.ts). */
+export interface SendEmailInput {
+  key: string;
+  workflowId: string;
+  contactId: string;
+  journeyId: string;
+  stepId: string;
+  templateId: string;
+  vars?: Record<string, unknown>;
+}
+export interface SendResult {
+  status: 'sent' | 'duplicate' | 'failed';
+  messageId?: string;
+  error?: string;
+}
+
+export type { ContactView };

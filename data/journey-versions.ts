@@ -1,0 +1,151 @@
+/**
+ * Deployed journeys. `journey_versions` holds every compiled plan ever deployed, immutable and unique by
+ * (journeyId, version) and by (journeyId, hash); `journeys` holds one document per journey: which version
+ * is live and whether it is paused. A run pins (journeyId, version) and loads its plan from here.
+ */
+import mongoose, { Schema, type Model } from 'mongoose';
+import type { JourneyPlan } from '../rules/plan';
+
+export interface JourneyVersionDoc {
+  journeyId: string;
+  version: number;
+  hash: string;
+  sourceFile: string | null;
+  source: string;
+  plan: JourneyPlan;
+  deployedAt: Date;
+}
+
+export interface JourneyDoc {
+  _id: string;
+  liveVersion: number;
+  liveHash: string;
+  paused: boolean;
+  /** The trigger kind of the live version, so dispatchers can filter without loading plans. */
+  triggerKind: string;
+  /** For event triggers: the event name; for others null. */
+  triggerEvent: string | null;
+  /** Event names a running run listens to (wait_for, goal), plus '*' when exit_when must be re-checked on any event. */
+  listensTo: string[];
+  updatedAt: Date;
+}
+
+const versionSchema = new Schema<JourneyVersionDoc>(
+  {
+    journeyId: { type: String, required: true },
+    version: { type: Number, required: true },
+    hash: { type: String, required: true },
+    sourceFile: { type: String, default: null },
+    source: { type: String, required: true },
+    // Stored as a JSON string: plan keys such as step ids or field paths may contain dots or '$'.
+    plan: { type: Schema.Types.Mixed, required: true },
+    deployedAt: { type: Date, required: true },
+  },
+  { collection: 'journey_versions', versionKey: false, minimize: false },
+);
+versionSchema.index({ journeyId: 1, version: 1 }, { unique: true });
+versionSchema.index({ journeyId: 1, hash: 1 }, { unique: true });
+
+const journeySchema = new Schema<JourneyDoc>(
+  {
+    _id: { type: String, required: true },
+    liveVersion: { type: Number, required: true },
+    liveHash: { type: String, required: true },
+    paused: { type: Boolean, default: false },
+    triggerKind: { type: String, required: true },
+    triggerEvent: { type: String, default: null },
+    listensTo: { type: [String], default: [] },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'journeys', versionKey: false },
+);
+journeySchema.index({ triggerEvent: 1 });
+
+export const JourneyVersionModel: Model<JourneyVersionDoc> =
+  (mongoose.models.JourneyVersion as Model<JourneyVersionDoc>) ?? mongoose.model<JourneyVersionDoc>('JourneyVersion', versionSchema);
+export const JourneyModel: Model<JourneyDoc> =
+  (mongoose.models.Journey as Model<JourneyDoc>) ?? mongoose.model<JourneyDoc>('Journey', journeySchema);
+
+function listensTo(plan: JourneyPlan): string[] {
+  const names = new Set<string>();
+  for (const s of Object.values(plan.steps)) if (s.kind === 'wait_for') names.add(s.event);
+  if (plan.goal) names.add(plan.goal.event);
+  if (plan.exitWhen) names.add('*');
+  return [...names].sort();
+}
+
+export type SaveResult = { status: 'created'; version: number } | { status: 'unchanged'; version: number };
+
+/**
+ * Stores a plan as a new version unless a version with the same hash exists (then a no-op), and makes
+ * it live. Safe against concurrent deploys: the unique indexes decide, never a read-then-write.
+ */
+export async function saveJourneyVersion(plan: JourneyPlan, source: string, now = new Date()): Promise<SaveResult> {
+  await Promise.all([JourneyVersionModel.init(), JourneyModel.init()]);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const existing = await JourneyVersionModel.findOne({ journeyId: plan.journeyId, hash: plan.hash }, { version: 1 }).lean();
+    if (existing) {
+      await setLive(plan, existing.version, now, false);
+      return { status: 'unchanged', version: existing.version };
+    }
+    const last = await JourneyVersionModel.findOne({ journeyId: plan.journeyId }, { version: 1 }).sort({ version: -1 }).lean();
+    const version = (last?.version ?? 0) + 1;
+    try {
+      await JourneyVersionModel.create({
+        journeyId: plan.journeyId, version, hash: plan.hash, sourceFile: plan.sourceFile ?? null, source,
+        plan: JSON.stringify(plan), deployedAt: now,
+      });
+      await setLive(plan, version, now, true);
+      return { status: 'created', version };
+    } catch (err) {
+      // Another deploy took this version number or this hash first: look again.
+      if ((err as { code?: number }).code === 11000) continue;
+      throw err;
+    }
+  }
+  throw new Error(`could not store a version of journey ${plan.journeyId}: too many concurrent deploys`);
+}
+
+async function setLive(plan: JourneyPlan, version: number, now: Date, force: boolean): Promise<void> {
+  const filter = force ? { _id: plan.journeyId } : { _id: plan.journeyId, liveHash: { $ne: plan.hash } };
+  const update = {
+    $set: {
+      liveVersion: version, liveHash: plan.hash, triggerKind: plan.trigger.kind,
+      triggerEvent: plan.trigger.kind === 'event' ? plan.trigger.event : null, listensTo: listensTo(plan), updatedAt: now,
+    },
+    $setOnInsert: { paused: false },
+  };
+  try {
+    await JourneyModel.updateOne(filter, update, { upsert: true });
+  } catch (err) {
+    // Upsert raced on _id with a doc that already has this hash live: nothing to do.
+    if ((err as { code?: number }).code !== 11000) throw err;
+  }
+}
+
+/** A pinned plan. Throws when the version does not exist (a run started for an unknown version). */
+export async function getJourneyPlan(journeyId: string, version: number): Promise<JourneyPlan | null> {
+  const doc = await JourneyVersionModel.findOne({ journeyId, version }, { plan: 1 }).lean();
+  if (!doc) return null;
+  return (typeof doc.plan === 'string' ? JSON.parse(doc.plan) : doc.plan) as JourneyPlan;
+}
+
+export async function getJourney(journeyId: string): Promise<JourneyDoc | null> {
+  return JourneyModel.findById(journeyId).lean();
+}
+
+export async function listJourneys(): Promise<(JourneyDoc & { versions: { version: number; hash: string; deployedAt: Date }[] })[]> {
+  const journeys = await JourneyModel.find({}).sort({ _id: 1 }).lean();
+  const versions = await JourneyVersionModel.find({}, { journeyId: 1, version: 1, hash: 1, deployedAt: 1 }).sort({ journeyId: 1, version: 1 }).lean();
+  return journeys.map((j) => ({ ...j, versions: versions.filter((v) => v.journeyId === j._id).map((v) => ({ version: v.version, hash: v.hash, deployedAt: v.deployedAt })) }));
+}
+
+/** Live, unpaused journeys (few; read whole). */
+export async function liveJourneys(): Promise<JourneyDoc[]> {
+  return JourneyModel.find({ paused: false }).lean();
+}
+
+export async function setJourneyPaused(journeyId: string, paused: boolean): Promise<boolean> {
+  const r = await JourneyModel.updateOne({ _id: journeyId }, { $set: { paused, updatedAt: new Date() } });
+  return r.matchedCount === 1;
+}

@@ -1,0 +1,65 @@
+/**
+ * The typed AST of journey and rules files: what parse.ts produces from YAML. Every value keeps
+ * its source span ([start, end) offsets in the file) so later stages can point at it.
+ */
+export type Span = [number, number];
+export interface L<T> { value: T; span: Span }
+
+/** A CEL expression as written in YAML, with a map from expression offsets to file offsets. */
+export interface ExprAst { source: string; span: Span; offsets: (i: number) => number }
+
+export type TriggerAst =
+  | { kind: 'event'; span: Span; event: L<string>; when?: ExprAst }
+  | { kind: 'schedule'; span: Span; cron?: L<string>; timezone?: L<string>; segment?: L<string>; audience?: ExprAst; when?: ExprAst }
+  | { kind: 'date'; span: Span; field?: L<string>; at?: L<string>; when?: ExprAst }
+  | { kind: 'segment'; span: Span; segment: L<string>; cron?: L<string>; timezone?: L<string>; when?: ExprAst };
+
+export type EntryAst =
+  | { kind: 'once'; span: Span }
+  | { kind: 'every'; span: Span; period: L<string> }
+  | { kind: 'restart'; span: Span };
+
+export interface SettingsAst {
+  quietHours?: { from?: L<string>; to?: L<string>; span: Span };
+  frequency?: { max?: L<number>; per?: L<string>; span: Span };
+  timezone?: L<string>;
+}
+
+interface StepAstBase { id?: L<string>; span: Span; kindSpan: Span }
+export type StepAst = StepAstBase & (
+  | { kind: 'send'; template: L<string> }
+  | { kind: 'wait'; duration?: L<string>; untilTime?: L<string>; untilDate?: L<string>; at?: L<string> }
+  | { kind: 'wait_for'; event?: L<string>; correlate?: ExprAst; timeout?: L<string>; onTimeout: StepListAst | null }
+  | { kind: 'if'; cond: ExprAst; then: StepListAst | null; else: StepListAst | null }
+  | { kind: 'split'; branches: { name: L<string>; weight: L<number>; steps: StepListAst | null; span: Span }[]; holdout?: L<number> }
+  | { kind: 'update'; set: { field: L<string>; value: L<unknown> | ExprAst; isExpr: boolean }[]; addTags: L<string>[]; removeTags: L<string>[];
+      consent?: { channel: L<string>; status: L<string> }; emailStatus?: L<string> }
+  | { kind: 'classify'; ruleSet: L<string> }
+  | { kind: 'exit'; outcome?: L<string>; reason?: L<string> }
+);
+
+export interface StepListAst { steps: StepAst[]; span: Span }
+
+export interface JourneyAst {
+  kind: 'journey';
+  id: L<string>;
+  name?: L<string>;
+  params: Record<string, L<string | number | boolean>>;
+  trigger?: TriggerAst;
+  entry?: EntryAst;
+  exitWhen?: ExprAst;
+  goal?: { event?: L<string>; when?: ExprAst; within?: L<string>; span: Span };
+  settings: SettingsAst;
+  steps: StepListAst | null;
+  span: Span;
+}
+
+export interface SegmentAst { name: L<string>; expr?: ExprAst; description?: string; span: Span }
+export interface RuleSetAst {
+  name: L<string>;
+  field?: L<string>;
+  rules: { value: L<string>; when?: ExprAst; reason?: L<string>; span: Span }[];
+  otherwise?: L<string | null>;
+  span: Span;
+}
+export interface RulesAst { kind: 'rules'; segments: SegmentAst[]; ruleSets: RuleSetAst[]; span: Span }

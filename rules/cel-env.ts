@@ -1,0 +1,195 @@
+/**
+ * The CEL environment shared by the checker (compile time) and the evaluator (run time):
+ * the typed variables `contact`, `event`, `journey`, `now`, and the marketer functions.
+ *
+ * Null fields: nullable contact fields are declared `dyn<T>` so `x == null` type-checks while
+ * `x == 3` on a string field still fails. Ordering a null (`null < timestamp`) is a CEL error;
+ * `||`/`&&` absorb errors as the CEL spec says, and a condition whose result is an error counts as
+ * false. `daysSince(null)` is defined (never = days since 1970), so "inactive for 90 days"
+ * includes contacts who never opened. The pushdown (pushdown.ts) reproduces exactly this.
+ *
+ * Functions read the bound `now` through `clock`, set by the evaluator before each evaluation
+ * (evaluation is synchronous, so this is safe and deterministic; never Date.now()).
+ */
+import { Environment } from '@marcbachmann/cel-js';
+import { CONTACT_FIELDS, type CelFieldType, type ContactView, type EventView, type JourneyView } from './contact-schema';
+
+export const TIMESTAMP = 'google.protobuf.Timestamp';
+export const DURATION = 'google.protobuf.Duration';
+const DAY_MS = 86_400_000;
+
+/** The evaluation clock: `now` and the default time zone of the running evaluation. */
+export const clock = { now: new Date(0), timezone: 'UTC' };
+
+function celType(t: CelFieldType, nullable: boolean): string {
+  const base = t === 'timestamp' ? TIMESTAMP : t === 'map<string,dyn>' ? 'map<string, dyn>' : t;
+  return nullable && !t.startsWith('list') && !t.startsWith('map') ? `dyn<${base}>` : base;
+}
+
+interface TypeSpec { name: string; fields: Record<string, string>; ctor: new (v: Record<string, unknown>) => object }
+
+/** A CEL message type whose instances read lazily from a plain view object (ints become BigInt). */
+function makeType(name: string, fieldTypes: Record<string, string>, nested: Record<string, TypeSpec>): TypeSpec {
+  const Ctor = { [name]: class { constructor(readonly v: Record<string, unknown>) {} } }[name];
+  for (const [key, type] of Object.entries(fieldTypes)) {
+    const sub = nested[key];
+    let get: (this: { v: Record<string, unknown> }) => unknown;
+    if (sub) get = function () { const x = this.v[key]; return x == null ? x : new sub.ctor(x as Record<string, unknown>); };
+    else if (type === 'int' || type === 'dyn<int>') get = function () { const x = this.v[key]; return typeof x === 'number' ? BigInt(Math.trunc(x)) : x; };
+    else if (type.startsWith('map')) get = function () { return this.v[key] ?? {}; };
+    else if (type.startsWith('list')) get = function () { return this.v[key] ?? []; };
+    else get = function () { return this.v[key]; };
+    Object.defineProperty(Ctor.prototype, key, { get, enumerable: true });
+  }
+  return { name, fields: fieldTypes, ctor: Ctor };
+}
+
+function buildContactTypes(): TypeSpec[] {
+  const groups = new Map<string, Record<string, string>>();
+  const top: Record<string, string> = {};
+  for (const f of CONTACT_FIELDS) {
+    const [head, ...rest] = f.path.split('.');
+    if (rest.length === 0) top[head] = celType(f.type, f.nullable);
+    else {
+      const g = groups.get(head) ?? {};
+      g[rest.join('.')] = celType(f.type, f.nullable);
+      groups.set(head, g);
+    }
+  }
+  const nested: Record<string, TypeSpec> = {};
+  const specs: TypeSpec[] = [];
+  for (const [head, fields] of groups) {
+    const spec = makeType(`Contact${head[0].toUpperCase()}${head.slice(1)}`, fields, {});
+    nested[head] = spec;
+    top[head] = spec.name;
+    specs.push(spec);
+  }
+  specs.push(makeType('Contact', top, nested));
+  return specs;
+}
+
+const contactTypes = buildContactTypes();
+const ContactSpec = contactTypes[contactTypes.length - 1];
+const EventSpec = makeType('Event', { name: 'string', at: TIMESTAMP, data: 'map<string, dyn>' }, {});
+const JourneySpec = makeType('Journey', { id: 'string', version: 'int', startedAt: TIMESTAMP, params: 'map<string, dyn>' }, {});
+
+/** Field names per CEL type, for "did you mean". */
+export const TYPE_FIELDS: Record<string, string[]> = Object.fromEntries(
+  [...contactTypes, EventSpec, JourneySpec].map((s) => [s.name, Object.keys(s.fields)]));
+
+/** The CEL type name of each variable. */
+export const VARIABLES = { contact: 'Contact', event: 'Event', journey: 'Journey', now: TIMESTAMP } as const;
+export type VariableName = keyof typeof VARIABLES;
+
+const dtfCache = new Map<string, Intl.DateTimeFormat>();
+function localParts(c: { v: Record<string, unknown> }): { year: number; month: number; day: number; hour: number; weekday: number } {
+  const tz = (typeof c.v.timezone === 'string' && c.v.timezone) || clock.timezone;
+  let f = dtfCache.get(tz);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', hourCycle: 'h23', weekday: 'short' });
+    } catch {
+      f = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', hourCycle: 'h23', weekday: 'short' });
+    }
+    dtfCache.set(tz, f);
+  }
+  const p: Record<string, string> = {};
+  for (const part of f.formatToParts(clock.now)) p[part.type] = part.value;
+  return {
+    year: Number(p.year), month: Number(p.month), day: Number(p.day), hour: Number(p.hour) % 24,
+    weekday: ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(p.weekday),
+  };
+}
+
+function isLeap(y: number): boolean { return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0; }
+
+/** Marketer functions, documented in docs/dsl.md. Signature -> handler + description. */
+export const FUNCTIONS: { signature: string; description: string; handler: (...args: never[]) => unknown }[] = [];
+function fn(signature: string, description: string, handler: (...args: never[]) => unknown): void {
+  FUNCTIONS.push({ signature, description, handler });
+}
+
+let DurationCtor: { fromMilliseconds(ms: number): unknown } | undefined;
+const durationOf = (ms: number): unknown => (DurationCtor as { fromMilliseconds(ms: number): unknown }).fromMilliseconds(ms);
+
+fn(`daysSince(${TIMESTAMP}): int`, 'Whole days from the timestamp to now (negative in the future).',
+  (t: Date) => BigInt(Math.floor((clock.now.getTime() - t.getTime()) / DAY_MS)));
+fn('daysSince(null): int', 'A missing timestamp ("never") counts as long ago: days since 1970-01-01.',
+  () => BigInt(Math.floor(clock.now.getTime() / DAY_MS)));
+fn(`hoursSince(${TIMESTAMP}): int`, 'Whole hours from the timestamp to now.',
+  (t: Date) => BigInt(Math.floor((clock.now.getTime() - t.getTime()) / 3_600_000)));
+fn('hoursSince(null): int', 'A missing timestamp counts as long ago: hours since 1970-01-01.',
+  () => BigInt(Math.floor(clock.now.getTime() / 3_600_000)));
+fn(`days(int): ${DURATION}`, 'A duration of n days: `now - days(30)`.', (n: bigint) => durationOf(Number(n) * DAY_MS));
+fn(`hours(int): ${DURATION}`, 'A duration of n hours.', (n: bigint) => durationOf(Number(n) * 3_600_000));
+fn(`ago(${DURATION}): ${TIMESTAMP}`, 'now minus the duration: `contact.lastActivityAt < ago(days(30))`.',
+  (d: { valueOf(): number }) => new Date(clock.now.getTime() - d.valueOf()));
+fn('hasTag(Contact, string): bool', 'The contact has the tag (same as `"x" in contact.tags`).',
+  (c: { v: ContactView }, tag: string) => (c.v.tags ?? []).includes(tag));
+fn('hasAnyTag(Contact, list<string>): bool', 'The contact has at least one of the tags.',
+  (c: { v: ContactView }, tags: string[]) => tags.some((t) => (c.v.tags ?? []).includes(t)));
+fn('isSubscribed(Contact): bool', 'Email consent is "subscribed" (same as `contact.consent.email == "subscribed"`).',
+  (c: { v: ContactView }) => c.v.consent?.email === 'subscribed');
+fn('localHour(Contact): int', 'Hour of day 0-23 now in the contact time zone (journey default when unset).',
+  (c: { v: Record<string, unknown> }) => BigInt(localParts(c).hour));
+fn('localDate(Contact): string', 'Today in the contact time zone as "YYYY-MM-DD".', (c: { v: Record<string, unknown> }) => {
+  const p = localParts(c);
+  return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+});
+fn('localDayOfWeek(Contact): int', 'Day of week now in the contact time zone, 0 = Sunday.',
+  (c: { v: Record<string, unknown> }) => BigInt(localParts(c).weekday));
+fn('localMonth(Contact): int', 'Month 1-12 now in the contact time zone.', (c: { v: Record<string, unknown> }) => BigInt(localParts(c).month));
+fn('localDay(Contact): int', 'Day of month now in the contact time zone.', (c: { v: Record<string, unknown> }) => BigInt(localParts(c).day));
+fn('isBirthdayToday(Contact): bool', 'Today (contact time zone) is the birthday; 29 Feb is celebrated on 28 Feb in non-leap years.',
+  (c: { v: ContactView }) => {
+    const m = c.v.birthdayMonth;
+    const d = c.v.birthdayDay;
+    if (m == null || d == null) return false;
+    const p = localParts(c as unknown as { v: Record<string, unknown> });
+    const day = m === 2 && d === 29 && !isLeap(p.year) ? 28 : d;
+    return p.month === m && p.day === day;
+  });
+
+function buildEnvironment(): Environment {
+  const env = new Environment();
+  for (const spec of contactTypes) env.registerType(spec.name, { ctor: spec.ctor, fields: spec.fields });
+  env.registerType(EventSpec.name, { ctor: EventSpec.ctor, fields: EventSpec.fields });
+  env.registerType(JourneySpec.name, { ctor: JourneySpec.ctor, fields: JourneySpec.fields });
+  for (const [name, type] of Object.entries(VARIABLES)) env.registerVariable(name, type);
+  for (const f of FUNCTIONS) env.registerFunction(f.signature, f.handler as (...a: unknown[]) => unknown, { description: f.description });
+  DurationCtor = (env.evaluate('duration("1s")') as object).constructor as unknown as { fromMilliseconds(ms: number): unknown };
+  return env;
+}
+
+let envSingleton: Environment | undefined;
+/** The shared environment (built once; building is the expensive part). */
+export function celEnvironment(): Environment {
+  return (envSingleton ??= buildEnvironment());
+}
+
+export interface CelBindings {
+  contact: ContactView;
+  event?: EventView;
+  journey?: JourneyView & { params?: Record<string, unknown> };
+  now: Date;
+}
+
+/** The CEL activation for a set of bindings (lazy views; no copy of the contact). */
+export function toActivation(b: CelBindings): Record<string, unknown> {
+  const act: Record<string, unknown> = {
+    contact: new ContactSpec.ctor(b.contact as unknown as Record<string, unknown>),
+    now: b.now,
+  };
+  if (b.event) act.event = new EventSpec.ctor(b.event as unknown as Record<string, unknown>);
+  if (b.journey) act.journey = new JourneySpec.ctor(b.journey as unknown as Record<string, unknown>);
+  return act;
+}
+
+/** Converts a CEL result to plain JSON-ish JS: BigInt -> number, Map -> object. */
+export function fromCel(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), fromCel(x)]));
+  if (Array.isArray(v)) return v.map(fromCel);
+  if (v && typeof v === 'object' && 'v' in v && Object.getPrototypeOf(v) !== Object.prototype) return (v as { v: unknown }).v;
+  return v;
+}

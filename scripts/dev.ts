@@ -1,0 +1,136 @@
+/**
+ * `npm start`: the local stack on embedded defaults. Provisions the servers if needed, starts the
+ * Temporal dev server (with its Web UI; state in a file, so runs survive restarts), FerretDB, and the
+ * maildev SMTP sink with its web inbox, then `sojourn serve` (worker + HTTP server + first-start demo).
+ * Prints the URLs; Ctrl-C stops every child. MONGODB_URI / TEMPORAL_ADDRESS / SMTP_URL point at
+ * external servers instead, and the matching local server is then not started.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { provision } from './provision';
+import { portInUse, spawnServer, startFerretDB, startTemporalDev, waitForPort, type RunningServer } from './servers';
+import { SEARCH_ATTRIBUTES } from '../worker/search-attributes';
+
+const root = path.resolve(__dirname, '..');
+
+function log(msg: string): void {
+  process.stderr.write(`[dev] ${msg}\n`);
+}
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const n = raw ? Number(raw) : fallback;
+  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`${name} must be a port number, got "${raw}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const ports = {
+    TEMPORAL_PORT: port('TEMPORAL_PORT', 7233),
+    TEMPORAL_UI_PORT: port('TEMPORAL_UI_PORT', 8233),
+    FERRETDB_PORT: port('FERRETDB_PORT', 27017),
+    SMTP_PORT: port('SMTP_PORT', 1025),
+    MAILDEV_WEB_PORT: port('MAILDEV_WEB_PORT', 1080),
+    HTTP_PORT: port('HTTP_PORT', 3000),
+  };
+  const external = { mongo: !!process.env.MONGODB_URI, temporal: !!process.env.TEMPORAL_ADDRESS, smtp: !!process.env.SMTP_URL };
+  const wanted: (keyof typeof ports)[] = ['HTTP_PORT'];
+  if (!external.temporal) wanted.push('TEMPORAL_PORT', 'TEMPORAL_UI_PORT');
+  if (!external.mongo) wanted.push('FERRETDB_PORT');
+  if (!external.smtp) wanted.push('SMTP_PORT', 'MAILDEV_WEB_PORT');
+  const taken: string[] = [];
+  for (const name of wanted) if (await portInUse(ports[name])) taken.push(`${name}=${ports[name]}`);
+  if (taken.length) {
+    throw new Error(
+      `port(s) already in use on 127.0.0.1: ${taken.join(', ')}.\n` +
+        `Stop whatever uses them (is another \`npm start\` running?), or choose other ports, e.g.\n` +
+        `  ${taken.map((t) => `${t.split('=')[0]}=<free port>`).join(' ')} npm start`,
+    );
+  }
+
+  const p = provision();
+  const dataDir = path.join(p.cacheDir, 'data');
+  const logDir = path.join(p.cacheDir, 'logs');
+  fs.mkdirSync(dataDir, { recursive: true });
+
+  const children: RunningServer[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping ...');
+    for (const c of [...children].reverse()) await c.stop();
+    log('all stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    const starting: Promise<void>[] = [];
+    if (!external.temporal) {
+      starting.push(
+        startTemporalDev({
+          bin: p.temporal,
+          port: ports.TEMPORAL_PORT,
+          uiPort: ports.TEMPORAL_UI_PORT,
+          dbFile: path.join(dataDir, 'temporal.db'),
+          searchAttributes: [...SEARCH_ATTRIBUTES],
+          logFile: path.join(logDir, 'temporal.log'),
+        }).then((s) => void children.push(s)),
+      );
+    }
+    if (!external.mongo) {
+      starting.push(
+        startFerretDB({ bin: p.ferretdb, port: ports.FERRETDB_PORT, dataDir: path.join(dataDir, 'ferretdb'), logFile: path.join(logDir, 'ferretdb.log') }).then(
+          (s) => void children.push(s),
+        ),
+      );
+    }
+    if (!external.smtp) {
+      const maildev = spawnServer('maildev', path.join(root, 'node_modules', '.bin', 'maildev'), [
+        '--smtp', String(ports.SMTP_PORT), '--ip', '127.0.0.1',
+        '--web', String(ports.MAILDEV_WEB_PORT), '--web-ip', '127.0.0.1',
+        '--mail-directory', path.join(dataDir, 'maildev'),
+      ], { logFile: path.join(logDir, 'maildev.log') });
+      children.push(maildev);
+      starting.push(waitForPort('maildev', ports.SMTP_PORT, maildev.child).then(() => waitForPort('maildev web', ports.MAILDEV_WEB_PORT, maildev.child)));
+    }
+    log('starting the local servers (logs in ' + logDir + ') ...');
+    await Promise.all(starting);
+
+    const env: NodeJS.ProcessEnv = { ...process.env, SOJOURN_CACHE: p.cacheDir };
+    for (const [k, v] of Object.entries(ports)) env[k] = String(v);
+    const app = spawnServer('sojourn serve', process.execPath, [require.resolve('tsx/cli'), path.join(root, 'cli', 'main.ts'), 'serve', '--demo'], { env, cwd: root });
+    children.push(app);
+    app.child.once('exit', (code) => {
+      if (!stopping) {
+        log(`sojourn serve exited with code ${code}; stopping the stack`);
+        void stopAll(code || 1);
+      }
+    });
+    await waitForPort('sojourn serve', ports.HTTP_PORT, app.child, 120_000);
+
+    const lines = [
+      '',
+      'Sojourn local stack is up:',
+      external.temporal ? `  Temporal           ${process.env.TEMPORAL_ADDRESS} (external)` : `  Temporal UI        http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/namespaces/default/workflows`,
+      external.temporal ? '' : `  Temporal gRPC      127.0.0.1:${ports.TEMPORAL_PORT}`,
+      external.mongo ? '  Database           MONGODB_URI (external)' : `  Database           mongodb://127.0.0.1:${ports.FERRETDB_PORT}/sojourn (FerretDB, data in ${path.join(dataDir, 'ferretdb')})`,
+      external.smtp ? '  SMTP               SMTP_URL (external)' : `  Inbox (maildev)    http://127.0.0.1:${ports.MAILDEV_WEB_PORT}   (SMTP on 127.0.0.1:${ports.SMTP_PORT})`,
+      `  HTTP API           http://127.0.0.1:${ports.HTTP_PORT}/v1   (OpenAPI: /v1/openapi.json)`,
+      '',
+      'Try the UI filter:  SojournJourney = "welcome"   Ctrl-C stops everything.',
+      '',
+    ].filter((l, i, all) => l !== '' || i === 0 || all[i - 1] !== '');
+    process.stdout.write(lines.join('\n') + '\n');
+  } catch (err) {
+    log((err as Error).message);
+    await stopAll(1);
+  }
+}
+
+main().catch((err: unknown) => {
+  log(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

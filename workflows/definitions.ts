@@ -1,0 +1,81 @@
+/**
+ * The journey workflow's public surface: its input, result, the `event` signal and the `status` query.
+ * Clients (dispatcher, CLI, tests) import these; the shapes are JSON (no Dates) because they are payloads.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+/** An event as delivered to a run. `at` is ISO-8601. No PII: ids and small facts only. */
+export interface JourneyEvent {
+  name: string;
+  at: string;
+  eventId: string;
+  data?: Record<string, unknown>;
+}
+
+/** How a run ended. */
+export type RunOutcome = 'completed' | 'exited' | 'converted' | 'holdout';
+
+/** What a run carries into its next incarnation when it continues-as-new (a loop back in the plan). */
+export interface CarriedState {
+  stepId: string;
+  iteration: number;
+  startedAt: string;
+  splits: Record<string, string>;
+  seenEventIds: string[];
+  sends: SendRecord[];
+}
+
+export interface JourneyInput {
+  journeyId: string;
+  version: number;
+  contactId: string;
+  /** The event that started the run (name, time, id; no data). */
+  trigger?: { name: string; at: string; eventId: string };
+  /** Set by audience/date scans: the yearly date to wait for before the first step. */
+  entryWait?: { until: string; reason: string };
+  /** Present after continue-as-new. */
+  carried?: CarriedState;
+}
+
+/** One gate/send decision, as the run records it. */
+export interface SendRecord {
+  stepId: string;
+  iteration: number;
+  templateId: string;
+  outcome: 'sent' | 'duplicate' | 'failed' | 'skip';
+  reason?: string;
+  deferrals: number;
+}
+
+export interface JourneyResult {
+  outcome: RunOutcome;
+  reason: string;
+  /** Last step entered. */
+  step: string | null;
+  iteration: number;
+  splits: Record<string, string>;
+  sends: SendRecord[];
+}
+
+/** What the `status` query answers: where the run is and why it is waiting. */
+export interface RunStatus {
+  journeyId: string;
+  version: number;
+  contactId: string;
+  step: string | null;
+  /** e.g. "timer", "event:email.clicked", "quiet_hours", "birthday". null while not waiting. */
+  waitingFor: string | null;
+  /** ISO instant the current wait ends (timeout), or null. */
+  until: string | null;
+  reason: string | null;
+  iteration: number;
+  outcome?: RunOutcome;
+}
+
+export const eventSignal = defineSignal<[JourneyEvent]>('event');
+export const statusQuery = defineQuery<RunStatus>('status');
+
+/** Workflow id of a contact's run in a journey; `period` only for "every <duration>" entry. */
+export function journeyWorkflowId(journeyId: string, contactId: string, period?: string): string {
+  return period === undefined ? `journey/${journeyId}/${contactId}` : `journey/${journeyId}/${contactId}/${period}`;
+}

@@ -1,0 +1,5 @@
+/** Workflow entry points registered by the worker (worker/build-worker.ts bundles this file). */
+export { journey } from './journey';
+export { audienceScan } from './audience-scan';
+export { birthdayScan } from './birthday-scan';
+export { handWrittenSendWaitSend } from './bench-baseline';

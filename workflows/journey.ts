@@ -1,0 +1,54 @@
+/**
+ * The journey workflow: one run per contact per journey. It loads and pins its plan version, then walks
+ * the step graph: exit_when and pending events before every step, one handler per step kind. A step
+ * visited twice (a loop in the plan, e.g. yearly birthday care) starts a new iteration through
+ * continue-as-new, so history stays bounded however long the journey lives.
+ */
+import { continueAsNew, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { data } from './activities';
+import type { JourneyInput, JourneyResult } from './definitions';
+import { Run, type RunEnd } from './run';
+import { SOJOURN_CONTACT, SOJOURN_JOURNEY, SOJOURN_STATUS, SOJOURN_VERSION } from './search-attributes';
+import { runStep } from './steps';
+
+/** Continue-as-new past this many history events even without a loop (defensive; the server suggests too). */
+const HISTORY_SOFT_LIMIT = 2000;
+
+export async function journey(input: JourneyInput): Promise<JourneyResult> {
+  const plan = await data.loadJourneyPlan({ journeyId: input.journeyId, version: input.version });
+  upsertSearchAttributes([
+    { key: SOJOURN_JOURNEY, value: input.journeyId },
+    { key: SOJOURN_VERSION, value: input.version },
+    { key: SOJOURN_CONTACT, value: input.contactId },
+    { key: SOJOURN_STATUS, value: 'running' },
+  ]);
+  const run = new Run(plan, input);
+  const finish = (end: RunEnd): JourneyResult => {
+    run.markEnded(end);
+    return { outcome: end.outcome, reason: end.reason, step: run.status.step, iteration: run.iteration, splits: run.splits, sends: run.sends };
+  };
+
+  if (input.entryWait && !input.carried) {
+    const r = await run.wait({ until: Date.parse(input.entryWait.until), waitingFor: 'entry', reason: input.entryWait.reason });
+    if (r.kind === 'ended') return finish(r.end);
+  }
+
+  const visited = new Set<string>();
+  let current: string | null = input.carried?.stepId ?? plan.start;
+  while (current !== null) {
+    if (visited.has(current) || workflowInfo().historyLength > HISTORY_SOFT_LIMIT || workflowInfo().continueAsNewSuggested) {
+      const loopedBack = visited.has(current);
+      await continueAsNew<typeof journey>({ ...input, entryWait: undefined, carried: run.carry(current, run.iteration + (loopedBack ? 1 : 0)) });
+    }
+    visited.add(current);
+    const step = plan.steps[current];
+    if (!step) return finish({ outcome: 'exited', reason: `unknown step ${current}` });
+    const pending = (await run.drainEvents()) ?? (await run.checkExit());
+    if (pending) return finish(pending);
+    run.enterStep(step);
+    const result = await runStep(step, run);
+    if ('end' in result) return finish(result.end);
+    current = result.next;
+  }
+  return finish({ outcome: 'completed', reason: 'end of journey' });
+}

@@ -1,0 +1,198 @@
+/**
+ * The state of one journey run and the primitives every step handler uses: reading the contact,
+ * evaluating expressions, waiting (interruptible by events, exit_when and goals), and reporting status
+ * through the `status` query and search attributes.
+ */
+import { condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ContactView, EventView, JourneyView } from '../rules/contact-schema';
+import type { Expr, JourneyPlan, Step } from '../rules/plan';
+import { data } from './activities';
+import { eventSignal, statusQuery, type CarriedState, type JourneyEvent, type JourneyInput, type RunOutcome, type RunStatus, type SendRecord } from './definitions';
+import { evaluateCondition, evaluateValue, reviveContactView } from './expr';
+import { SOJOURN_STEP, SOJOURN_STATUS } from './search-attributes';
+
+/** A run ends: how and why. */
+export interface RunEnd { outcome: RunOutcome; reason: string }
+
+/** What a step handler returns: where to go next, or that the run ends. */
+export type StepResult = { next: string | null } | { end: RunEnd };
+
+export type WaitResult = { kind: 'timeout' } | { kind: 'event'; event: JourneyEvent } | { kind: 'ended'; end: RunEnd };
+
+const MAX_SEEN_EVENT_IDS = 200;
+
+export class Run {
+  readonly status: RunStatus;
+  readonly splits: Record<string, string>;
+  readonly sends: SendRecord[];
+  iteration: number;
+  readonly startedAt: Date;
+  private readonly inbox: JourneyEvent[] = [];
+  private readonly seen: string[];
+  private contact: ContactView | null = null;
+
+  constructor(readonly plan: JourneyPlan, readonly input: JourneyInput) {
+    const c: CarriedState | undefined = input.carried;
+    this.iteration = c?.iteration ?? 0;
+    this.startedAt = new Date(c?.startedAt ?? workflowInfo().startTime.getTime());
+    this.splits = { ...(c?.splits ?? {}) };
+    this.sends = [...(c?.sends ?? [])];
+    this.seen = [...(c?.seenEventIds ?? [])];
+    this.status = {
+      journeyId: input.journeyId, version: input.version, contactId: input.contactId,
+      step: null, waitingFor: null, until: null, reason: null, iteration: this.iteration,
+    };
+    setHandler(eventSignal, (ev) => {
+      if (this.seen.includes(ev.eventId)) return; // at-least-once delivery of events: dedupe by id
+      this.seen.push(ev.eventId);
+      if (this.seen.length > MAX_SEEN_EVENT_IDS) this.seen.shift();
+      this.inbox.push(ev);
+    });
+    setHandler(statusQuery, () => this.status);
+  }
+
+  get workflowId(): string {
+    return workflowInfo().workflowId;
+  }
+
+  /**
+   * The workflow part of send-ledger keys. For "restart" journeys the same workflow id is reused by
+   * every entry, so the first run id of this entry (stable across retries and continue-as-new) is added.
+   */
+  get ledgerScope(): string {
+    const info = workflowInfo();
+    return this.plan.entry.kind === 'restart' ? `${info.workflowId}@${info.firstExecutionRunId}` : info.workflowId;
+  }
+
+  get journeyView(): JourneyView {
+    return { id: this.plan.journeyId, version: this.input.version, startedAt: this.startedAt };
+  }
+
+  now(): Date {
+    return new Date(Date.now());
+  }
+
+  /** Reads the contact afresh (an activity). null when the contact no longer exists (erased). */
+  async loadContact(): Promise<ContactView | null> {
+    const raw = await data.loadContact({ contactId: this.input.contactId });
+    this.contact = raw ? reviveContactView(raw) : null;
+    return this.contact;
+  }
+
+  /** The contact read last, or a fresh read if none yet. */
+  async currentContact(): Promise<ContactView | null> {
+    return this.contact ?? this.loadContact();
+  }
+
+  bindings(contact: ContactView, event?: JourneyEvent) {
+    return {
+      contact, now: this.now(), journey: this.journeyView, defaultTimezone: this.plan.settings.defaultTimezone,
+      event: event ? toEventView(event) : undefined,
+    };
+  }
+
+  /** True when the expression holds; evaluation errors count as false and are recorded in the status. */
+  test(expr: Expr, contact: ContactView, event?: JourneyEvent): boolean {
+    const r = evaluateCondition(expr, this.bindings(contact, event));
+    if (r.error) this.status.reason = `expression error: ${r.error}`;
+    return r.value;
+  }
+
+  value(expr: Expr, contact: ContactView): unknown {
+    return evaluateValue(expr, this.bindings(contact));
+  }
+
+  enterStep(step: Step): void {
+    this.status.step = step.id;
+    this.clearWait();
+    upsertSearchAttributes([{ key: SOJOURN_STEP, value: step.id }]);
+  }
+
+  setWaiting(waitingFor: string, until: number | null, reason: string): void {
+    this.status.waitingFor = waitingFor;
+    this.status.until = until === null ? null : new Date(until).toISOString();
+    this.status.reason = reason;
+  }
+
+  clearWait(): void {
+    this.status.waitingFor = null;
+    this.status.until = null;
+    this.status.reason = null;
+  }
+
+  markEnded(end: RunEnd): void {
+    this.clearWait();
+    this.status.outcome = end.outcome;
+    this.status.reason = end.reason;
+    upsertSearchAttributes([{ key: SOJOURN_STATUS, value: end.outcome }]);
+  }
+
+  /** exit_when against a fresh contact read. A contact that is gone exits the run. */
+  async checkExit(): Promise<RunEnd | null> {
+    if (!this.plan.exitWhen) return null;
+    const contact = await this.loadContact();
+    if (!contact) return { outcome: 'exited', reason: 'contact_gone' };
+    return this.test(this.plan.exitWhen, contact) ? { outcome: 'exited', reason: 'exit_when' } : null;
+  }
+
+  /** A goal event within the goal window that satisfies goal.when converts the run. */
+  private async isGoal(ev: JourneyEvent): Promise<boolean> {
+    const goal = this.plan.goal;
+    if (!goal || ev.name !== goal.event) return false;
+    if (goal.withinMs !== undefined && Date.parse(ev.at) - this.startedAt.getTime() > goal.withinMs) return false;
+    if (!goal.when) return true;
+    const contact = await this.loadContact();
+    return contact !== null && this.test(goal.when, contact, ev);
+  }
+
+  /** Handles an arrived event: goal first, then exit_when (the event may have changed the contact). */
+  private async onEvent(ev: JourneyEvent): Promise<RunEnd | null> {
+    if (await this.isGoal(ev)) return { outcome: 'converted', reason: `goal:${ev.name}` };
+    return this.checkExit();
+  }
+
+  /** Processes events that arrived while the run was busy; called before each step. */
+  async drainEvents(): Promise<RunEnd | null> {
+    while (this.inbox.length > 0) {
+      const end = await this.onEvent(this.inbox.shift()!);
+      if (end) return end;
+    }
+    return null;
+  }
+
+  /**
+   * Waits until `until` (epoch ms), or until an event satisfying `match` arrives, or until the run ends
+   * (goal reached or exit_when true on an arriving event). Status says what we wait for and why.
+   */
+  async wait(opts: { until: number; waitingFor: string; reason: string; match?: (ev: JourneyEvent) => Promise<boolean> }): Promise<WaitResult> {
+    this.setWaiting(opts.waitingFor, opts.until, opts.reason);
+    for (;;) {
+      while (this.inbox.length > 0) {
+        const ev = this.inbox.shift()!;
+        const end = await this.onEvent(ev);
+        if (end) return { kind: 'ended', end };
+        if (opts.match && (await opts.match(ev))) {
+          this.clearWait();
+          return { kind: 'event', event: ev };
+        }
+      }
+      const remaining = opts.until - Date.now();
+      if (remaining <= 0) break;
+      const woke = await condition(() => this.inbox.length > 0, remaining);
+      if (!woke) break;
+    }
+    this.clearWait();
+    return { kind: 'timeout' };
+  }
+
+  carry(stepId: string, iteration: number): CarriedState {
+    return {
+      stepId, iteration, startedAt: this.startedAt.toISOString(), splits: this.splits,
+      seenEventIds: this.seen.slice(-50), sends: this.sends.slice(-20),
+    };
+  }
+}
+
+function toEventView(ev: JourneyEvent): EventView {
+  return { name: ev.name, at: new Date(ev.at), data: ev.data ?? {} };
+}

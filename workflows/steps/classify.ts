@@ -1,0 +1,20 @@
+/** classify: run a rule set (first match wins) against a fresh contact and store the value it picks. */
+import { classify } from '../../rules/evaluate';
+import type { ClassifyStep } from '../../rules/plan';
+import { data } from '../activities';
+import type { Run, StepResult } from '../run';
+
+export async function runClassify(step: ClassifyStep, run: Run): Promise<StepResult> {
+  const ruleSet = run.plan.ruleSets[step.ruleSet];
+  if (!ruleSet) return { end: { outcome: 'exited', reason: `unknown rule set ${step.ruleSet}` } };
+  const contact = await run.loadContact();
+  if (!contact) return { end: { outcome: 'exited', reason: 'contact_gone' } };
+  const result = classify(ruleSet, run.bindings(contact));
+  if (result) {
+    await data.updateContact({
+      contactId: run.input.contactId, journeyId: run.plan.journeyId, stepId: step.id,
+      update: { set: { [ruleSet.field]: result.value } }, classification: { field: ruleSet.field, value: result.value, reason: result.reason },
+    });
+  }
+  return { next: step.next };
+}

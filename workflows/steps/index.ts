@@ -1,0 +1,28 @@
+/** One handler per step kind; `satisfies` keeps the map exhaustive when a kind is added to the plan IR. */
+import type { Step, StepKind } from '../../rules/plan';
+import type { Run, StepResult } from '../run';
+import { runClassify } from './classify';
+import { runExit } from './exit';
+import { runIf } from './if';
+import { runSend } from './send';
+import { runSplit } from './split';
+import { runUpdate } from './update';
+import { runWait } from './wait';
+import { runWaitFor } from './wait-for';
+
+type Handler<K extends StepKind> = (step: Extract<Step, { kind: K }>, run: Run) => Promise<StepResult>;
+
+export const STEP_HANDLERS = {
+  send: runSend,
+  wait: runWait,
+  wait_for: runWaitFor,
+  if: runIf,
+  split: runSplit,
+  update: runUpdate,
+  classify: runClassify,
+  exit: runExit,
+} satisfies { [K in StepKind]: Handler<K> };
+
+export function runStep(step: Step, run: Run): Promise<StepResult> {
+  return (STEP_HANDLERS[step.kind] as Handler<StepKind>)(step as never, run);
+}

@@ -1,0 +1,46 @@
+/**
+ * send: ask the gate, wait out a deferral (quiet hours) and ask again, then hand the message to the
+ * delivery activity under a ledger key that is the same on every retry of this step in this iteration.
+ */
+import type { SendStep } from '../../rules/plan';
+import { data, send } from '../activities';
+import type { Run, StepResult } from '../run';
+
+/** After this many deferrals in a row we skip: a gate that keeps deferring is a configuration bug. */
+const MAX_DEFERRALS = 10;
+
+/** `${workflowId}:${stepId}:${iteration}`: exactly-once per step per loop iteration of this workflow id. */
+export function sendKey(run: Run, stepId: string): string {
+  return `${run.ledgerScope}:${stepId}:${run.iteration}`;
+}
+
+export async function runSend(step: SendStep, run: Run): Promise<StepResult> {
+  const key = sendKey(run, step.id);
+  const marketing = run.plan.templates[step.template]?.marketing ?? step.marketing;
+  for (let deferrals = 0; ; deferrals++) {
+    const gate = await data.gateSend({
+      contactId: run.input.contactId, journeyId: run.plan.journeyId, stepId: step.id, templateId: step.template,
+      marketing, key, settings: run.plan.settings,
+    });
+    if (gate.outcome === 'skip' || (gate.outcome === 'defer' && deferrals >= MAX_DEFERRALS)) {
+      const reason = gate.outcome === 'skip' ? gate.reason : 'too_many_deferrals';
+      run.sends.push({ stepId: step.id, iteration: run.iteration, templateId: step.template, outcome: 'skip', reason, deferrals });
+      run.status.reason = `skipped: ${reason}`;
+      return { next: step.next };
+    }
+    if (gate.outcome === 'defer') {
+      const r = await run.wait({ until: Date.parse(gate.until), waitingFor: gate.reason, reason: `send ${step.template} deferred until ${gate.until}` });
+      if (r.kind === 'ended') return { end: r.end };
+      // The contact may have changed while we waited (unsubscribed, moved time zone): check again.
+      const end = await run.checkExit();
+      if (end) return { end };
+      continue;
+    }
+    const result = await send.sendEmail({
+      key, workflowId: run.workflowId, contactId: run.input.contactId, journeyId: run.plan.journeyId,
+      stepId: step.id, templateId: step.template,
+    });
+    run.sends.push({ stepId: step.id, iteration: run.iteration, templateId: step.template, outcome: result.status, reason: result.error, deferrals });
+    return { next: step.next };
+  }
+}
