@@ -32,9 +32,9 @@ function log(msg: string): void {
 async function bundleWorkflows(outFile: string): Promise<boolean> {
   const entry = path.join(root, 'workflows', 'index.ts');
   if (!fs.existsSync(entry)) return false;
-  const { bundleWorkflowCode } = await import('@temporalio/worker');
+  const { bundleWorkflowCode, DefaultLogger } = await import('@temporalio/worker');
   const started = Date.now();
-  const { code } = await bundleWorkflowCode({ workflowsPath: entry, logger: undefined });
+  const { code } = await bundleWorkflowCode({ workflowsPath: entry, logger: new DefaultLogger('WARN') });
   fs.writeFileSync(outFile, code);
   log(`bundled workflows once in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return true;
