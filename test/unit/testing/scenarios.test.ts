@@ -1,0 +1,41 @@
+import { parseScenarioFile, ScenarioFormatError } from '../../../testing/scenarios';
+
+const good = `journey: welcome
+scenarios:
+  - name: a subscriber gets the welcome email
+    contact: { email: ana@example.com, consent: { email: subscribed } }
+    do:
+      - event: contact.created
+      - expect_email: { template: welcome, subject: Ana }
+      - advance: 2d
+      - event: { name: order.completed, data: { amount: 30 } }
+      - expect_run: { ended: converted }
+`;
+
+describe('scenario files', () => {
+  it('parse into typed actions with their line numbers', () => {
+    const f = parseScenarioFile(good, 'welcome.scenarios.yaml');
+    expect(f.journey).toBe('welcome');
+    const s = f.scenarios[0];
+    expect(s.contact.email).toBe('ana@example.com');
+    expect(s.actions.map((a) => a.kind)).toEqual(['event', 'expect_email', 'advance', 'event', 'expect_run']);
+    expect(s.actions[2]).toMatchObject({ kind: 'advance', ms: 2 * 86_400_000, line: 8 });
+    expect(s.actions[3]).toMatchObject({ kind: 'event', name: 'order.completed', data: { amount: 30 } });
+  });
+
+  it('name the file, line and column of an unknown step', () => {
+    const bad = good.replace('- advance: 2d', '- advanse: 2d');
+    expect(() => parseScenarioFile(bad, 'w.yaml')).toThrow(ScenarioFormatError);
+    expect(() => parseScenarioFile(bad, 'w.yaml')).toThrow(/^w\.yaml:8:9: unknown step "advanse"/);
+  });
+
+  it('reject a duration a marketer mistyped, at its place', () => {
+    const bad = good.replace('advance: 2d', 'advance: two days');
+    expect(() => parseScenarioFile(bad, 'w.yaml')).toThrow(/^w\.yaml:8:18: "two days" is not a duration/);
+  });
+
+  it('reject a run outcome that does not exist', () => {
+    const bad = good.replace('ended: converted', 'ended: finished');
+    expect(() => parseScenarioFile(bad, 'w.yaml')).toThrow(/ended must be one of completed, exited, converted/);
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * Journey scenario files (`journeys/<id>.scenarios.yaml`): how a marketer tests a journey. A person,
+ * things that happen to them over simulated time, and what they should receive. Parsed here into
+ * typed actions; `testing/scenario-runner.ts` plays them under Temporal's time-skipping server.
+ *
+ *   journey: welcome
+ *   scenarios:
+ *     - name: a subscriber who never opens gets the tips email two days later
+ *       contact: { email: ana@example.com, firstName: Ana, timezone: Asia/Shanghai, consent: { email: subscribed } }
+ *       do:
+ *         - event: contact.created
+ *         - expect_email: { template: welcome, subject: Ana }
+ *         - advance: 2d
+ *         - expect_email: { template: welcome_tips }
+ *
+ * Actions: event, advance, run_scan, open, click, expect_email, expect_no_email, expect_contact, expect_run.
+ * Errors name file:line:col.
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { parseDuration } from '../rules/duration';
+
+export interface Located { line: number; col: number }
+
+export type ScenarioAction = Located & (
+  | { kind: 'event'; name: string; data: Record<string, unknown> }
+  | { kind: 'advance'; ms: number; text: string }
+  | { kind: 'run_scan' }
+  | { kind: 'open' | 'click'; template: string }
+  | { kind: 'expect_email'; template: string; subject?: string }
+  | { kind: 'expect_no_email'; template?: string }
+  | { kind: 'expect_contact'; fields: Record<string, unknown> }
+  | { kind: 'expect_run'; ended?: string; reason?: string; waitingFor?: string }
+);
+
+export interface Scenario extends Located {
+  name: string;
+  /** Contact fields as the contacts API takes them; durations like "-120d" in date fields are relative to the start. */
+  contact: Record<string, unknown>;
+  actions: ScenarioAction[];
+}
+
+export interface ScenarioFile {
+  file: string;
+  journey: string;
+  scenarios: Scenario[];
+}
+
+export class ScenarioFormatError extends Error {
+  constructor(readonly file: string, readonly at: Located, message: string) {
+    super(`${file}:${at.line}:${at.col}: ${message}`);
+  }
+}
+
+const ACTIONS = ['event', 'advance', 'run_scan', 'open', 'click', 'expect_email', 'expect_no_email', 'expect_contact', 'expect_run'] as const;
+export const RUN_OUTCOMES = ['completed', 'exited', 'converted', 'holdout', 'running'] as const;
+
+export function parseScenarioFile(text: string, file: string): ScenarioFile {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const at = (n: Node | null | undefined): Located => {
+    const offset = (n as { range?: [number, number] } | null)?.range?.[0] ?? 0;
+    const p = lc.linePos(offset);
+    return { line: p.line, col: p.col };
+  };
+  const fail = (n: Node | null | undefined, msg: string): never => {
+    throw new ScenarioFormatError(file, at(n), msg);
+  };
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const p = lc.linePos(e.pos[0]);
+    throw new ScenarioFormatError(file, { line: p.line, col: p.col }, `not valid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const root = doc.contents;
+  if (!isMap(root)) fail(root, 'a scenario file is a map with "journey" and "scenarios"');
+  const rootMap = root as YAMLMap;
+  const get = (m: YAMLMap, key: string): Node | undefined => m.items.find((p) => isScalar(p.key) && p.key.value === key)?.value as Node | undefined;
+  const keysOf = (m: YAMLMap) => m.items.map((p) => ({ key: String((p.key as { value?: unknown }).value), node: p.key as Node }));
+
+  for (const k of keysOf(rootMap)) if (!['journey', 'scenarios'].includes(k.key)) fail(k.node, `unknown key "${k.key}" (expected journey, scenarios)`);
+  const journeyNode = get(rootMap, 'journey');
+  if (!isScalar(journeyNode) || typeof journeyNode.value !== 'string') return fail(journeyNode ?? root, '"journey" must name the journey under test');
+  const list = get(rootMap, 'scenarios');
+  if (!isSeq(list) || list.items.length === 0) return fail(list ?? root, '"scenarios" must be a non-empty list');
+
+  const scenarios: Scenario[] = [];
+  for (const item of list.items as Node[]) {
+    if (!isMap(item)) fail(item, 'each scenario is a map with name, contact and do');
+    const m = item as YAMLMap;
+    for (const k of keysOf(m)) if (!['name', 'contact', 'do'].includes(k.key)) fail(k.node, `unknown key "${k.key}" in a scenario (expected name, contact, do)`);
+    const name = get(m, 'name');
+    if (!isScalar(name) || typeof name.value !== 'string') fail(name ?? item, 'a scenario needs a "name" sentence');
+    const contact = get(m, 'contact');
+    if (!isMap(contact)) fail(contact ?? item, 'a scenario needs a "contact" map (at least an email)');
+    const contactJson = (contact as YAMLMap).toJSON() as Record<string, unknown>;
+    if (typeof contactJson.email !== 'string') fail(contact, 'the scenario contact needs an "email"');
+    const steps = get(m, 'do');
+    if (!isSeq(steps) || steps.items.length === 0) fail(steps ?? item, 'a scenario needs a non-empty "do" list');
+    const actions = (steps as { items: Node[] }).items.map((s) => parseAction(s));
+    scenarios.push({ ...at(item), name: String((name as { value: string }).value), contact: contactJson, actions });
+  }
+  return { file, journey: journeyNode.value, scenarios };
+
+  function parseAction(n: Node): ScenarioAction {
+    if (!isMap(n) || n.items.length !== 1) return fail(n, `each step is one of: ${ACTIONS.join(', ')}`);
+    const pair = n.items[0];
+    const kind = String((pair.key as { value?: unknown }).value);
+    const value = pair.value as Node;
+    const loc = at(pair.key as Node);
+    const json = (value as { toJSON?: () => unknown })?.toJSON ? (value as { toJSON: () => unknown }).toJSON() : (value as { value?: unknown })?.value;
+    const obj = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+    const str = (v: unknown, what: string): string => (typeof v === 'string' && v ? v : fail(value, `${what} must be text`));
+    switch (kind) {
+      case 'event': {
+        if (typeof json === 'string') return { ...loc, kind, name: json, data: {} };
+        const o = obj(json) ?? fail(value, 'event is a name, or { name, data }');
+        return { ...loc, kind, name: str(o.name, 'event name'), data: obj(o.data) ?? {} };
+      }
+      case 'advance': {
+        const text = String(json ?? '');
+        const ms = parseDuration(text);
+        if (ms === null) fail(value, `"${text}" is not a duration like 30m, 36h, 2d or 1w`);
+        return { ...loc, kind, ms: ms as number, text };
+      }
+      case 'run_scan':
+        return { ...loc, kind };
+      case 'open':
+      case 'click':
+        return { ...loc, kind, template: str(typeof json === 'string' ? json : obj(json)?.template, `${kind} template`) };
+      case 'expect_email': {
+        const o = typeof json === 'string' ? { template: json } : obj(json) ?? fail(value, 'expect_email is { template, subject? }');
+        for (const k of Object.keys(o)) if (!['template', 'subject'].includes(k)) fail(value, `unknown key "${k}" in expect_email (template, subject)`);
+        return { ...loc, kind, template: str(o.template, 'expect_email template'), subject: o.subject === undefined ? undefined : str(o.subject, 'subject') };
+      }
+      case 'expect_no_email': {
+        const o = obj(json) ?? {};
+        return { ...loc, kind, template: o.template === undefined ? undefined : str(o.template, 'template') };
+      }
+      case 'expect_contact':
+        return { ...loc, kind, fields: obj(json) ?? fail(value, 'expect_contact is a map of contact fields and expected values') };
+      case 'expect_run': {
+        const o = obj(json) ?? fail(value, 'expect_run is { ended, reason? } or { waiting_for }');
+        for (const k of Object.keys(o)) if (!['ended', 'reason', 'waiting_for'].includes(k)) fail(value, `unknown key "${k}" in expect_run (ended, reason, waiting_for)`);
+        if (o.ended !== undefined && !RUN_OUTCOMES.includes(o.ended as (typeof RUN_OUTCOMES)[number])) fail(value, `ended must be one of ${RUN_OUTCOMES.join(', ')}`);
+        return {
+          ...loc, kind,
+          ended: o.ended === undefined ? undefined : String(o.ended),
+          reason: o.reason === undefined ? undefined : String(o.reason),
+          waitingFor: o.waiting_for === undefined ? undefined : String(o.waiting_for),
+        };
+      }
+      default:
+        return fail(pair.key as Node, `unknown step "${kind}" (expected one of ${ACTIONS.join(', ')})`);
+    }
+  }
+}
