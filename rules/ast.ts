@@ -38,14 +38,16 @@ export type StepAst = StepAstBase & (
   | { kind: 'exit'; outcome?: L<string>; reason?: L<string> }
 );
 
-export interface StepListAst { steps: StepAst[]; span: Span }
+/** `items`: how many steps were written (some may not have parsed). */
+export interface StepListAst { steps: StepAst[]; span: Span; items: number }
 
 export interface JourneyAst {
   kind: 'journey';
   id: L<string>;
   name?: L<string>;
   params: Record<string, L<string | number | boolean>>;
-  trigger?: TriggerAst;
+  /** One or more triggers (`trigger:` may be a list); the first is the plan's main trigger. */
+  triggers: TriggerAst[];
   entry?: EntryAst;
   exitWhen?: ExprAst;
   goal?: { event?: L<string>; when?: ExprAst; within?: L<string>; span: Span };

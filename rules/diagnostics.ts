@@ -56,7 +56,7 @@ export const DIAGNOSTIC_CODES = {
   W_UNKNOWN_EVENT: 'An event name Sojourn does not emit (typo?).',
   W_NO_PUSHDOWN: 'A segment that cannot become a database filter: scans evaluate it contact by contact.',
   W_EMPTY_BRANCH: 'A then/else/branch/on_timeout with no steps.',
-  W_TRANSACTIONAL_QUIET: 'A journey that only sends transactional email has marketing settings that do nothing.',
+  W_TRANSACTIONAL_QUIET: 'A journey that only sends transactional email has a frequency cap, which only counts marketing email.',
   W_NO_EXIT_WHEN: 'A marketing journey without exit_when keeps running after an unsubscribe.',
 } as const;
 

@@ -24,5 +24,7 @@ export { type Bindings, type CompiledExpr, type Classification, compileExpressio
 export { type Filter, type PushdownResult, toMongoFilter, toFilterTemplate, materializeFilter } from './pushdown';
 export { segmentFilter } from './segment-filter';
 export { parseDuration, isLocalTime, isTimeZone } from './duration';
+export { KNOWN_EVENTS, EMAIL_STATUSES, SETTABLE_FIELDS } from './check';
+export { FUNCTIONS as CEL_FUNCTIONS } from './cel-env';
 export { sha256Hex, canonicalJson } from './sha256';
 export { planHash } from './plan-hash';

@@ -111,7 +111,11 @@ export interface JourneyPlan {
   hash: string;
   sourceFile?: string;
   trigger: Trigger;
+  /** More triggers of the same journey (`trigger:` written as a list). Additive, optional: each starts the journey like `trigger`. */
+  extraTriggers?: Trigger[];
   entry: EntryPolicy;
+  /** Journey params (`params:` in the file), bound as `journey.params` in expressions. Additive, optional. */
+  params?: Record<string, string | number | boolean>;
   exitWhen?: Expr;
   goal?: { event: string; when?: Expr; withinMs?: number };
   settings: Settings;

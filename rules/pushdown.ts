@@ -194,6 +194,10 @@ function tf(n: ASTNode): TF {
         [l, r] = [r, l];
         op = FLIP[op];
       }
+      if ((op === '==' || op === '!=') && r.op === 'value' &&
+        ((f.type === 'double' && typeof r.args === 'bigint') || (f.type === 'int' && typeof r.args === 'number'))) {
+        return fail('== between int and double is a CEL error; write 100.0 for a double field');
+      }
       const v = literal(r, f);
       if (v === undefined) return fail('a comparison needs a constant (or now/ago()) on the other side');
       return compare(f, op, v);

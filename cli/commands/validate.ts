@@ -1,0 +1,80 @@
+/**
+ * `sojourn validate [paths...]`: compiles journey and rules files and prints every problem.
+ * Folders are searched for *.yaml / *.yml (scenario files *.scenarios.yaml are skipped).
+ * Exit codes: 0 no errors (warnings allowed), 1 at least one error, 2 bad usage.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { readTemplateCatalog } from '../../mail/template-catalog';
+import { compileProject, formatDiagnostic, type Diagnostic, type SourceFile } from '../../rules';
+
+const isScenario = (f: string) => /\.scenarios\.ya?ml$/.test(f);
+
+/** Expands files and folders (recursively) into the YAML files to validate, sorted. */
+export function collectFiles(paths: string[]): { files: string[]; missing: string[] } {
+  const files = new Set<string>();
+  const missing: string[] = [];
+  const walk = (p: string) => {
+    for (const e of fs.readdirSync(p, { withFileTypes: true })) {
+      const full = path.join(p, e.name);
+      if (e.isDirectory()) { if (!e.name.startsWith('.') && e.name !== 'node_modules') walk(full); }
+      else if (/\.ya?ml$/.test(e.name) && !isScenario(e.name)) files.add(full);
+    }
+  };
+  for (const p of paths) {
+    if (!fs.existsSync(p)) { missing.push(p); continue; }
+    if (fs.statSync(p).isDirectory()) walk(p);
+    else files.add(p);
+  }
+  return { files: [...files].sort(), missing };
+}
+
+export interface ValidateOutput { exitCode: number; text: string }
+
+/** Validates paths; returns the printed text and the exit code (the command is a thin wrapper). */
+export function validatePaths(paths: string[], opts: { format?: string; templates?: string }): ValidateOutput {
+  const { files, missing } = collectFiles(paths.length ? paths : ['journeys']);
+  if (missing.length) return { exitCode: 2, text: `No such file or folder: ${missing.join(', ')}` };
+  const sources: SourceFile[] = files.map((f) => ({ path: f, text: fs.readFileSync(f, 'utf8') }));
+  const templates = readTemplateCatalog(opts.templates ?? path.join(process.cwd(), 'templates'));
+  const result = compileProject(sources, { templates });
+  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = result.diagnostics.length - errors;
+  const exitCode = errors > 0 ? 1 : 0;
+  if (opts.format === 'json') {
+    return {
+      exitCode,
+      text: JSON.stringify({
+        ok: errors === 0, errors, warnings, files: result.files,
+        journeys: Object.values(result.plans).map((p) => ({ id: p.journeyId, hash: p.hash, steps: Object.keys(p.steps).length, file: p.sourceFile })),
+        diagnostics: result.diagnostics,
+      }, null, 2),
+    };
+  }
+  const textOf = new Map(sources.map((s) => [s.path, s.text]));
+  const lines = result.diagnostics.map((d: Diagnostic) => formatDiagnostic(d, textOf.get(d.file)));
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  lines.push(`${errors ? '✗' : '✓'} ${plural(files.length, 'file')} checked (${plural(Object.keys(result.plans).length, 'journey')}, ` +
+    `${plural(Object.keys(result.rules.segments).length, 'segment')}, ${plural(Object.keys(result.rules.ruleSets).length, 'rule set')}): ` +
+    `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`);
+  return { exitCode, text: lines.join('\n\n') };
+}
+
+export function register(program: Command): void {
+  program
+    .command('validate')
+    .description('check journey and rules files; prints file:line:col diagnostics (exit 1 on any error)')
+    .argument('[paths...]', 'files or folders (default: journeys/)')
+    .option('--format <format>', 'output format: text or json', 'text')
+    .option('--templates <dir>', 'templates folder', 'templates')
+    .action((paths: string[], opts: { format: string; templates: string }) => {
+      if (!['text', 'json'].includes(opts.format)) {
+        console.error(`--format must be text or json, not ${opts.format}`);
+        process.exit(2);
+      }
+      const out = validatePaths(paths, opts);
+      (out.exitCode === 2 ? console.error : console.log)(out.text);
+      process.exitCode = out.exitCode;
+    });
+}

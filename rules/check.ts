@@ -1,0 +1,349 @@
+/**
+ * Stage 2: semantic checks over the AST: CEL type checking, references (templates, segments, rule
+ * sets), durations, times, cron, time zones, reachability, duplicate ids, split weights and the
+ * marketing-consent rule. Returns nothing but diagnostics; never throws.
+ */
+import type { ASTNode } from '@marcbachmann/cel-js';
+import { Cron } from 'croner';
+import type { ExprAst, JourneyAst, L, RulesAst, Span, StepAst, StepListAst } from './ast';
+import { celEnvironment, TYPE_FIELDS, VARIABLES, type VariableName } from './cel-env';
+import { CONTACT_FIELDS } from './contact-schema';
+import { DiagnosticSink, suggestion } from './diagnostics';
+import { isLocalTime, isTimeZone, parseDuration } from './duration';
+import type { RulesPlan, TemplateRef } from './plan';
+
+export const KNOWN_EVENTS = [
+  'contact.created', 'contact.updated', 'contact.email_changed', 'email.delivered', 'email.opened', 'email.clicked',
+  'email.bounced', 'email.complained', 'email.unsubscribed', 'email.verified', 'optin.confirmed', 'order.completed',
+];
+export const EMAIL_STATUSES = ['unverified', 'pending', 'verified', 'bounced', 'complained', 'invalid', 'dormant'];
+/** Contact fields an update step may set (classification, profile, custom attributes). */
+export const SETTABLE_FIELDS = ['firstName', 'lastName', 'locale', 'timezone', 'source', 'channel', 'lifecycle', 'importance', 'rfm', 'businessType'];
+const ID_RE = /^[a-z][a-z0-9_]*$/;
+
+export interface ExprContext {
+  vars: VariableName[]; params?: Record<string, unknown>; wantBool: boolean; what: string;
+  /** Audience scans have no journey binding: only journey.params (inlined at compile time). */
+  journeyParamsOnly?: boolean;
+}
+
+const clean = (t: string) => t.replace(/dyn<([^<>]*)>/g, '$1').replace(/google\.protobuf\.Timestamp/g, 'timestamp').replace(/google\.protobuf\.Duration/g, 'duration');
+
+function walkAst(n: ASTNode, f: (n: ASTNode) => void): void {
+  f(n);
+  const a = n.args as unknown;
+  const visit = (x: unknown) => { if (x && typeof x === 'object' && 'op' in (x as object)) walkAst(x as ASTNode, f); else if (Array.isArray(x)) x.forEach(visit); };
+  if (n.op !== 'value' && n.op !== 'id') visit(a);
+}
+
+function pathOf(n: ASTNode): string | null {
+  if (n.op === 'id') return n.args;
+  if (n.op === '.') { const p = pathOf(n.args[0]); return p === null ? null : `${p}.${n.args[1]}`; }
+  return null;
+}
+
+function fieldCandidates(receiver: string): string[] {
+  if (receiver === 'event') return TYPE_FIELDS.Event;
+  if (receiver === 'journey') return TYPE_FIELDS.Journey;
+  if (receiver.startsWith('contact')) {
+    const prefix = receiver === 'contact' ? '' : `${receiver.slice('contact.'.length)}.`;
+    return [...new Set(CONTACT_FIELDS.filter((f) => f.path.startsWith(prefix)).map((f) => f.path.slice(prefix.length).split('.')[0]))];
+  }
+  return [];
+}
+
+/** Type-checks one expression; returns its parsed AST when it is valid. */
+export function checkExpr(e: ExprAst, ctx: ExprContext, sink: DiagnosticSink): ASTNode | null {
+  const env = celEnvironment();
+  const at = (s: number, en: number): Span => [e.offsets(s), e.offsets(Math.max(s + 1, en))];
+  let ast: ASTNode;
+  try {
+    ast = env.parse(e.source).ast;
+  } catch (err) {
+    const r = (err as { range?: { start: number; end: number } }).range ?? { start: 0, end: e.source.length };
+    sink.error('E_CEL_SYNTAX', `${ctx.what} has a syntax error: ${(err as { summary?: string }).summary ?? (err as Error).message.split('\n')[0]}.`, at(r.start, r.end));
+    return null;
+  }
+  let ok = true;
+  // Variables available here, and journey params.
+  walkAst(ast, (n) => {
+    if (n.op === 'id' && (n.args in VARIABLES) && !ctx.vars.includes(n.args as VariableName)) {
+      ok = false;
+      sink.error('E_CEL_VARIABLE', `${ctx.what} cannot use "${n.args}" here; available: ${ctx.vars.join(', ')}.`, at(n.start, n.end));
+    }
+    if (ctx.journeyParamsOnly && n.op === '.' && pathOf(n.args[0]) === 'journey' && n.args[1] !== 'params') {
+      ok = false;
+      sink.error('E_CEL_VARIABLE', `${ctx.what} is checked before the journey starts: it can use journey.params but not journey.${n.args[1]}.`, at(n.start, n.end));
+    }
+    if (n.op === '.' && pathOf(n.args[0]) === 'journey.params') {
+      const names = Object.keys(ctx.params ?? {});
+      if (!names.includes(n.args[1])) {
+        ok = false;
+        sink.error('E_UNKNOWN_PARAM', `The journey has no param "${n.args[1]}".${suggestion(n.args[1], names)} Declare it under params:.`, at(n.start, n.end));
+      }
+    }
+  });
+  if (!ok) return null;
+  const r = env.check(e.source);
+  if (!r.valid) {
+    const err = r.error as unknown as { code?: string; range?: { start: number; end: number }; message: string; summary?: string };
+    const range = err.range ?? { start: 0, end: e.source.length };
+    const msg = clean((err.summary ?? err.message).split('\n')[0]);
+    const key = /^No such key: (.+)$/.exec(msg);
+    const unknownVar = /^Unknown variable: (.+)$/.exec(msg);
+    if (key) {
+      let receiver = '';
+      walkAst(ast, (n) => { if (n.op === '.' && n.args[1] === key[1] && n.end >= range.end && n.start <= range.start) receiver = pathOf(n.args[0]) ?? ''; });
+      sink.error('E_CEL_UNKNOWN_FIELD', `${receiver || 'The value'} has no field "${key[1]}".${suggestion(key[1], fieldCandidates(receiver))}`, at(range.start, range.end));
+    } else if (unknownVar) {
+      sink.error('E_CEL_VARIABLE', `"${unknownVar[1]}" is not known.${suggestion(unknownVar[1], ctx.vars)} Expressions can use ${ctx.vars.join(', ')}.`, at(range.start, range.end));
+    } else if (err.code === 'no_matching_overload' && /^found no matching overload for '(\w+)\(/.test(msg) &&
+      !env.getDefinitions().functions.some((f) => f.name === (/for '(\w+)\(/.exec(msg) as RegExpExecArray)[1])) {
+      const name = (/for '(\w+)\(/.exec(msg) as RegExpExecArray)[1];
+      const names = [...new Set(env.getDefinitions().functions.map((f) => f.name))];
+      sink.error('E_CEL_UNKNOWN_FUNCTION', `There is no function "${name}".${suggestion(name, names)} See docs/dsl.md for the functions you can use.`, at(range.start, range.end));
+    } else {
+      sink.error('E_CEL_TYPE', `${ctx.what} mixes types: ${msg.replace(/^no such overload: /, 'no operator for ').replace(/^found no matching overload for /, 'no function ')}.`, at(range.start, range.end));
+    }
+    return null;
+  }
+  if (ctx.wantBool && r.type !== 'bool' && r.type !== 'dyn' && r.type !== 'dyn<bool>') {
+    sink.error('E_CEL_NOT_BOOL', `${ctx.what} must be true or false, but this gives a ${clean(String(r.type))}.`, e.span);
+    return null;
+  }
+  return ast;
+}
+
+// ---- consent analysis on the CEL AST -------------------------------------------------------
+
+function isConsentEq(n: ASTNode, op: '==' | '!='): boolean {
+  if (n.op !== op) return false;
+  const [l, r] = n.args;
+  const isField = (x: ASTNode) => pathOf(x) === 'contact.consent.email';
+  const isSub = (x: ASTNode) => x.op === 'value' && x.args === 'subscribed';
+  return (isField(l) && isSub(r)) || (isField(r) && isSub(l));
+}
+/** True when the expression can only be true for a subscribed contact. */
+export function impliesSubscribed(n: ASTNode | null): boolean {
+  if (!n) return false;
+  if (isConsentEq(n, '==')) return true;
+  if (n.op === 'call' && n.args[0] === 'isSubscribed') return true;
+  if (n.op === '&&') return impliesSubscribed(n.args[0]) || impliesSubscribed(n.args[1]);
+  if (n.op === '||') return impliesSubscribed(n.args[0]) && impliesSubscribed(n.args[1]);
+  if (n.op === '!_') return excludesUnsubscribed(n.args);
+  return false;
+}
+/** True when the expression is true for every contact that is not subscribed. */
+export function excludesUnsubscribed(n: ASTNode | null): boolean {
+  if (!n) return false;
+  if (isConsentEq(n, '!=')) return true;
+  if (n.op === '||') return excludesUnsubscribed(n.args[0]) || excludesUnsubscribed(n.args[1]);
+  if (n.op === '&&') return excludesUnsubscribed(n.args[0]) && excludesUnsubscribed(n.args[1]);
+  if (n.op === '!_') return impliesSubscribed(n.args);
+  return false;
+}
+
+// ---- journey checks -------------------------------------------------------------------------
+
+export interface CheckContext { templates: Record<string, TemplateRef>; rules: RulesPlan; segmentAsts?: Map<string, ASTNode | null> }
+
+export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticSink): void {
+  if (j.id.value && !ID_RE.test(j.id.value)) sink.error('E_BAD_ID', `The journey id "${j.id.value}" should be lower_snake_case, like welcome_series.`, j.id.span);
+  const dur = (l: L<string> | undefined, what: string) => {
+    if (l && parseDuration(l.value) === null) sink.error('E_BAD_DURATION', `${what} "${l.value}" is not a duration. Write it like 30m, 36h, 2d or 1w.`, l.span);
+  };
+  const time = (l: L<string> | undefined, what: string) => {
+    if (l && !isLocalTime(l.value)) sink.error('E_BAD_LOCAL_TIME', `${what} "${l.value}" is not a time of day. Write it as HH:MM, e.g. "09:00".`, l.span);
+  };
+  const tz = (l: L<string> | undefined) => {
+    if (l && !isTimeZone(l.value)) sink.error('E_BAD_TIMEZONE', `"${l.value}" is not a time zone. Use an IANA name such as Europe/Paris or Asia/Shanghai.`, l.span);
+  };
+  const cron = (l: L<string> | undefined) => {
+    if (!l) return;
+    try {
+      if (l.value.trim().split(/\s+/).length < 5) throw new Error('too few fields');
+      new Cron(l.value, { paused: true });
+    } catch (e) {
+      sink.error('E_BAD_CRON', `"${l.value}" is not a valid cron schedule (${(e as Error).message.replace(/^CronPattern: /, '')}). Example: "0 9 * * *" = every day at 09:00.`, l.span);
+    }
+  };
+  const event = (l: L<string> | undefined) => {
+    if (l && !KNOWN_EVENTS.includes(l.value)) sink.warn('W_UNKNOWN_EVENT', `"${l.value}" is not an event Sojourn emits.${suggestion(l.value, KNOWN_EVENTS)}`, l.span);
+  };
+  const segment = (l: L<string> | undefined) => {
+    if (l && !ctx.rules.segments[l.value]) sink.error('E_UNKNOWN_SEGMENT', `There is no segment "${l.value}".${suggestion(l.value, Object.keys(ctx.rules.segments))} Segments are defined in a rules file (journeys/*.rules.yaml).`, l.span);
+  };
+  const paramValues = Object.fromEntries(Object.entries(j.params).map(([k, v]) => [k, v.value]));
+  const expr = (e: ExprAst | undefined, vars: VariableName[], what: string, wantBool = true) =>
+    (e ? checkExpr(e, { vars, params: paramValues, wantBool, what }, sink) : null);
+
+  // Triggers: the journey is consent-guarded when every trigger only admits subscribed contacts.
+  const triggerGuards: boolean[] = [];
+  for (const t of j.triggers) {
+    const vars: VariableName[] = t.kind === 'event' ? ['contact', 'event', 'journey', 'now'] : ['contact', 'journey', 'now'];
+    // A trigger is checked before the run exists: journey.params only (inlined at compile time).
+    const w = t.when ? checkExpr(t.when, { vars, params: paramValues, wantBool: true, what: 'The trigger condition', journeyParamsOnly: true }, sink) : null;
+    let g = impliesSubscribed(w);
+    if (t.kind === 'event') event(t.event);
+    if (t.kind === 'schedule') {
+      cron(t.cron); tz(t.timezone); segment(t.segment);
+      const a = t.audience ? checkExpr(t.audience, { vars: ['contact', 'journey', 'now'], params: paramValues, wantBool: true, what: 'The audience', journeyParamsOnly: true }, sink) : null;
+      g = g || impliesSubscribed(a) || (!!t.segment && impliesSubscribed(ctx.segmentAsts?.get(t.segment.value) ?? null));
+    }
+    if (t.kind === 'date') {
+      if (t.field && t.field.value !== 'birthday') sink.error('E_BAD_DATE_FIELD', `"${t.field.value}" is not a yearly date field. Only birthday is supported.`, t.field.span);
+      time(t.at, 'at');
+    }
+    if (t.kind === 'segment') {
+      segment(t.segment); cron(t.cron); tz(t.timezone);
+      g = g || impliesSubscribed(ctx.segmentAsts?.get(t.segment.value) ?? null);
+    }
+    triggerGuards.push(g);
+  }
+  if (j.entry?.kind === 'every') dur(j.entry.period, 'entry every');
+  const exitAst = expr(j.exitWhen, ['contact', 'event', 'journey', 'now'], 'exit_when');
+  if (j.goal) { event(j.goal.event); dur(j.goal.within, 'goal within'); expr(j.goal.when, ['contact', 'event', 'journey', 'now'], 'The goal condition'); }
+  const s = j.settings;
+  time(s.quietHours?.from, 'quiet_hours from'); time(s.quietHours?.to, 'quiet_hours to');
+  dur(s.frequency?.per, 'frequency per');
+  if (s.frequency?.max && (s.frequency.max.value < 1 || !Number.isInteger(s.frequency.max.value))) sink.error('E_WRONG_TYPE', 'frequency max should be a whole number of at least 1.', s.frequency.max.span);
+  tz(s.timezone);
+
+  if (!j.steps) return;
+  if (j.steps.items === 0) { sink.error('E_EMPTY_STEPS', 'The journey has no steps. Add at least one, e.g. `- send: welcome`.', j.steps.span); return; }
+
+  // Steps: ids, references, reachability, consent.
+  const seenIds = new Map<string, Span>();
+  let marketing = false;
+  let unguardedMarketing: Span | null = null;
+  const entryGuarded = (triggerGuards.length > 0 && triggerGuards.every(Boolean)) || excludesUnsubscribed(exitAst);
+
+  const visitList = (list: StepListAst | null, guarded: boolean, what: string): { terminates: boolean; guarded: boolean } => {
+    if (!list) return { terminates: false, guarded };
+    if (list.items === 0) sink.warn('W_EMPTY_BRANCH', `${what} has no steps.`, list.span);
+    let terminated = false;
+    for (const st of list.steps) {
+      if (terminated) { sink.error('E_UNREACHABLE_STEP', 'This step can never run: the steps before it always exit the journey.', st.kindSpan); break; }
+      const r = visitStep(st, guarded);
+      guarded = r.guarded;
+      terminated = r.terminates;
+    }
+    return { terminates: terminated, guarded };
+  };
+
+  const visitStep = (st: StepAst, guarded: boolean): { terminates: boolean; guarded: boolean } => {
+    if (st.id) {
+      if (!ID_RE.test(st.id.value)) sink.error('E_BAD_ID', `The step id "${st.id.value}" should be lower_snake_case, like wait_for_click.`, st.id.span);
+      const prev = seenIds.get(st.id.value);
+      if (prev) sink.error('E_DUPLICATE_STEP_ID', `Another step already has the id "${st.id.value}". Step ids must be unique in a journey.`, st.id.span);
+      else seenIds.set(st.id.value, st.id.span);
+    }
+    const vars: VariableName[] = ['contact', 'journey', 'now'];
+    switch (st.kind) {
+      case 'send': {
+        const ref = ctx.templates[st.template.value];
+        if (!ref) sink.error('E_UNKNOWN_TEMPLATE', `There is no template "${st.template.value}".${suggestion(st.template.value, Object.keys(ctx.templates))} Templates are templates/<id>.hbs.`, st.template.span);
+        else if (ref.marketing) { marketing = true; if (!guarded && !unguardedMarketing) unguardedMarketing = st.template.span; }
+        return { terminates: false, guarded };
+      }
+      case 'wait':
+        dur(st.duration, 'wait'); time(st.untilTime, 'until_time'); time(st.at, 'at');
+        if (st.untilDate && st.untilDate.value !== 'birthday') sink.error('E_BAD_DATE_FIELD', `"${st.untilDate.value}" is not a yearly date field. Only birthday is supported.`, st.untilDate.span);
+        return { terminates: false, guarded };
+      case 'wait_for': {
+        event(st.event);
+        if (!st.timeout) sink.error('E_WAIT_FOR_NO_TIMEOUT', 'wait_for needs a timeout (e.g. `timeout: 5d`), or the contact could wait forever.', st.kindSpan);
+        dur(st.timeout, 'timeout');
+        if (st.correlate) expr(st.correlate, ['contact', 'event', 'journey', 'now'], 'correlate');
+        const r = visitList(st.onTimeout, guarded, 'on_timeout');
+        return { terminates: false, guarded: guarded && (r.terminates || r.guarded) };
+      }
+      case 'if': {
+        const c = expr(st.cond, vars, 'The if condition');
+        const a = visitList(st.then, guarded || impliesSubscribed(c), 'then');
+        const b = visitList(st.else, guarded || excludesUnsubscribed(c), 'else');
+        const out = [a, b].filter((x) => !x.terminates);
+        return { terminates: a.terminates && b.terminates, guarded: out.every((x) => x.guarded) };
+      }
+      case 'split': {
+        const total = st.branches.reduce((n, b) => n + b.weight.value, 0) + (st.holdout?.value ?? 0);
+        if (st.branches.length === 0) sink.error('E_EMPTY_STEPS', 'split needs at least one branch.', st.kindSpan);
+        else if (total !== 100) sink.error('E_SPLIT_WEIGHTS', `The split weights${st.holdout ? ' and holdout' : ''} add up to ${total}, not 100.`, st.kindSpan);
+        const names = new Set<string>();
+        for (const b of st.branches) {
+          if (names.has(b.name.value)) sink.error('E_DUPLICATE_NAME', `Two branches are named "${b.name.value}".`, b.name.span);
+          names.add(b.name.value);
+          if (b.weight.value < 0) sink.error('E_SPLIT_WEIGHTS', 'A weight cannot be negative.', b.weight.span);
+        }
+        const rs = st.branches.map((b) => visitList(b.steps ?? { steps: [], span: b.span, items: 0 }, guarded, `Branch ${b.name.value}`));
+        const out = rs.filter((x) => !x.terminates);
+        return { terminates: rs.length > 0 && out.length === 0 && !(st.holdout && st.holdout.value > 0 ? false : false), guarded: out.every((x) => x.guarded) };
+      }
+      case 'update': {
+        for (const f of st.set) {
+          const name = f.field.value;
+          const isAttr = name.startsWith('attributes.') && name.length > 'attributes.'.length;
+          if (!SETTABLE_FIELDS.includes(name) && !isAttr) {
+            sink.error('E_UNKNOWN_FIELD', `"${name}" is not a contact field an update can set.${suggestion(name, SETTABLE_FIELDS)} Use attributes.<name> for custom fields; tags, consent and email_status have their own keys.`, f.field.span);
+          } else if (f.isExpr) {
+            expr(f.value as ExprAst, ['contact', 'journey', 'now'], `The value of ${name}`, false);
+          } else {
+            const v = (f.value as L<unknown>).value;
+            if (!isAttr && v !== null && typeof v !== 'string') sink.error('E_WRONG_TYPE', `${name} should be text.`, (f.value as L<unknown>).span);
+          }
+        }
+        if (st.consent) {
+          if (!['subscribed', 'unsubscribed'].includes(st.consent.status.value)) {
+            sink.error('E_BAD_VALUE', `Consent can be set to subscribed or unsubscribed, not "${st.consent.status.value}".`, st.consent.status.span);
+          }
+        }
+        if (st.emailStatus && !EMAIL_STATUSES.includes(st.emailStatus.value)) {
+          sink.error('E_BAD_VALUE', `"${st.emailStatus.value}" is not an email status.${suggestion(st.emailStatus.value, EMAIL_STATUSES)} Use one of ${EMAIL_STATUSES.join(', ')}.`, st.emailStatus.span);
+        }
+        for (const tag of [...st.addTags, ...st.removeTags]) {
+          if (!/^[a-z0-9][a-z0-9_:\-]*$/.test(tag.value)) sink.error('E_BAD_VALUE', `Tag "${tag.value}" should be lower-case letters, digits, _ - or :.`, tag.span);
+        }
+        return { terminates: false, guarded: st.consent?.status.value === 'unsubscribed' ? false : guarded };
+      }
+      case 'classify':
+        if (!ctx.rules.ruleSets[st.ruleSet.value]) sink.error('E_UNKNOWN_RULE_SET', `There is no rule set "${st.ruleSet.value}".${suggestion(st.ruleSet.value, Object.keys(ctx.rules.ruleSets))}`, st.ruleSet.span);
+        return { terminates: false, guarded };
+      case 'exit':
+        if (st.outcome && !['exited', 'converted'].includes(st.outcome.value)) sink.error('E_BAD_VALUE', `exit outcome should be exited or converted, not "${st.outcome.value}".`, st.outcome.span);
+        return { terminates: true, guarded };
+    }
+  };
+
+  visitList(j.steps, entryGuarded, 'The journey');
+  if (unguardedMarketing) {
+    sink.error('E_NO_CONSENT_CHECK', 'This marketing email could reach a contact without email consent. Add `contact.consent.email == "subscribed"` to the trigger `when`, `contact.consent.email != "subscribed"` to exit_when, or put the send under an `if` that checks it.', unguardedMarketing);
+  }
+  if (!marketing && j.settings.frequency) {
+    sink.warn('W_TRANSACTIONAL_QUIET', 'This journey sends no marketing email, so the frequency cap (which counts marketing email) does nothing here.', j.settings.frequency.span);
+  }
+  if (marketing && !excludesUnsubscribed(exitAst) && j.exitWhen === undefined) {
+    sink.warn('W_NO_EXIT_WHEN', 'This journey sends marketing email but has no exit_when; add `exit_when: contact.consent.email != "subscribed"` so an unsubscribe stops it.', j.id.span);
+  }
+}
+
+export function checkRules(r: RulesAst, sink: DiagnosticSink): Map<string, ASTNode | null> {
+  const asts = new Map<string, ASTNode | null>();
+  const names = new Set<string>();
+  for (const s of r.segments) {
+    if (!ID_RE.test(s.name.value)) sink.error('E_BAD_ID', `The segment name "${s.name.value}" should be lower_snake_case.`, s.name.span);
+    if (names.has(s.name.value)) sink.error('E_DUPLICATE_NAME', `The segment "${s.name.value}" is defined twice.`, s.name.span);
+    names.add(s.name.value);
+    asts.set(s.name.value, s.expr ? checkExpr(s.expr, { vars: ['contact', 'now'], wantBool: true, what: `Segment ${s.name.value}` }, sink) : null);
+  }
+  const sets = new Set<string>();
+  const classFields = ['lifecycle', 'importance', 'rfm', 'businessType'];
+  for (const rs of r.ruleSets) {
+    if (!ID_RE.test(rs.name.value)) sink.error('E_BAD_ID', `The rule set name "${rs.name.value}" should be lower_snake_case.`, rs.name.span);
+    if (sets.has(rs.name.value)) sink.error('E_DUPLICATE_NAME', `The rule set "${rs.name.value}" is defined twice.`, rs.name.span);
+    sets.add(rs.name.value);
+    if (rs.field && !classFields.includes(rs.field.value)) sink.error('E_UNKNOWN_FIELD', `A rule set writes one of ${classFields.join(', ')}, not "${rs.field.value}".${suggestion(rs.field.value, classFields)}`, rs.field.span);
+    if (rs.rules.length === 0) sink.error('E_EMPTY_STEPS', `Rule set ${rs.name.value} has no rules.`, rs.name.span);
+    for (const rule of rs.rules) if (rule.when) checkExpr(rule.when, { vars: ['contact', 'now'], wantBool: true, what: `Rule ${rule.value.value}` }, sink);
+  }
+  return asts;
+}

@@ -1,0 +1,38 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.join(__dirname, '..', '..', '..');
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+const run = (args: string[]) => spawnSync(tsx, [path.join(root, 'cli', 'main.ts'), 'validate', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+
+describe('sojourn validate', () => {
+  it('exits 0 on the shipped journeys/', () => {
+    const r = run(['journeys/']);
+    expect(r.stdout).toContain('0 errors');
+    expect(r.status).toBe(0);
+  });
+
+  it('exits 1 on a broken copy and names file:line:col with the offending line', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sojourn-validate-'));
+    try {
+      for (const f of fs.readdirSync(path.join(root, 'journeys'))) fs.copyFileSync(path.join(root, 'journeys', f), path.join(dir, f));
+      const file = path.join(dir, 'welcome.yaml');
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('send: welcome_tips', 'send: welcome_tipz'));
+      const r = run([dir]);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/welcome\.yaml:\d+:\d+: error E_UNKNOWN_TEMPLATE: There is no template "welcome_tipz"\. Did you mean "welcome_tips"\?/);
+      expect(r.stdout).toContain('send: welcome_tipz');
+      expect(r.stdout).toMatch(/1 error/);
+
+      const json = run([dir, '--format', 'json']);
+      expect(json.status).toBe(1);
+      const out = JSON.parse(json.stdout) as { ok: boolean; diagnostics: { code: string; range: { start: { line: number } } }[] };
+      expect(out.ok).toBe(false);
+      expect(out.diagnostics[0]).toMatchObject({ code: 'E_UNKNOWN_TEMPLATE', severity: 'error' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
