@@ -12,7 +12,7 @@ module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
-    { ...common, displayName: 'workflow', setupFiles: ['<rootDir>/test/helpers/quiet-temporal.ts'], testMatch: ['<rootDir>/test/workflow/**/*.test.ts', '<rootDir>/test/replay/**/*.test.ts', '<rootDir>/journeys/**/*.scenarios.test.ts'] },
+    { ...common, displayName: 'workflow', setupFiles: ['<rootDir>/test/helpers/quiet-temporal.ts'], testMatch: ['<rootDir>/test/workflow/**/*.test.ts', '<rootDir>/test/replay/**/*.test.ts'] },
     { ...common, displayName: 'e2e', setupFiles: ['<rootDir>/test/helpers/quiet-temporal.ts'], testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
 };

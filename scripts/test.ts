@@ -69,6 +69,7 @@ async function main(): Promise<number> {
       FERRETDB_BIN: p.ferretdb,
       SOJOURN_CACHE: p.cacheDir,
       NODE_ENV: 'test',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     };
     const bundle = path.join(tmp, 'workflow-bundle.js');
     if (await bundleWorkflows(bundle)) env.SOJOURN_WORKFLOW_BUNDLE = bundle;

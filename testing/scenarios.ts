@@ -13,6 +13,10 @@
  *         - advance: 2d
  *         - expect_email: { template: welcome_tips }
  *
+ * A scenario starts at `start_time` (UTC, default 10:00) on the next day of simulated time. Contact
+ * fields take relative dates: lastActivityAt: -120d, emailVerifiedAt: -200d, birthday: +3d (the day
+ * three days after the start).
+ *
  * Actions: event, advance, run_scan, open, click, expect_email, expect_no_email, expect_contact, expect_run.
  * Errors name file:line:col.
  */
@@ -36,6 +40,8 @@ export interface Scenario extends Located {
   name: string;
   /** Contact fields as the contacts API takes them; durations like "-120d" in date fields are relative to the start. */
   contact: Record<string, unknown>;
+  /** UTC time of day the scenario starts at ("HH:MM"; default 10:00), so quiet hours are deterministic. */
+  startTime: string;
   actions: ScenarioAction[];
 }
 
@@ -86,7 +92,9 @@ export function parseScenarioFile(text: string, file: string): ScenarioFile {
   for (const item of list.items as Node[]) {
     if (!isMap(item)) fail(item, 'each scenario is a map with name, contact and do');
     const m = item as YAMLMap;
-    for (const k of keysOf(m)) if (!['name', 'contact', 'do'].includes(k.key)) fail(k.node, `unknown key "${k.key}" in a scenario (expected name, contact, do)`);
+    for (const k of keysOf(m)) if (!['name', 'start_time', 'contact', 'do'].includes(k.key)) fail(k.node, `unknown key "${k.key}" in a scenario (expected name, start_time, contact, do)`);
+    const start = get(m, 'start_time');
+    if (start !== undefined && !(isScalar(start) && /^([01]\d|2[0-3]):[0-5]\d$/.test(String(start.value)))) fail(start, 'start_time is a UTC time of day like "10:00"');
     const name = get(m, 'name');
     if (!isScalar(name) || typeof name.value !== 'string') fail(name ?? item, 'a scenario needs a "name" sentence');
     const contact = get(m, 'contact');
@@ -96,7 +104,10 @@ export function parseScenarioFile(text: string, file: string): ScenarioFile {
     const steps = get(m, 'do');
     if (!isSeq(steps) || steps.items.length === 0) fail(steps ?? item, 'a scenario needs a non-empty "do" list');
     const actions = (steps as { items: Node[] }).items.map((s) => parseAction(s));
-    scenarios.push({ ...at(item), name: String((name as { value: string }).value), contact: contactJson, actions });
+    scenarios.push({
+      ...at(item), name: String((name as { value: string }).value), contact: contactJson,
+      startTime: start === undefined ? '10:00' : String((start as { value: unknown }).value), actions,
+    });
   }
   return { file, journey: journeyNode.value, scenarios };
 

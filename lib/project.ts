@@ -1,0 +1,44 @@
+/**
+ * Loads a Sojourn project from disk: journey and rules files (files or folders) plus the template
+ * catalog, compiled with rules/ in one go. Shared by `validate`, `deploy`, `test` and `serve --demo`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { readTemplateCatalog } from '../mail/template-catalog';
+import { compileProject, type ProjectResult, type SourceFile } from '../rules';
+
+const isScenario = (f: string) => /\.scenarios\.ya?ml$/.test(f);
+
+/** Expands files and folders (recursively) into the YAML files to compile, sorted; scenario files are left out. */
+export function collectFiles(paths: string[]): { files: string[]; missing: string[] } {
+  const files = new Set<string>();
+  const missing: string[] = [];
+  const walk = (p: string) => {
+    for (const e of fs.readdirSync(p, { withFileTypes: true })) {
+      const full = path.join(p, e.name);
+      if (e.isDirectory()) {
+        if (!e.name.startsWith('.') && e.name !== 'node_modules') walk(full);
+      } else if (/\.ya?ml$/.test(e.name) && !isScenario(e.name)) files.add(full);
+    }
+  };
+  for (const p of paths) {
+    if (!fs.existsSync(p)) missing.push(p);
+    else if (fs.statSync(p).isDirectory()) walk(p);
+    else files.add(p);
+  }
+  return { files: [...files].sort(), missing };
+}
+
+export interface LoadedProject {
+  files: string[];
+  missing: string[];
+  sources: SourceFile[];
+  result: ProjectResult;
+}
+
+export function loadProject(paths: string[], templatesDir = path.join(process.cwd(), 'templates')): LoadedProject {
+  const { files, missing } = collectFiles(paths);
+  const sources: SourceFile[] = files.map((f) => ({ path: f, text: fs.readFileSync(f, 'utf8') }));
+  const result = compileProject(sources, { templates: readTemplateCatalog(templatesDir) });
+  return { files, missing, sources, result };
+}

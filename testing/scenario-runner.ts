@@ -1,0 +1,383 @@
+/**
+ * Plays journey scenarios (testing/scenarios.ts) for real: the shipped journeys compiled and deployed
+ * into a database, the real interpreter on Temporal's time-skipping test server, the real activities
+ * (contacts, gate, rendering, SMTP into an in-process server, send ledger), and events through the same
+ * sink the HTTP API uses. A passing scenario means the journey works, not that a mock agreed.
+ *
+ * Each scenario gets its own contact (the address is made unique with a +tag, so several scenarios
+ * may name the same person); simulated time is shared and only moves forward.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { simpleParser } from 'mailparser';
+import mongoose from 'mongoose';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { loadConfig } from '../lib/config';
+import { loadProject } from '../lib/project';
+import { initDatabase } from '../data/db';
+import { upsertContact, getContact } from '../data/contacts';
+import { ContactModel } from '../data/contact-model';
+import { toContactView } from '../data/contact-view';
+import { Send } from '../data/send-ledger';
+import { saveJourneyVersion } from '../data/journey-versions';
+import { parseDuration } from '../rules/duration';
+import { formatDiagnostic, type JourneyPlan } from '../rules';
+import { buildWorker } from '../worker/build-worker';
+import { registerSearchAttributes } from '../worker/search-attributes';
+import { createDispatcher, createEventSink, createSendActivities, dataLayerContactStore, dataLayerContactsPort, type EventSink } from '../worker/wiring';
+import { journeyWorkflowId, statusQuery, type JourneyResult } from '../workflows/definitions';
+import { createSmtpTransport } from '../mail/transport';
+import { startSmtpSink, type SmtpSink } from './smtp-sink';
+import type { Scenario, ScenarioAction, ScenarioFile } from './scenarios';
+
+export interface Check { line: number; text: string; ok: boolean; detail?: string }
+export interface ScenarioOutcome { file: string; name: string; line: number; ok: boolean; checks: Check[]; error?: string }
+
+const TASK_QUEUE = 'sojourn-scenarios';
+/** How long (wall clock) an expectation waits for the system to get there before it fails. */
+const SETTLE_MS = 8_000;
+
+interface SentEmail { key: string; templateId: string; messageId: string; subject: string; to: string; createdAt: Date }
+
+export interface HarnessOptions {
+  /** Journey and rules files or folders (default: journeys/). */
+  paths?: string[];
+  templatesDir?: string;
+  /** Database (a fresh one per harness is best). */
+  mongodbUri: string;
+  /** Path of the time-skipping test server binary. */
+  testServerBin: string;
+  /** A pre-built workflow bundle path (npm test bundles once). */
+  workflowBundlePath?: string;
+}
+
+export class ScenarioHarness {
+  private runPromise: Promise<void> | null = null;
+  private counter = 0;
+
+  private constructor(
+    readonly env: TestWorkflowEnvironment,
+    private readonly worker: Worker,
+    private readonly smtp: SmtpSink,
+    private readonly plans: Record<string, JourneyPlan>,
+    private readonly sink: EventSink,
+  ) {}
+
+  static async open(opts: HarnessOptions): Promise<ScenarioHarness> {
+    const root = process.cwd();
+    const project = loadProject(opts.paths ?? [path.join(root, 'journeys')], opts.templatesDir ?? path.join(root, 'templates'));
+    const errors = project.result.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length) {
+      const text = new Map(project.sources.map((s) => [s.path, s.text]));
+      throw new Error(`the journeys do not compile:\n${errors.map((d) => formatDiagnostic(d, text.get(d.file))).join('\n')}`);
+    }
+    if (mongoose.connection.readyState !== 1) await mongoose.connect(opts.mongodbUri, { serverSelectionTimeoutMS: 10_000 });
+    await initDatabase();
+    for (const plan of Object.values(project.result.plans)) {
+      const source = project.sources.find((s) => s.path === plan.sourceFile)?.text ?? '';
+      await saveJourneyVersion(plan, source);
+    }
+
+    const smtp = await startSmtpSink();
+    const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: opts.testServerBin } } });
+    await registerSearchAttributes(env.connection);
+    const config = { ...loadConfig(), smtpUrl: smtp.url };
+    const worker = await buildWorker({
+      connection: env.nativeConnection,
+      client: env.client,
+      taskQueue: TASK_QUEUE,
+      contacts: dataLayerContactStore(),
+      send: createSendActivities(config, { transport: createSmtpTransport(smtp.url), templatesDir: opts.templatesDir }),
+      workflowBundle: opts.workflowBundlePath ? { codePath: opts.workflowBundlePath } : undefined,
+    });
+    const sink = createEventSink(createDispatcher(env.client, TASK_QUEUE));
+    const h = new ScenarioHarness(env, worker, smtp, project.result.plans, sink);
+    h.runPromise = worker.run();
+    return h;
+  }
+
+  async close(): Promise<void> {
+    this.worker.shutdown();
+    await this.runPromise?.catch(() => undefined);
+    await this.env.teardown();
+    await this.smtp.close();
+  }
+
+  private async now(): Promise<Date> {
+    return new Date(await this.env.currentTimeMs());
+  }
+
+  /** Runs one scenario; never throws for a failed expectation (it is reported), only for broken set-up. */
+  async run(file: ScenarioFile, scenario: Scenario): Promise<ScenarioOutcome> {
+    const plan = this.plans[file.journey];
+    const outcome: ScenarioOutcome = { file: file.file, name: scenario.name, line: scenario.line, ok: true, checks: [] };
+    if (!plan) {
+      return { ...outcome, ok: false, error: `${file.file}: no journey "${file.journey}" among ${Object.keys(this.plans).join(', ')}` };
+    }
+    const n = ++this.counter;
+    await this.env.sleep(msUntilNext(await this.now(), scenario.startTime));
+    const t0 = await this.now();
+    const { contactId, email } = await this.createContact(scenario, n, t0);
+    const consumed = new Set<string>();
+    try {
+      for (const action of scenario.actions) {
+        const check = await this.play(action, { plan, contactId, email, consumed, file });
+        if (check) {
+          outcome.checks.push(check);
+          if (!check.ok) {
+            outcome.ok = false;
+            break; // later expectations would only repeat the first failure
+          }
+        }
+      }
+    } catch (err) {
+      outcome.ok = false;
+      const e = err as Error & { cause?: Error };
+      outcome.error = e.cause ? `${e.message}: ${e.cause.message}` : e.message;
+    }
+    return outcome;
+  }
+
+  private async createContact(scenario: Scenario, n: number, t0: Date): Promise<{ contactId: string; email: string }> {
+    const { source, emailStatus, lastActivityAt, emailVerifiedAt, createdAt, ...input } = scenario.contact as Record<string, unknown>;
+    const birthday = input.birthday;
+    if (typeof birthday === 'string' && birthday.startsWith('+')) delete input.birthday;
+    const [local, domain] = String(input.email).split('@');
+    const email = `${local}+s${n}${Date.now().toString(36)}@${domain}`;
+    const r = await upsertContact({ ...input, email } as never, { source: typeof source === 'string' ? source : 'scenario' });
+    const contactId = String(r.contact._id);
+    const set: Record<string, unknown> = {};
+    const when = (v: unknown, field: string): Date => {
+      if (typeof v === 'string' && /^-\d/.test(v)) {
+        const ms = parseDuration(v.slice(1));
+        if (ms === null) throw new Error(`${scenario.name}: ${field} "${v}" is not "-<duration>" like -120d`);
+        return new Date(t0.getTime() - ms);
+      }
+      const d = new Date(String(v));
+      if (Number.isNaN(d.getTime())) throw new Error(`${scenario.name}: ${field} "${String(v)}" is not a date or "-<duration>"`);
+      return d;
+    };
+    if (emailStatus !== undefined) set.emailStatus = emailStatus;
+    if (typeof birthday === 'string' && /^\+\d/.test(birthday)) {
+      const d = new Date(t0.getTime() + (parseDuration(birthday.slice(1)) ?? NaN));
+      if (Number.isNaN(d.getTime())) throw new Error(`${scenario.name}: birthday "${birthday}" is not "+<duration>" like +3d`);
+      const md = `${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
+      set.birthday = { month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+      set.birthdayMonthDay = md;
+    }
+    if (lastActivityAt !== undefined) set.lastActivityAt = when(lastActivityAt, 'lastActivityAt');
+    if (emailVerifiedAt !== undefined) set.emailVerifiedAt = when(emailVerifiedAt, 'emailVerifiedAt');
+    set.createdAt = createdAt !== undefined ? when(createdAt, 'createdAt') : t0;
+    await ContactModel.updateOne({ _id: r.contact._id }, { $set: set }).exec();
+    return { contactId, email };
+  }
+
+  private async play(
+    a: ScenarioAction,
+    ctx: { plan: JourneyPlan; contactId: string; email: string; consumed: Set<string>; file: ScenarioFile },
+  ): Promise<Check | null> {
+    const label = (text: string) => ({ line: a.line, text });
+    switch (a.kind) {
+      case 'event':
+        await this.emit(ctx.contactId, a.name, a.data);
+        return null;
+      case 'advance':
+        await this.settle(ctx);
+        await this.env.sleep(a.ms);
+        return null;
+      case 'run_scan':
+        await this.runScan(ctx.plan);
+        return null;
+      case 'open':
+      case 'click': {
+        const sent = await this.waitFor(() => this.sentEmails(ctx.contactId), (list) => list.some((e) => e.templateId === a.template));
+        const mail = sent.filter((e) => e.templateId === a.template).pop();
+        if (!mail) return { ...label(`${a.kind} the "${a.template}" email`), ok: false, detail: 'no such email was sent' };
+        await this.emit(ctx.contactId, a.kind === 'open' ? 'email.opened' : 'email.clicked', { sendKey: mail.key, templateId: a.template, journeyId: ctx.plan.journeyId, machine: false });
+        return null;
+      }
+      case 'expect_email': {
+        const text = `receives the "${a.template}" email${a.subject ? ` with "${a.subject}" in the subject` : ''}`;
+        const match = (e: SentEmail) => !ctx.consumed.has(e.key) && e.templateId === a.template && (!a.subject || e.subject.includes(a.subject));
+        const list = await this.waitFor(() => this.sentEmails(ctx.contactId), (l) => l.some(match));
+        const hit = list.find(match);
+        if (!hit) {
+          const got = list.filter((e) => !ctx.consumed.has(e.key)).map((e) => `${e.templateId} "${e.subject}"`);
+          return { ...label(text), ok: false, detail: got.length ? `got instead: ${got.join(', ')}` : 'no new email' };
+        }
+        ctx.consumed.add(hit.key);
+        if (hit.to.toLowerCase() !== ctx.email.toLowerCase()) return { ...label(text), ok: false, detail: `sent to ${hit.to}, not to the contact` };
+        return { ...label(text), ok: true, detail: `"${hit.subject}"` };
+      }
+      case 'expect_no_email': {
+        const text = a.template ? `receives no "${a.template}" email` : 'receives no other email';
+        await this.settle(ctx);
+        const extra = (await this.sentEmails(ctx.contactId)).filter((e) => !ctx.consumed.has(e.key) && (!a.template || e.templateId === a.template));
+        return { ...label(text), ok: extra.length === 0, detail: extra.length ? `got: ${extra.map((e) => e.templateId).join(', ')}` : undefined };
+      }
+      case 'expect_contact': {
+        const text = `contact has ${Object.entries(a.fields).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ')}`;
+        let last: Record<string, unknown> = {};
+        const ok = await this.waitFor(async () => {
+          const doc = await getContact(ctx.contactId);
+          last = doc ? (toContactView(doc) as unknown as Record<string, unknown>) : {};
+          return Object.entries(a.fields).every(([k, v]) => fieldMatches(get(last, k), v));
+        }, (v) => v);
+        const actual = Object.fromEntries(Object.keys(a.fields).map((k) => [k, get(last, k)]));
+        return { ...label(text), ok, detail: ok ? undefined : `actual: ${JSON.stringify(actual)}` };
+      }
+      case 'expect_run': {
+        const text = a.ended ? `run ends ${a.ended}${a.reason ? ` (${a.reason})` : ''}` : `run waits for ${a.waitingFor}`;
+        const handle = this.env.client.workflow.getHandle(await this.runId(ctx.plan, ctx.contactId));
+        if (a.ended && a.ended !== 'running') {
+          const result = await Promise.race([
+            handle.result() as Promise<JourneyResult>,
+            new Promise<null>((r) => setTimeout(() => r(null), SETTLE_MS)),
+          ]).catch((err: Error) => ({ outcome: 'failed', reason: err.message }) as unknown as JourneyResult);
+          if (!result) return { ...label(text), ok: false, detail: 'the run is still going' };
+          const ok = result.outcome === a.ended && (!a.reason || result.reason === a.reason);
+          return { ...label(text), ok, detail: ok ? undefined : `ended ${result.outcome} (${result.reason})` };
+        }
+        let status: { waitingFor: string | null; step: string | null } | null = null;
+        const ok = await this.waitFor(async () => {
+          status = await handle.query(statusQuery).catch(() => null);
+          return !!status && (!a.waitingFor || status.waitingFor === a.waitingFor || status.step === a.waitingFor);
+        }, (v) => v);
+        const s = status as { waitingFor: string | null; step: string | null } | null;
+        return { ...label(text), ok, detail: ok ? undefined : s ? `at ${s.step}, waiting for ${s.waitingFor}` : 'no running run' };
+      }
+    }
+  }
+
+  private async emit(contactId: string, name: string, data: Record<string, unknown>): Promise<void> {
+    const at = await this.now();
+    const port = dataLayerContactsPort();
+    const ctx = { source: 'scenario', at };
+    // Events that are state changes in real life (a click on "unsubscribe", "verify", "confirm", a bounce
+    // report) make the same change here as the public endpoints and the bounce handler do.
+    if (name === 'email.unsubscribed') await port.setEmailConsent(contactId, 'unsubscribed', ctx);
+    if (name === 'optin.confirmed') await port.setEmailConsent(contactId, 'subscribed', ctx);
+    if (name === 'email.verified') await port.markEmailVerified(contactId, ctx);
+    if (name === 'email.bounced') await port.setEmailStatus(contactId, data.type === 'soft' ? 'bounced' : 'invalid', ctx);
+    if (name === 'email.complained') await port.setEmailStatus(contactId, 'complained', ctx);
+    await this.sink({ contactId, name, at, eventId: randomUUID(), data });
+  }
+
+  /** Starts the journey's audience or birthday scan now, as its schedule would, and waits for it. */
+  private async runScan(plan: JourneyPlan): Promise<void> {
+    const triggers = [plan.trigger, ...(plan.extraTriggers ?? [])];
+    const scanAt = (await this.now()).toISOString();
+    for (const t of triggers) {
+      if (t.kind === 'event') continue;
+      const workflow = t.kind === 'date' ? 'birthdayScan' : 'audienceScan';
+      await this.env.client.workflow.execute(workflow, {
+        taskQueue: TASK_QUEUE, workflowId: `scan/${plan.journeyId}/${randomUUID()}`, args: [{ journeyId: plan.journeyId, scanAt }],
+      });
+    }
+  }
+
+  /** Workflow id of the contact's newest run in the journey. */
+  private async runId(plan: JourneyPlan, contactId: string): Promise<string> {
+    const base = journeyWorkflowId(plan.journeyId, contactId);
+    const docs = await Send.find({ contactId, journeyId: plan.journeyId }).sort({ createdAt: -1 }).limit(1).lean();
+    if (docs[0]?.workflowId) return String(docs[0].workflowId);
+    if (plan.trigger.kind === 'date' || plan.entry.kind === 'every') {
+      // Periodic ids carry a period suffix; find the newest run by trying the plain id's variants.
+      for (const id of await this.candidateIds(plan, contactId)) {
+        try {
+          await this.env.client.workflow.getHandle(id).describe();
+          return id;
+        } catch {
+          /* not this one */
+        }
+      }
+    }
+    return base;
+  }
+
+  private async candidateIds(plan: JourneyPlan, contactId: string): Promise<string[]> {
+    const now = await this.now();
+    if (plan.trigger.kind === 'date') {
+      const y = now.getUTCFullYear();
+      return [y + 1, y, y - 1].map((p) => journeyWorkflowId(plan.journeyId, contactId, String(p)));
+    }
+    if (plan.entry.kind === 'every') {
+      const k = Math.floor(now.getTime() / plan.entry.periodMs);
+      return [k, k - 1].map((p) => journeyWorkflowId(plan.journeyId, contactId, String(p)));
+    }
+    return [journeyWorkflowId(plan.journeyId, contactId)];
+  }
+
+  /** Emails the contact got, from the send ledger (template, key) and the SMTP server (subject, To). */
+  private async sentEmails(contactId: string): Promise<SentEmail[]> {
+    const rows = await Send.find({ contactId, status: 'sent' }).sort({ createdAt: 1 }).lean();
+    const parsed = await Promise.all(this.smtp.messages.map((raw) => simpleParser(raw)));
+    const byId = new Map(parsed.map((m) => [m.messageId, m]));
+    return rows.map((r) => {
+      const m = byId.get(String(r.messageId));
+      const to = m?.to && !Array.isArray(m.to) ? m.to.value[0]?.address ?? '' : '';
+      return { key: String(r.key), templateId: String(r.templateId), messageId: String(r.messageId), subject: m?.subject ?? '', to, createdAt: r.createdAt as Date };
+    });
+  }
+
+  /** Waits (wall clock) until the runs of this scenario's contact have settled: no workflow task or activity in flight. */
+  private async settle(ctx: { plan: JourneyPlan; contactId: string }): Promise<void> {
+    let previous = '';
+    for (let i = 0; i < 40; i++) {
+      const ids = await this.candidateIds(ctx.plan, ctx.contactId);
+      const states: string[] = [];
+      for (const id of ids) {
+        try {
+          const d = await this.env.client.workflow.getHandle(id).describe();
+          const pending = (d.raw.pendingActivities?.length ?? 0) + (d.raw.pendingWorkflowTask ? 1 : 0);
+          states.push(`${id}:${d.status.name}:${d.historyLength}:${pending}`);
+        } catch {
+          /* no such run */
+        }
+      }
+      const sends = await Send.countDocuments({ contactId: ctx.contactId });
+      const now = `${states.join('|')}#${sends}`;
+      if (now === previous && !states.some((s) => !s.endsWith(':0'))) return;
+      previous = now;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private async waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+    const deadline = Date.now() + SETTLE_MS;
+    let v = await read();
+    while (!done(v) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      v = await read();
+    }
+    return v;
+  }
+}
+
+/** Milliseconds from `now` to the next `HH:MM` UTC at least one minute away. */
+export function msUntilNext(now: Date, hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), h, m));
+  while (next.getTime() - now.getTime() < 60_000) next.setUTCDate(next.getUTCDate() + 1);
+  return next.getTime() - now.getTime();
+}
+
+function get(o: Record<string, unknown>, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
+}
+
+/** A list expectation means "contains all of these"; anything else must be equal. */
+function fieldMatches(actual: unknown, expected: unknown): boolean {
+  if (Array.isArray(expected)) return Array.isArray(actual) && expected.every((e) => actual.includes(e));
+  if (expected === null) return actual === null || actual === undefined;
+  return JSON.stringify(actual) === JSON.stringify(expected);
+}
+
+/** One line per expectation, the way a marketer reads it. */
+export function formatOutcome(o: ScenarioOutcome): string {
+  const lines = [`${o.ok ? '✓' : '✗'} ${o.name}  (${o.file}:${o.line})`];
+  for (const c of o.checks) lines.push(`    ${c.ok ? '✓' : '✗'} ${c.text}${c.detail ? ` — ${c.detail}` : ''}  (line ${c.line})`);
+  if (o.error) lines.push(`    ✗ ${o.error}`);
+  return lines.join('\n');
+}
