@@ -26,6 +26,11 @@ export interface StartRunRequest {
   /** Overrides the period key (date triggers: the birthday year). */
   periodKey?: string;
   entryWait?: JourneyInput['entryWait'];
+  /**
+   * 'signal' (events): signal-with-start, so a running run receives the event. 'start' (scans): a plain
+   * start that fails on any existing run with this id, running or closed, so the count is exact.
+   */
+  via?: 'signal' | 'start';
 }
 
 export function periodKeyFor(entry: EntryPolicy, at: string): string | undefined {
@@ -51,6 +56,10 @@ export async function startJourneyRun(client: Client, taskQueue: string, req: St
   try {
     if (req.entry.kind === 'restart') {
       await client.workflow.start('journey', { ...common, workflowIdReusePolicy: 'ALLOW_DUPLICATE', workflowIdConflictPolicy: 'TERMINATE_EXISTING' });
+      return 'started';
+    }
+    if (req.via === 'start') {
+      await client.workflow.start('journey', { ...common, workflowIdReusePolicy: 'REJECT_DUPLICATE', workflowIdConflictPolicy: 'FAIL' });
       return 'started';
     }
     await client.workflow.signalWithStart('journey', {

@@ -23,6 +23,8 @@ export interface GateInput {
   /** Ledger key of this send, excluded from the frequency count (a retried send must not cap itself). */
   key: string;
   settings: Settings;
+  /** The workflow's current time (ISO): decisions follow workflow time, which tests can skip forward. */
+  now?: string;
 }
 
 /** The gate's decision. Not a failure in any case: the workflow branches on it and records it. */
@@ -45,10 +47,7 @@ export interface SendEmailInput {
   templateId: string;
   vars?: Record<string, unknown>;
 }
-export interface SendResult {
-  status: 'sent' | 'duplicate' | 'failed';
-  messageId?: string;
-  error?: string;
-}
+/** Delivery's result (activities/messaging.ts): sent, duplicate (ledger key seen), or failed permanently. */
+export type { SendResult } from './messaging';
 
 export type { ContactView };

@@ -12,7 +12,8 @@ export interface JourneyVersionDoc {
   hash: string;
   sourceFile: string | null;
   source: string;
-  plan: JourneyPlan;
+  /** The plan as canonical JSON text (plan keys such as step ids may contain dots or '$'). */
+  plan: string;
   deployedAt: Date;
 }
 
@@ -37,8 +38,7 @@ const versionSchema = new Schema<JourneyVersionDoc>(
     hash: { type: String, required: true },
     sourceFile: { type: String, default: null },
     source: { type: String, required: true },
-    // Stored as a JSON string: plan keys such as step ids or field paths may contain dots or '$'.
-    plan: { type: Schema.Types.Mixed, required: true },
+    plan: { type: String, required: true },
     deployedAt: { type: Date, required: true },
   },
   { collection: 'journey_versions', versionKey: false, minimize: false },
@@ -127,7 +127,7 @@ async function setLive(plan: JourneyPlan, version: number, now: Date, force: boo
 export async function getJourneyPlan(journeyId: string, version: number): Promise<JourneyPlan | null> {
   const doc = await JourneyVersionModel.findOne({ journeyId, version }, { plan: 1 }).lean();
   if (!doc) return null;
-  return (typeof doc.plan === 'string' ? JSON.parse(doc.plan) : doc.plan) as JourneyPlan;
+  return JSON.parse(doc.plan) as JourneyPlan;
 }
 
 export async function getJourney(journeyId: string): Promise<JourneyDoc | null> {

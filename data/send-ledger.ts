@@ -32,6 +32,10 @@ export interface SendDoc {
   error: string | null;
   /** Free-form note, e.g. why a pending row was closed as sent without resending. */
   note: string | null;
+  /** Set from bounce and complaint reports (mail/bounces.ts). */
+  bounceType?: 'hard' | 'soft' | 'complaint' | null;
+  bouncedAt?: Date | null;
+  bounceCode?: string | null;
 }
 
 const sendSchema = new Schema<SendDoc>(
@@ -53,6 +57,9 @@ const sendSchema = new Schema<SendDoc>(
     smtpCode: { type: Number, default: null },
     error: { type: String, default: null },
     note: { type: String, default: null },
+    bounceType: { type: String, default: null },
+    bouncedAt: { type: Date, default: null },
+    bounceCode: { type: String, default: null },
   },
   { collection: 'sends', versionKey: false },
 );

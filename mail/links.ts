@@ -6,8 +6,8 @@ import { TokenSigner } from './tokens';
 
 export interface LinkContext {
   contactId: string;
-  /** Send ledger key of the email, so events can be correlated with the run and step that sent it. */
-  sendKey?: string;
+  /** Send reference (hash of the ledger key), so events find the run and step that sent the email. */
+  sendRef?: string;
 }
 
 export class LinkBuilder {

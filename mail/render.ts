@@ -11,6 +11,7 @@ import Handlebars from 'handlebars';
 import type { Config } from '../lib/config';
 import { HELPERS, type RenderContext } from './helpers';
 import { htmlToText } from './html-text';
+import { sendRefFor } from './headers';
 import { LinkBuilder } from './links';
 import { DEFAULT_TEMPLATES_DIR, TemplateError, loadLayout, loadPartials, loadTemplate, type EmailTemplate, type SourceFile } from './templates';
 import { TokenSigner } from './tokens';
@@ -129,7 +130,13 @@ export function toTemplateError(err: unknown, sf: SourceFile): TemplateError {
   const strict = /^"([^"]+)" not defined in/.exec(msg);
   if (strict && typeof e.lineNumber === 'number') {
     const col = typeof e.column === 'number' ? e.column : 0;
-    const variable = pathAt(sf.source, e.lineNumber, col) ?? strict[1];
+    const full = pathAt(sf.source, e.lineNumber, col);
+    // Strict mode names the first missing segment; cut the path there ("vars.brand" of "vars.brand.name").
+    const parts = full?.split('.') ?? [];
+    const at = parts.indexOf(strict[1]);
+    // "x not defined in undefined" means the parent of x is the missing one.
+    const parentMissing = / not defined in (undefined|null)/.test(msg);
+    const variable = full ? (at >= 0 ? parts.slice(0, parentMissing ? Math.max(at, 1) : at + 1).join('.') : full) : strict[1];
     const line = sf.firstLine + e.lineNumber - 1;
     return new TemplateError(`${rel(sf.file)}:${line}:${col + 1}: missing variable "${variable}" (strict mode: pass it in the data, or use {{fallback ${variable} "default"}})`, sf.file, line, col + 1, variable);
   }
@@ -200,7 +207,7 @@ export class EmailRenderer {
       lang: locale.split('-')[0].toLowerCase(),
       timeZone: normaliseZone(contact.timezone),
       links: this.links,
-      link: opts.sendKey ? { contactId: opts.contactId, sendKey: opts.sendKey } : { contactId: opts.contactId },
+      link: opts.sendKey ? { contactId: opts.contactId, sendRef: sendRefFor(opts.sendKey) } : { contactId: opts.contactId },
       email: data.email ?? null,
       now: opts.now ?? new Date(),
       memo: new Map(),

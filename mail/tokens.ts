@@ -2,7 +2,7 @@
  * Signed link tokens for the public endpoints (unsubscribe, preferences, confirm, verify, open, click).
  *
  * A token is `<payload>.<signature>`, both base64url: the payload is a small JSON object with the
- * purpose, the contact id, optionally the send ledger key and the click target, an expiry and, for
+ * purpose, the contact id, optionally a send reference (a hash, not the ledger key) and the click target, an expiry and, for
  * one-time tokens, a nonce. The signature is HMAC-SHA256 over the payload with a key derived from
  * SOJOURN_SECRET, compared in constant time. Tokens never carry an email address.
  */
@@ -26,8 +26,8 @@ export const ONE_TIME_PURPOSES: ReadonlySet<TokenPurpose> = new Set(['confirm', 
 export interface TokenClaims {
   purpose: TokenPurpose;
   contactId: string;
-  /** Send ledger key of the email that carried the link, when there was one. */
-  sendKey?: string;
+  /** Reference of the send that carried the link: the hash in its Message-ID (mail/headers.ts sendRefFor). */
+  sendRef?: string;
   /** Click target (click tokens only): the redirect goes only to URLs we signed. */
   url?: string;
   /** Issued at, seconds since the epoch. */
@@ -61,10 +61,10 @@ export class TokenSigner {
   }
 
   /** Issues a token. `now` is injectable for tests (expired tokens) and defaults to the clock. */
-  sign(input: { purpose: TokenPurpose; contactId: string; sendKey?: string; url?: string; now?: Date; ttlSeconds?: number }): string {
+  sign(input: { purpose: TokenPurpose; contactId: string; sendRef?: string; url?: string; now?: Date; ttlSeconds?: number }): string {
     const iat = Math.floor((input.now ?? new Date()).getTime() / 1000);
     const payload: WirePayload = { p: input.purpose, c: input.contactId, i: iat, e: iat + (input.ttlSeconds ?? TOKEN_TTL_SECONDS[input.purpose]) };
-    if (input.sendKey) payload.s = input.sendKey;
+    if (input.sendRef) payload.s = input.sendRef;
     if (input.url) payload.u = input.url;
     if (ONE_TIME_PURPOSES.has(input.purpose)) payload.n = b64url(crypto.randomBytes(9));
     const body = b64url(Buffer.from(JSON.stringify(payload), 'utf8'));
@@ -90,7 +90,7 @@ export class TokenSigner {
     if (wire.p !== purpose) return { ok: false, reason: 'wrong-purpose' };
     if (wire.e * 1000 <= now.getTime()) return { ok: false, reason: 'expired' };
     const claims: TokenClaims = { purpose: wire.p, contactId: wire.c, iat: wire.i, exp: wire.e };
-    if (wire.s !== undefined) claims.sendKey = wire.s;
+    if (wire.s !== undefined) claims.sendRef = wire.s;
     if (wire.u !== undefined) claims.url = wire.u;
     if (wire.n !== undefined) claims.nonce = wire.n;
     return { ok: true, claims, tokenId: tokenId(token) };

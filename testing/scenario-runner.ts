@@ -16,7 +16,8 @@ import type { Worker } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
 import { loadProject } from '../lib/project';
 import { initDatabase } from '../data/db';
-import { upsertContact, getContact } from '../data/contacts';
+import { createContacts, upsertContact, getContact } from '../data/contacts';
+import type { Config } from '../lib/config';
 import { ContactModel } from '../data/contact-model';
 import { toContactView } from '../data/contact-view';
 import { Send } from '../data/send-ledger';
@@ -25,7 +26,8 @@ import { parseDuration } from '../rules/duration';
 import { formatDiagnostic, type JourneyPlan } from '../rules';
 import { buildWorker } from '../worker/build-worker';
 import { registerSearchAttributes } from '../worker/search-attributes';
-import { createDispatcher, createEventSink, createSendActivities, dataLayerContactStore, dataLayerContactsPort, type EventSink } from '../worker/wiring';
+import { createDispatcher, createEventSink, createSendActivities, dataLayerContactStore, type EventSink } from '../worker/wiring';
+import { dataLayerContactsPort } from '../mail/contacts-port';
 import { journeyWorkflowId, statusQuery, type JourneyResult } from '../workflows/definitions';
 import { createSmtpTransport } from '../mail/transport';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
@@ -62,6 +64,7 @@ export class ScenarioHarness {
     private readonly smtp: SmtpSink,
     private readonly plans: Record<string, JourneyPlan>,
     private readonly sink: EventSink,
+    private readonly config: Config,
   ) {}
 
   static async open(opts: HarnessOptions): Promise<ScenarioHarness> {
@@ -92,7 +95,7 @@ export class ScenarioHarness {
       workflowBundle: opts.workflowBundlePath ? { codePath: opts.workflowBundlePath } : undefined,
     });
     const sink = createEventSink(createDispatcher(env.client, TASK_QUEUE));
-    const h = new ScenarioHarness(env, worker, smtp, project.result.plans, sink);
+    const h = new ScenarioHarness(env, worker, smtp, project.result.plans, sink, config);
     h.runPromise = worker.run();
     return h;
   }
@@ -252,15 +255,12 @@ export class ScenarioHarness {
 
   private async emit(contactId: string, name: string, data: Record<string, unknown>): Promise<void> {
     const at = await this.now();
-    const port = dataLayerContactsPort();
+    const port = dataLayerContactsPort(createContacts({ secret: this.config.secret, phoneKey: this.config.phoneKey }));
     const ctx = { source: 'scenario', at };
-    // Events that are state changes in real life (a click on "unsubscribe", "verify", "confirm", a bounce
-    // report) make the same change here as the public endpoints and the bounce handler do.
-    if (name === 'email.unsubscribed') await port.setEmailConsent(contactId, 'unsubscribed', ctx);
+    // Clicking "confirm" or "verify" in an email changes the contact through the public endpoints; do
+    // the same here. (Unsubscribes, bounces and complaints are applied when the event is stored.)
     if (name === 'optin.confirmed') await port.setEmailConsent(contactId, 'subscribed', ctx);
     if (name === 'email.verified') await port.markEmailVerified(contactId, ctx);
-    if (name === 'email.bounced') await port.setEmailStatus(contactId, data.type === 'soft' ? 'bounced' : 'invalid', ctx);
-    if (name === 'email.complained') await port.setEmailStatus(contactId, 'complained', ctx);
     await this.sink({ contactId, name, at, eventId: randomUUID(), data });
   }
 

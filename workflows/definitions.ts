@@ -45,6 +45,8 @@ export interface SendRecord {
   outcome: 'sent' | 'duplicate' | 'failed' | 'skip';
   reason?: string;
   deferrals: number;
+  /** Workflow time of the decision (ISO). */
+  at: string;
 }
 
 export interface JourneyResult {

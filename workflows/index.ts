@@ -1,4 +1,5 @@
 /** Workflow entry points registered by the worker (worker/build-worker.ts bundles this file). */
+import './sandbox-fixes';
 export { journey } from './journey';
 export { audienceScan } from './audience-scan';
 export { birthdayScan } from './birthday-scan';

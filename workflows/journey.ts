@@ -5,7 +5,6 @@
  * continue-as-new, so history stays bounded however long the journey lives.
  */
 import { continueAsNew, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { data } from './activities';
 import type { JourneyInput, JourneyResult } from './definitions';
 import { Run, type RunEnd } from './run';
 import { SOJOURN_CONTACT, SOJOURN_JOURNEY, SOJOURN_STATUS, SOJOURN_VERSION } from './search-attributes';
@@ -15,14 +14,14 @@ import { runStep } from './steps';
 const HISTORY_SOFT_LIMIT = 2000;
 
 export async function journey(input: JourneyInput): Promise<JourneyResult> {
-  const plan = await data.loadJourneyPlan({ journeyId: input.journeyId, version: input.version });
+  const run = new Run(input);
+  const plan = await run.load();
   upsertSearchAttributes([
     { key: SOJOURN_JOURNEY, value: input.journeyId },
     { key: SOJOURN_VERSION, value: input.version },
     { key: SOJOURN_CONTACT, value: input.contactId },
     { key: SOJOURN_STATUS, value: 'running' },
   ]);
-  const run = new Run(plan, input);
   const finish = (end: RunEnd): JourneyResult => {
     run.markEnded(end);
     return { outcome: end.outcome, reason: end.reason, step: run.status.step, iteration: run.iteration, splits: run.splits, sends: run.sends };

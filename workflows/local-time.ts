@@ -35,8 +35,14 @@ export function yearlyDay(year: number, month: number, day: number): { month: nu
 
 /** The instant a local wall-clock time happens on a local date, with the DST rules above. */
 export function localInstant(zone: string, year: number, month: number, day: number, at: HourMinute): number {
-  // luxon resolves gaps by moving forward and overlaps to the earlier offset, which is the rule we document.
-  return DateTime.fromObject({ year, month, day, hour: at.hour, minute: at.minute }, { zone }).toMillis();
+  // luxon resolves gaps by moving forward (our rule); for overlaps it may pick the later offset, so look
+  // for an earlier instant with the same wall clock (DST shifts are 30 or 60 minutes).
+  const t = DateTime.fromObject({ year, month, day, hour: at.hour, minute: at.minute }, { zone }).toMillis();
+  for (const shift of [3600_000, 1800_000]) {
+    const e = DateTime.fromMillis(t - shift, { zone });
+    if (e.year === year && e.month === month && e.day === day && e.hour === at.hour && e.minute === at.minute) return t - shift;
+  }
+  return t;
 }
 
 /** The first instant >= `now` at which the local clock in `zone` reads `at`. */

@@ -31,7 +31,11 @@ export class Run {
   private readonly seen: string[];
   private contact: ContactView | null = null;
 
-  constructor(readonly plan: JourneyPlan, readonly input: JourneyInput) {
+  /** Set by `load()`; steps only run after it. */
+  plan!: JourneyPlan;
+
+  /** Registers the signal and query handlers at once, so nothing sent before the plan is loaded is lost or refused. */
+  constructor(readonly input: JourneyInput) {
     const c: CarriedState | undefined = input.carried;
     this.iteration = c?.iteration ?? 0;
     this.startedAt = new Date(c?.startedAt ?? workflowInfo().startTime.getTime());
@@ -49,6 +53,12 @@ export class Run {
       this.inbox.push(ev);
     });
     setHandler(statusQuery, () => this.status);
+  }
+
+  /** Loads and pins the plan of (journeyId, version). */
+  async load(): Promise<JourneyPlan> {
+    this.plan = await data.loadJourneyPlan({ journeyId: this.input.journeyId, version: this.input.version });
+    return this.plan;
   }
 
   get workflowId(): string {

@@ -20,11 +20,11 @@ export async function runSend(step: SendStep, run: Run): Promise<StepResult> {
   for (let deferrals = 0; ; deferrals++) {
     const gate = await data.gateSend({
       contactId: run.input.contactId, journeyId: run.plan.journeyId, stepId: step.id, templateId: step.template,
-      marketing, key, settings: run.plan.settings,
+      marketing, key, settings: run.plan.settings, now: new Date(Date.now()).toISOString(),
     });
     if (gate.outcome === 'skip' || (gate.outcome === 'defer' && deferrals >= MAX_DEFERRALS)) {
       const reason = gate.outcome === 'skip' ? gate.reason : 'too_many_deferrals';
-      run.sends.push({ stepId: step.id, iteration: run.iteration, templateId: step.template, outcome: 'skip', reason, deferrals });
+      run.sends.push({ stepId: step.id, iteration: run.iteration, templateId: step.template, outcome: 'skip', reason, deferrals, at: new Date(Date.now()).toISOString() });
       run.status.reason = `skipped: ${reason}`;
       return { next: step.next };
     }
@@ -40,7 +40,7 @@ export async function runSend(step: SendStep, run: Run): Promise<StepResult> {
       key, workflowId: run.workflowId, contactId: run.input.contactId, journeyId: run.plan.journeyId,
       stepId: step.id, templateId: step.template,
     });
-    run.sends.push({ stepId: step.id, iteration: run.iteration, templateId: step.template, outcome: result.status, reason: result.error, deferrals });
+    run.sends.push({ stepId: step.id, iteration: run.iteration, templateId: step.template, outcome: result.status, reason: result.status === 'failed' ? result.reason : undefined, deferrals, at: new Date(Date.now()).toISOString() });
     return { next: step.next };
   }
 }

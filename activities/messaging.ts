@@ -1,0 +1,232 @@
+/**
+ * The messaging activity: render a template for a contact and send it over SMTP exactly once per
+ * ledger key (`${workflowId}:${stepId}:${iteration}`).
+ *
+ * Exactly-once protocol (docs/delivery.md has the full reasoning):
+ *   1. insert the ledger row `pending` under the unique key (a duplicate insert means an earlier attempt);
+ *   2. claim it atomically by setting `smtpStartedAt` (only one attempt can);
+ *   3. SMTP; 4. mark `sent`.
+ * A retry that finds `pending` with `smtpStartedAt` set cannot know whether the earlier attempt's
+ * message went out (it crashed between 3 and 4), so it closes the row as `sent` with a note and does
+ * not resend: at-most-once in that crash window rather than a duplicate email.
+ * SMTP 5xx returns a `failed` value; 4xx and connection failures throw a retryable error.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import pino from 'pino';
+import type { Config } from '../lib/config';
+import { Send, type SendDoc } from '../data/send-ledger';
+import { buildListHeaders, messageIdFor } from '../mail/headers';
+import { EmailRenderer, rendererOptionsFrom, type TemplateContact } from '../mail/render';
+import { TemplateError } from '../mail/templates';
+import { classifySmtpError, createSmtpTransport, type MailTransport } from '../mail/transport';
+import { isDuplicateKey } from '../mail/token-store';
+
+export interface SendEmailInput {
+  /** Ledger key: `${workflowId}:${stepId}:${iteration}` (run-independent, so a reset run does not resend). */
+  key: string;
+  workflowId: string;
+  contactId: string;
+  journeyId: string;
+  stepId: string;
+  templateId: string;
+  vars?: Record<string, unknown>;
+}
+
+/**
+ * What the workflow branches on. Only SMTP 4xx / connection failures are thrown (and retried).
+ * A last-mile safety check (no address, hard-bounced, unsubscribed from marketing) returns `failed`
+ * with reason `skipped: <why>` and smtpCode null; the ledger row is `skipped`. The engine's gate
+ * normally catches these before the send.
+ */
+export type SendResult =
+  | { status: 'sent'; messageId: string }
+  | { status: 'duplicate'; messageId: string }
+  | { status: 'failed'; permanent: true; reason: string; smtpCode: number | null };
+
+export type SkipReason = 'no-recipient' | 'no-address' | 'unsubscribed' | 'undeliverable';
+
+/** The contact as the sender needs it: the address (for the To header only) plus personal view fields. */
+export type Recipient = TemplateContact & {
+  email: string | null;
+  emailStatus?: string | null;
+  consent?: { email?: string | null } | null;
+};
+
+export interface MessagingDeps {
+  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'mailDomain' | 'publicBaseUrl' | 'secret' | 'postalAddress'>;
+  transport?: MailTransport;
+  templatesDir?: string;
+  renderer?: EmailRenderer;
+  /** Loads the recipient; the engine wires it to the contacts data layer. Null when the contact is gone. */
+  loadRecipient(contactId: string): Promise<Recipient | null>;
+  /** Test seam: runs after SMTP accepted the message and before the ledger is completed (crash simulation). */
+  afterSmtp?: (input: SendEmailInput) => void | Promise<void>;
+  logger?: pino.Logger;
+  now?: () => Date;
+}
+
+const UNDELIVERABLE = new Set(['bounced', 'invalid']);
+
+function skipped(reason: SkipReason): SendResult {
+  return { status: 'failed', permanent: true, reason: `skipped: ${reason}`, smtpCode: null };
+}
+
+function currentAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1; // called outside a Temporal activity (tests, CLI)
+  }
+}
+
+/** Builds the messaging activities. */
+export function createMessagingActivities(deps: MessagingDeps) {
+  const log = deps.logger ?? pino({ name: 'messaging', level: process.env.LOG_LEVEL ?? 'info' });
+  const transport = deps.transport ?? createSmtpTransport(deps.config.smtpUrl);
+  const renderer = deps.renderer ?? new EmailRenderer({ ...rendererOptionsFrom(deps.config, deps.templatesDir), adPrefix: process.env.MAIL_AD_PREFIX });
+  const clock = deps.now ?? (() => new Date());
+
+  /** Result for an existing ledger row, or null when the row is pending and unclaimed (safe to send). */
+  async function resolveExisting(row: SendDoc, attempt: number): Promise<SendResult | null> {
+    switch (row.status) {
+      case 'sent':
+        return { status: 'duplicate', messageId: row.messageId };
+      case 'failed':
+        return { status: 'failed', permanent: true, reason: row.error ?? 'failed', smtpCode: row.smtpCode };
+      case 'skipped':
+        return skipped((row.error as SkipReason | null) ?? 'no-recipient');
+      case 'pending': {
+        if (!row.smtpStartedAt) return null;
+        // An earlier attempt handed the message to SMTP and never completed: it may have been delivered.
+        await Send.updateOne(
+          { key: row.key, status: 'pending' },
+          { $set: { status: 'sent', sentAt: row.smtpStartedAt, attempt, note: `outcome unknown: attempt ${row.attempt} started SMTP at ${row.smtpStartedAt.toISOString()} and did not complete; not resent (at-most-once)` } },
+        ).exec();
+        const now = await Send.findOne({ key: row.key }).lean<SendDoc>().exec();
+        if (now && now.status !== 'sent') return resolveExisting(now, attempt);
+        log.warn({ key: row.key, contactId: row.contactId, attempt }, 'send outcome unknown after a crash; closed as sent without resending');
+        return { status: 'duplicate', messageId: row.messageId };
+      }
+    }
+  }
+
+  async function sendEmail(input: SendEmailInput): Promise<SendResult> {
+    const attempt = currentAttempt();
+    const ids = { key: input.key, journeyId: input.journeyId, stepId: input.stepId, contactId: input.contactId, templateId: input.templateId, attempt };
+    const existing = await Send.findOne({ key: input.key }).lean<SendDoc>().exec();
+    if (existing) {
+      const r = await resolveExisting(existing, attempt);
+      if (r) return r;
+    }
+
+    const messageId = messageIdFor(input.key, deps.config.mailDomain);
+    let template;
+    try {
+      template = renderer.template(input.templateId);
+    } catch (err) {
+      if (err instanceof TemplateError) throw ApplicationFailure.nonRetryable(err.message, 'TemplateError');
+      throw err;
+    }
+    const base = {
+      key: input.key, workflowId: input.workflowId, contactId: input.contactId, journeyId: input.journeyId, stepId: input.stepId,
+      templateId: input.templateId, marketing: template.marketing, messageId, createdAt: clock(), attempt,
+    };
+
+    const recipient = await deps.loadRecipient(input.contactId);
+    const skip: SkipReason | null = !recipient ? 'no-recipient'
+      : !recipient.email ? 'no-address'
+      : UNDELIVERABLE.has(recipient.emailStatus ?? '') ? 'undeliverable'
+      : template.marketing && (recipient.consent?.email === 'unsubscribed' || recipient.emailStatus === 'complained') ? 'unsubscribed'
+      : null;
+    if (skip || !recipient?.email) {
+      const reason = skip ?? 'no-address';
+      await Send.updateOne({ key: input.key }, { $setOnInsert: { ...base, status: 'skipped', error: reason } }, { upsert: true }).exec().catch((err: unknown) => {
+        if (!isDuplicateKey(err)) throw err;
+      });
+      const row = await Send.findOne({ key: input.key }).lean<SendDoc>().exec();
+      log.info({ ...ids, reason }, 'send skipped');
+      return row && row.status !== 'skipped' ? ((await resolveExisting(row, attempt)) ?? skipped(reason)) : skipped(reason);
+    }
+
+    const { email, emailStatus: _s, consent: _c, ...contact } = recipient;
+    let rendered;
+    try {
+      rendered = renderer.render(input.templateId, { contact, email, vars: input.vars ?? {} }, { contactId: input.contactId, sendKey: input.key, now: clock() });
+    } catch (err) {
+      if (err instanceof TemplateError) throw ApplicationFailure.nonRetryable(err.message, 'TemplateError');
+      throw err;
+    }
+
+    // 1. The pending row, before any SMTP traffic. A duplicate means another attempt got here first.
+    try {
+      await Send.create({ ...base, templateVersion: rendered.version, status: 'pending' });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    // 2. Claim the SMTP hand-off atomically: exactly one attempt can set smtpStartedAt.
+    const claimed = await Send.findOneAndUpdate(
+      { key: input.key, status: 'pending', smtpStartedAt: null },
+      { $set: { smtpStartedAt: clock(), attempt } },
+      { returnDocument: 'after' },
+    ).lean<SendDoc>().exec();
+    if (!claimed) {
+      const row = await Send.findOne({ key: input.key }).lean<SendDoc>().exec();
+      const r = row ? await resolveExisting(row, attempt) : null;
+      if (r) return r;
+      throw ApplicationFailure.retryable(`send ledger row ${input.key} could not be claimed`, 'SendLedgerContention');
+    }
+
+    // 3. SMTP.
+    try {
+      await transport.sendMail({
+        from: deps.config.mailFrom,
+        to: email,
+        subject: rendered.subject,
+        html: rendered.html,
+        text: rendered.text,
+        messageId,
+        date: clock(),
+        headers: buildListHeaders({
+          marketing: rendered.marketing, journeyId: input.journeyId, templateId: input.templateId, mailDomain: deps.config.mailDomain,
+          unsubscribeUrl: rendered.unsubscribeUrl, unsubscribeMailto: rendered.unsubscribeMailto,
+        }) as unknown as Record<string, string>,
+      });
+    } catch (err) {
+      const failure = classifySmtpError(err, email);
+      if (failure.kind === 'permanent') {
+        await Send.updateOne({ key: input.key }, { $set: { status: 'failed', smtpCode: failure.smtpCode, error: failure.reason } }).exec();
+        log.warn({ ...ids, smtpCode: failure.smtpCode }, 'send failed permanently');
+        return { status: 'failed', permanent: true, reason: failure.reason, smtpCode: failure.smtpCode };
+      }
+      // Not delivered (4xx, connection refused): release the claim so the retry sends. Unknown: keep it (no resend).
+      const release = failure.kind === 'transient' ? { smtpStartedAt: null } : {};
+      await Send.updateOne({ key: input.key }, { $set: { ...release, smtpCode: failure.smtpCode, error: failure.reason } }).exec();
+      log.warn({ ...ids, smtpCode: failure.smtpCode, kind: failure.kind }, 'send deferred, will retry');
+      throw ApplicationFailure.retryable(`SMTP ${failure.kind} failure: ${failure.reason}`, failure.kind === 'transient' ? 'SmtpTransientError' : 'SmtpUnknownOutcome');
+    }
+    await deps.afterSmtp?.(input);
+    // 4. Complete.
+    await Send.updateOne({ key: input.key }, { $set: { status: 'sent', sentAt: clock(), smtpCode: 250, error: null } }).exec();
+    log.info(ids, 'email sent');
+    return { status: 'sent', messageId };
+  }
+
+  return { sendEmail };
+}
+
+export type MessagingActivities = ReturnType<typeof createMessagingActivities>;
+
+/**
+ * `loadRecipient` over the Contacts data layer: the address for the To header plus the contact view.
+ * Erased contacts have no recipient.
+ */
+export function dataLayerRecipientLoader(): (contactId: string) => Promise<Recipient | null> {
+  return async (contactId) => {
+    const { getContact } = await import('../data/contacts');
+    const { toContactView } = await import('../data/contact-view');
+    const doc = await getContact(contactId);
+    if (!doc || doc.erasedAt) return null;
+    return { ...toContactView(doc), email: doc.email ?? null };
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The pages of audience and birthday scans. Each call reads one bounded page of contacts by `_id`
+ * (indexed), decides who enters, and starts their runs with bounded concurrency. Idempotent: a retried
+ * page starts the same workflow ids, which Temporal rejects or signals per the entry policy.
+ */
+import { heartbeat } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import mongoose from 'mongoose';
+import { getJourneyPlan } from '../data/journey-versions';
+import { evaluateBool } from '../rules/evaluate';
+import type { JourneyPlan, SegmentPlan } from '../rules/plan';
+import { segmentFilter } from '../rules/segment-filter';
+import { birthdayKeysOn, localDate, nextYearlyDate, safeZone } from '../workflows/local-time';
+import { viewFromDocument } from './contact-store';
+import { mapBounded, startJourneyRun, type StartOutcome } from './start-run';
+
+export interface ScanPageResult { scanned: number; matched: number; started: number; alreadyEntered: number; nextAfterId: string | null }
+
+export interface ScanActivities {
+  scanAudiencePage(input: { journeyId: string; version: number; afterId: string | null; scanAt: string; pageSize: number; concurrency: number }): Promise<ScanPageResult>;
+  scanBirthdayPage(input: { journeyId: string; version: number; afterId: string | null; scanAt: string; lookaheadMs: number; pageSize: number; concurrency: number }): Promise<ScanPageResult>;
+}
+
+function audienceOf(plan: JourneyPlan): SegmentPlan {
+  if (plan.trigger.kind === 'schedule') return plan.trigger.audience;
+  if (plan.trigger.kind === 'segment') return plan.trigger.segment;
+  throw new Error(`journey ${plan.journeyId} has a ${plan.trigger.kind} trigger, not an audience`);
+}
+
+type Doc = Record<string, unknown> & { _id: unknown };
+
+async function page(filter: Record<string, unknown>, afterId: string | null, pageSize: number): Promise<Doc[]> {
+  const coll = mongoose.connection.collection('contacts');
+  const after = afterId === null ? {} : { _id: { $gt: /^[0-9a-f]{24}$/.test(afterId) ? new mongoose.Types.ObjectId(afterId) : afterId } };
+  return (await coll.find({ $and: [filter, after] } as Record<string, unknown>).sort({ _id: 1 }).limit(pageSize).toArray()) as Doc[];
+}
+
+function tally(outcomes: StartOutcome[]) {
+  return { started: outcomes.filter((o) => o !== 'already_entered').length, alreadyEntered: outcomes.filter((o) => o === 'already_entered').length };
+}
+
+export function createScanActivities(deps: { client: Client; taskQueue: string }): ScanActivities {
+  const planCache = new Map<string, JourneyPlan>();
+  const plan = async (journeyId: string, version: number) => {
+    const k = `${journeyId}@${version}`;
+    let p = planCache.get(k);
+    if (!p) {
+      const loaded = await getJourneyPlan(journeyId, version);
+      if (!loaded) throw new Error(`journey ${journeyId} has no version ${version}`);
+      planCache.set(k, (p = loaded));
+    }
+    return p;
+  };
+  return {
+    async scanAudiencePage(input) {
+      const p = await plan(input.journeyId, input.version);
+      const segment = audienceOf(p);
+      const now = new Date(input.scanAt);
+      const pushed = segmentFilter(segment, now);
+      const docs = await page(pushed ?? {}, input.afterId, input.pageSize);
+      // Without a pushed-down filter, evaluate the segment contact by contact (same answer, slower).
+      const matched = pushed ? docs : docs.filter((d) => evaluateBool(segment.expr, { contact: viewFromDocument(d), now, defaultTimezone: p.settings.defaultTimezone }));
+      const name = p.trigger.kind === 'segment' ? `segment.${segment.name}` : 'schedule';
+      const outcomes = await mapBounded(matched, input.concurrency, async (d) => {
+        heartbeat();
+        return startJourneyRun(deps.client, deps.taskQueue, {
+          journeyId: p.journeyId, version: input.version, entry: p.entry, contactId: String(d._id), via: p.entry.kind === 'restart' ? 'signal' : 'start',
+          event: { name, at: input.scanAt, eventId: `${name}:${p.journeyId}:${input.scanAt}` },
+        });
+      });
+      return {
+        scanned: docs.length, matched: matched.length, ...tally(outcomes),
+        nextAfterId: docs.length < input.pageSize ? null : String(docs[docs.length - 1]._id),
+      };
+    },
+
+    async scanBirthdayPage(input) {
+      const p = await plan(input.journeyId, input.version);
+      if (p.trigger.kind !== 'date') throw new Error(`journey ${p.journeyId} has no date trigger`);
+      const trigger = p.trigger;
+      const now = Date.parse(input.scanAt);
+      // Local dates from UTC-12 to UTC+14 within the lookahead: every "MM-DD" that might be due.
+      const keys = new Set<string>();
+      for (let t = now - 86_400_000; t <= now + input.lookaheadMs + 86_400_000; t += 86_400_000) {
+        const d = localDate(t, 'UTC');
+        for (const k of birthdayKeysOn(d.year, d.month, d.day)) keys.add(k);
+      }
+      const docs = await page({ birthdayMonthDay: { $in: [...keys] } }, input.afterId, input.pageSize);
+      const due: { id: string; until: number }[] = [];
+      for (const d of docs) {
+        const contact = viewFromDocument(d);
+        const [mm, dd] = String(d.birthdayMonthDay).split('-').map(Number);
+        const zone = safeZone(contact.timezone, p.settings.defaultTimezone);
+        const until = nextYearlyDate(now, mm, dd, trigger.at, zone);
+        if (until - now > input.lookaheadMs) continue;
+        if (trigger.when && !evaluateBool(trigger.when, { contact, now: new Date(now), defaultTimezone: p.settings.defaultTimezone })) continue;
+        due.push({ id: String(d._id), until });
+      }
+      const outcomes = await mapBounded(due, input.concurrency, async ({ id, until }) => {
+        heartbeat();
+        const year = String(localDate(until, 'UTC').year);
+        return startJourneyRun(deps.client, deps.taskQueue, {
+          journeyId: p.journeyId, version: input.version, entry: { kind: 'once' }, contactId: id, periodKey: year, via: 'start',
+          event: { name: 'date.birthday', at: new Date(until).toISOString(), eventId: `birthday:${p.journeyId}:${id}:${year}` },
+          entryWait: { until: new Date(until).toISOString(), reason: `birthday at ${trigger.at} local time` },
+        });
+      });
+      return {
+        scanned: docs.length, matched: due.length, ...tally(outcomes),
+        nextAfterId: docs.length < input.pageSize ? null : String(docs[docs.length - 1]._id),
+      };
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * Engine benchmark on the local dev server: N contacts (default 1,000) through a three-step journey
+ * (send, wait 1s, send) run by the interpreter, then through a hand-written workflow calling the same
+ * gate and send activities (workflows/bench-baseline.ts), in the same run. Prints runs completed per
+ * second, history events per run, and the interpreter/hand-written ratios.
+ *
+ *   MONGODB_URI=mongodb://127.0.0.1:27103/x npx tsx bench/engine.bench.ts [--contacts 1000] [--concurrency 200]
+ *
+ * Starts its own `temporal server start-dev` (TEMPORAL_CLI_BIN or the provisioned CLI) on a free port,
+ * uses a fresh database on MONGODB_URI (dropped afterwards) and the ledger-only send (no SMTP).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import mongoose, { Types } from 'mongoose';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { connectDatabase, disconnectDatabase } from '../data/db';
+import { ensureSendLedgerIndexes, Send } from '../data/send-ledger';
+import { saveJourneyVersion } from '../data/journey-versions';
+import { upsertContact } from '../data/contacts';
+import { PLAN_FORMAT, type JourneyPlan } from '../rules/plan';
+import { buildWorker, bundleWorkflows } from '../worker/build-worker';
+import { SEARCH_ATTRIBUTES } from '../worker/search-attributes';
+import { freePort, startTemporalDev } from '../scripts/servers';
+import { mapBounded } from '../activities/start-run';
+import { journeyWorkflowId } from '../workflows/definitions';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const settings = { defaultTimezone: 'UTC' };
+
+function benchPlan(): JourneyPlan {
+  return {
+    planFormat: PLAN_FORMAT, journeyId: 'bench', name: 'bench', hash: `bench-${Date.now()}`, trigger: { kind: 'event', event: 'bench' },
+    entry: { kind: 'once' }, settings, start: 's1',
+    steps: {
+      s1: { id: 's1', kind: 'send', template: 'welcome', marketing: true, next: 'w' },
+      w: { id: 'w', kind: 'wait', mode: 'duration', ms: 1000, next: 's2' },
+      s2: { id: 's2', kind: 'send', template: 'welcome_tips', marketing: true, next: null },
+    },
+    templates: { welcome: { id: 'welcome', marketing: true }, welcome_tips: { id: 'welcome_tips', marketing: true } },
+    segments: {}, ruleSets: {},
+  };
+}
+
+/** N contacts: one created through the data layer, cloned with fresh ids and keys (untimed setup). */
+async function makeContacts(n: number, prefix: string): Promise<string[]> {
+  const r = await upsertContact({ email: 'template@example.com', consent: { email: 'subscribed' }, timezone: 'UTC' });
+  await mongoose.connection.collection('contacts').updateOne({ _id: r.contact._id }, { $set: { emailStatus: 'verified' } });
+  const proto = await mongoose.connection.collection('contacts').findOne({ _id: r.contact._id });
+  const ids: string[] = [];
+  const docs = Array.from({ length: n }, (_, i) => {
+    const _id = new Types.ObjectId();
+    ids.push(_id.toHexString());
+    return { ...proto, _id, emailKey: `${prefix}${i}@example.com`, email: `${prefix}${i}@example.com`, aliasKey: `${prefix}${i}@example.com` };
+  });
+  for (let i = 0; i < docs.length; i += 500) await mongoose.connection.collection('contacts').insertMany(docs.slice(i, i + 500) as never[]);
+  return ids;
+}
+
+interface PhaseResult { name: string; runs: number; seconds: number; runsPerSec: number; eventsPerRun: number; sent: number }
+
+async function phase(name: string, client: Client, contacts: string[], concurrency: number, start: (c: string) => Promise<{ workflowId: string; result(): Promise<unknown> }>): Promise<PhaseResult> {
+  const t0 = performance.now();
+  let done = 0;
+  const handles = await mapBounded(contacts, concurrency, async (c) => {
+    const h = await start(c);
+    await h.result();
+    if (++done % 100 === 0) process.stderr.write(`\r${name}: ${done}/${contacts.length}`);
+    return h.workflowId;
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  process.stderr.write('\n');
+  const sample = handles.slice(0, 10);
+  let events = 0;
+  for (const id of sample) events += (await client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0;
+  const sent = await Send.countDocuments({ workflowId: { $in: handles }, status: 'sent' });
+  return { name, runs: contacts.length, seconds, runsPerSec: contacts.length / seconds, eventsPerRun: events / sample.length, sent };
+}
+
+async function main() {
+  const n = arg('contacts', 1000);
+  const concurrency = arg('concurrency', 200);
+  const base = process.env.MONGODB_URI;
+  if (!base) throw new Error('set MONGODB_URI (e.g. mongodb://127.0.0.1:27103/x)');
+  const url = new URL(base);
+  url.pathname = `/bench_engine_${randomBytes(3).toString('hex')}`;
+  const port = await freePort();
+  const bin = process.env.TEMPORAL_CLI_BIN ?? (await import('../scripts/provision')).provision().temporal;
+  const server = await startTemporalDev({ bin, port, searchAttributes: [...SEARCH_ATTRIBUTES], logFile: path.join(os.tmpdir(), `sojourn-bench-temporal-${port}.log`) });
+  // Never leave the dev server behind when interrupted.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void server.stop().finally(() => process.exit(130)));
+  await connectDatabase(url.toString());
+  const connection = await Connection.connect({ address: server.address });
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  let running: Promise<void> | undefined;
+  let workerRef: { shutdown(): void } | undefined;
+  try {
+    await ensureSendLedgerIndexes();
+    const client = new Client({ connection });
+    const taskQueue = 'bench';
+    const worker = await buildWorker({
+      connection: nativeConnection, client, taskQueue, workflowBundle: await bundleWorkflows(),
+      maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 100,
+    });
+    running = worker.run();
+    workerRef = worker;
+    const p = benchPlan();
+    const { version } = await saveJourneyVersion(p, JSON.stringify(p));
+    const [a, b] = [await makeContacts(n, 'interp'), await makeContacts(n, 'hand')];
+
+    const interpreted = await phase('interpreter', client, a, concurrency, (c) => client.workflow.start('journey', {
+      taskQueue, workflowId: journeyWorkflowId('bench', c), args: [{ journeyId: 'bench', version, contactId: c }],
+    }));
+    const hand = await phase('hand-written', client, b, concurrency, (c) => client.workflow.start('handWrittenSendWaitSend', {
+      taskQueue, workflowId: `bench-hand/${c}`, args: [{ journeyId: 'bench-hand', contactId: c, templates: ['welcome', 'welcome_tips'] as [string, string], settings }],
+    }));
+    worker.shutdown();
+    await running;
+    running = undefined;
+
+    const rows = [interpreted, hand];
+    console.log(`\nengine bench: ${n} contacts, send -> wait 1s -> send, dev server, ledger-only send, ${concurrency} runs in flight`);
+    console.log('workflow        runs  seconds  runs/sec  events/run  emails sent');
+    for (const r of rows) console.log(`${r.name.padEnd(14)} ${String(r.runs).padStart(5)} ${r.seconds.toFixed(1).padStart(8)} ${r.runsPerSec.toFixed(1).padStart(9)} ${r.eventsPerRun.toFixed(1).padStart(11)} ${String(r.sent).padStart(12)}`);
+    console.log(`ratio interpreter/hand-written: throughput ${(interpreted.runsPerSec / hand.runsPerSec).toFixed(2)}x, history events ${(interpreted.eventsPerRun / hand.eventsPerRun).toFixed(2)}x`);
+  } catch (err) {
+    console.error(err);
+    process.exitCode = 1;
+  } finally {
+    if (running) {
+      workerRef?.shutdown();
+      await running.catch(() => undefined);
+    }
+    await mongoose.connection.dropDatabase().catch(() => undefined);
+    await disconnectDatabase();
+    await connection.close();
+    await nativeConnection.close().catch(() => undefined);
+    await server.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+/**
+ * `sojourn bounces ingest <file.eml...>`: reads DSN bounce and ARF complaint reports, correlates each
+ * to the send ledger by the original Message-ID, and updates the contact (email status, consent,
+ * suppression) through the Contacts data layer. With --signal, the run that sent the email gets the
+ * email.bounced / email.complained event through Temporal.
+ * Exit codes: 0 all files processed, 1 a file could not be read or parsed, 2 bad usage.
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from '../../lib/config';
+
+export function register(program: Command): void {
+  const bounces = program.command('bounces').description('bounce and complaint reports (DSN, ARF)');
+  bounces
+    .command('ingest <files...>')
+    .description('ingest DSN/ARF messages (.eml): classify hard/soft/complaint, update contacts and suppression')
+    .option('--signal', 'signal the journey run that sent the email (needs Temporal)')
+    .option('--format <format>', 'text or json', 'text')
+    .action(async (files: string[], opts: { signal?: boolean; format?: string }) => {
+      const config = loadConfig();
+      const { connectDatabase, disconnectDatabase } = await import('../../data/db');
+      const { applyContactUpdate, getContact, suppress } = await import('../../data/contacts');
+      const { dataLayerContactsPort } = await import('../../mail/contacts-port');
+      const { ingestReport } = await import('../../mail/bounces');
+      type Sink = import('../../mail/events').EventSink;
+      await connectDatabase(config.mongodbUri);
+      let onEvent: Sink | undefined;
+      let closeTemporal: (() => Promise<void>) | undefined;
+      if (opts.signal) {
+        const { Connection, Client } = await import('@temporalio/client');
+        const connection = await Connection.connect({ address: config.temporalAddress });
+        const client = new Client({ connection, namespace: config.temporalNamespace });
+        closeTemporal = () => connection.close();
+        onEvent = async (e) => {
+          const workflowId = typeof e.data.workflowId === 'string' ? e.data.workflowId : null;
+          if (!workflowId) return;
+          await client.workflow.getHandle(workflowId).signal('event', { name: e.name, at: e.at.toISOString(), eventId: e.eventId, data: e.data }).catch(() => undefined); // the run may have ended
+        };
+      }
+      const contacts = dataLayerContactsPort({ applyContactUpdate, getContact, suppress });
+      const results: Array<Record<string, unknown>> = [];
+      let failed = false;
+      try {
+        for (const file of files) {
+          try {
+            const r = await ingestReport(fs.readFileSync(file), { contacts, onEvent, mailDomain: config.mailDomain });
+            results.push({ file, ...r });
+          } catch (err) {
+            failed = true;
+            results.push({ file, error: (err as Error).message });
+          }
+        }
+      } finally {
+        await closeTemporal?.();
+        await disconnectDatabase();
+      }
+      if (opts.format === 'json') console.log(JSON.stringify(results, null, 2));
+      else {
+        for (const r of results) {
+          if (r.error) console.log(`${r.file}: error: ${r.error}`);
+          else console.log(`${r.file}: ${r.type} ${r.classification}${r.code ? ` (${r.code})` : ''} -> ${r.contactId ? `contact ${r.contactId}: ${r.effect}` : `no matching send (${r.originalMessageId ?? 'no Message-ID'})`}`);
+        }
+      }
+      if (failed) process.exitCode = 1;
+    });
+}

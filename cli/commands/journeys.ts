@@ -1,0 +1,69 @@
+/**
+ * `sojourn journeys list|pause|resume`: deployed journeys, their versions and which one is live.
+ * Pausing refuses new entries (the dispatcher and scans check it) and pauses the journey's schedule;
+ * runs already in flight continue. Exit codes: 0 ok, 1 unknown journey, 2 bad usage or a crash.
+ */
+import type { Command } from 'commander';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../../lib/config';
+import { connectDatabase, disconnectDatabase } from '../../data/db';
+import { getJourney, getJourneyPlan, listJourneys, setJourneyPaused } from '../../data/journey-versions';
+import { setScheduleState } from '../../worker/schedules';
+
+async function withDb<T>(fn: () => Promise<T>): Promise<T> {
+  await connectDatabase(loadConfig().mongodbUri);
+  try {
+    return await fn();
+  } finally {
+    await disconnectDatabase();
+  }
+}
+
+async function setPaused(journeyId: string, paused: boolean): Promise<void> {
+  await withDb(async () => {
+    if (!(await setJourneyPaused(journeyId, paused))) {
+      console.error(`unknown journey "${journeyId}"`);
+      process.exitCode = 1;
+      return;
+    }
+    const j = await getJourney(journeyId);
+    const plan = j && (await getJourneyPlan(journeyId, j.liveVersion));
+    let scheduleNote = '';
+    if (plan) {
+      const cfg = loadConfig();
+      try {
+        const connection = await Connection.connect({ address: cfg.temporalAddress });
+        try {
+          const changed = await setScheduleState(new Client({ connection, namespace: cfg.temporalNamespace }), plan, paused);
+          if (changed) scheduleNote = `; schedule ${paused ? 'paused' : 'resumed'}`;
+        } finally {
+          await connection.close();
+        }
+      } catch (err) {
+        scheduleNote = `; schedule not changed (${(err as Error).message})`;
+      }
+    }
+    console.log(`${journeyId}: ${paused ? 'paused (new entries refused)' : 'resumed'}${scheduleNote}`);
+  });
+}
+
+export function register(program: Command): void {
+  const journeys = program.command('journeys').description('List, pause and resume deployed journeys');
+  journeys
+    .command('list')
+    .description('Deployed journeys, their versions and the live one')
+    .option('--format <format>', 'text or json', 'text')
+    .action(async (opts: { format: string }) => {
+      await withDb(async () => {
+        const all = await listJourneys();
+        if (opts.format === 'json') return console.log(JSON.stringify(all, null, 2));
+        if (!all.length) return console.log('no journeys deployed (run `sojourn deploy`)');
+        for (const j of all) {
+          console.log(`${j._id}  live v${j.liveVersion}${j.paused ? '  PAUSED' : ''}  trigger ${j.triggerKind}${j.triggerEvent ? ` ${j.triggerEvent}` : ''}`);
+          for (const v of j.versions) console.log(`  ${v.version === j.liveVersion ? '*' : ' '} v${v.version}  ${v.hash.slice(0, 12)}  ${v.deployedAt.toISOString()}`);
+        }
+      });
+    });
+  journeys.command('pause').argument('<journey>').description('Refuse new entries and pause the schedule').action((id: string) => setPaused(id, true));
+  journeys.command('resume').argument('<journey>').description('Accept new entries and resume the schedule').action((id: string) => setPaused(id, false));
+}

@@ -1,0 +1,54 @@
+/**
+ * `sojourn status <journey> [contact]`: with a contact, the run's current step, what it waits for, until
+ * when and why (the workflow's `status` query); without, the journey's running runs counted by step
+ * (visibility query on the Sojourn search attributes). --period for "every" journeys.
+ * Exit codes: 0 ok, 1 no such run, 2 bad usage or a crash.
+ */
+import type { Command } from 'commander';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { loadConfig } from '../../lib/config';
+import { journeyWorkflowId, statusQuery } from '../../workflows/definitions';
+import { SOJOURN_STEP } from '../../workflows/search-attributes';
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('Where a contact is in a journey, or how many runs wait at each step')
+    .argument('<journey>', 'journey id')
+    .argument('[contact]', 'contact id')
+    .option('--period <key>', 'period key of an "every" or yearly journey run')
+    .option('--format <format>', 'text or json', 'text')
+    .action(async (journeyId: string, contactId: string | undefined, opts: { period?: string; format: string }) => {
+      const cfg = loadConfig();
+      const connection = await Connection.connect({ address: cfg.temporalAddress });
+      const client = new Client({ connection, namespace: cfg.temporalNamespace });
+      try {
+        if (contactId) {
+          const id = journeyWorkflowId(journeyId, contactId, opts.period);
+          try {
+            const s = await client.workflow.getHandle(id).query(statusQuery);
+            if (opts.format === 'json') console.log(JSON.stringify(s, null, 2));
+            else console.log(`${id}\n  step: ${s.step ?? '-'}\n  waiting for: ${s.waitingFor ?? '-'}${s.until ? ` until ${s.until}` : ''}\n  reason: ${s.reason ?? '-'}${s.outcome ? `\n  outcome: ${s.outcome}` : ''}`);
+          } catch (err) {
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+            console.error(`no run ${id}`);
+            process.exitCode = 1;
+          }
+          return;
+        }
+        const counts: Record<string, number> = {};
+        const query = `SojournJourney = "${journeyId.replace(/"/g, '')}" AND ExecutionStatus = "Running"`;
+        for await (const w of client.workflow.list({ query })) {
+          const step = String(w.typedSearchAttributes.get(SOJOURN_STEP) ?? '-');
+          counts[step] = (counts[step] ?? 0) + 1;
+        }
+        if (opts.format === 'json') console.log(JSON.stringify({ journeyId, running: counts }, null, 2));
+        else {
+          console.log(`${journeyId}: ${Object.values(counts).reduce((a, b) => a + b, 0)} running`);
+          for (const [step, n] of Object.entries(counts).sort()) console.log(`  ${step}: ${n}`);
+        }
+      } finally {
+        await connection.close();
+      }
+    });
+}

@@ -1,0 +1,40 @@
+/**
+ * The database connection (the default mongoose connection) and start-up index creation.
+ * Works on MongoDB and on FerretDB 1.x (no transactions: see docs/data-model.md).
+ */
+import mongoose from 'mongoose';
+import { ContactModel } from './contact-model';
+import { ConsentRecordModel } from './consent-model';
+import { SuppressionModel } from './suppression-model';
+import { ContactEventModel } from './contact-event-model';
+import { AuditModel } from './audit-model';
+import { Send } from './send-ledger';
+import { JourneyModel, JourneyVersionModel } from './journey-versions';
+import { UsedToken } from '../mail/token-store';
+
+/** The models the Contacts data layer owns; each one's indexes are created by `initDatabase()`. */
+export const CONTACT_MODELS = [ContactModel, ConsentRecordModel, SuppressionModel, ContactEventModel, AuditModel] as const;
+/** Every model whose unique indexes keep writes idempotent: contacts, the send ledger, journey versions, used tokens. */
+export const ALL_MODELS = [...CONTACT_MODELS, Send, JourneyVersionModel, JourneyModel, UsedToken] as const;
+
+export async function connectDatabase(uri: string): Promise<typeof mongoose> {
+  if (mongoose.connection.readyState === 1) return mongoose;
+  return mongoose.connect(uri, { serverSelectionTimeoutMS: 15_000 });
+}
+
+export async function disconnectDatabase(): Promise<void> {
+  await mongoose.disconnect();
+}
+
+/**
+ * Creates the collections and the declared indexes (idempotent; run at every start-up). Unique indexes
+ * are what make our writes retry-safe, so a failure here is fatal rather than logged.
+ */
+export async function initDatabase(): Promise<void> {
+  for (const model of ALL_MODELS) {
+    // init() creates the collection and awaits mongoose's automatic index build; createIndexes() then
+    // re-asserts the declared indexes so a failed background build surfaces here as an error.
+    await (model as mongoose.Model<unknown>).init();
+    await (model as mongoose.Model<unknown>).createIndexes();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Structured logs (pino) that never carry an email address or phone number in clear. Known PII keys
+ * are redacted by path; free text is scrubbed by `scrubPii` where a message might echo input.
+ */
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+
+/** Keys whose values are personal data wherever they appear (two levels deep, plus request bodies). */
+const PII_KEYS = ['email', 'emailKey', 'aliasKey', 'phone', 'phones', 'e164', 'firstName', 'lastName', 'address', 'ip', 'userAgent'];
+export const REDACT_PATHS = [
+  ...PII_KEYS,
+  ...PII_KEYS.map((k) => `*.${k}`),
+  ...PII_KEYS.map((k) => `*.*.${k}`),
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'headers["x-api-key"]',
+];
+
+export function createLogger(opts: LoggerOptions = {}, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
+    level: process.env.LOG_LEVEL || (process.env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    ...opts,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+const EMAIL_RE = /[^\s@<>"',;:()]+@[^\s@<>"',;:()]+/g;
+const PHONE_RE = /\+?\d[\d\s().-]{6,}\d/g;
+
+/** Replaces anything that looks like an email address or phone number in free text. */
+export function scrubPii(text: string): string {
+  return text.replace(EMAIL_RE, '[email]').replace(PHONE_RE, '[phone]');
+}
+
+/** The process-wide logger; modules may take a child of it. */
+export const logger: Logger = createLogger({ name: 'sojourn' });

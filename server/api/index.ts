@@ -1,0 +1,188 @@
+/**
+ * The HTTP API (fastify plugin), versioned under /v1, for integrations: contacts (upsert, get,
+ * search, tags, export, erase) and events. JSON Schema validated (strict, errors carry the JSON
+ * pointer of the bad field), API-key auth (Authorization: Bearer <key> or X-API-Key), OpenAPI at
+ * /v1/openapi.json. Every request is validated completely before anything is written.
+ *
+ *   app.register(apiPlugin, { config, onEvent: async (event) => engine.signal(event) })
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import type { Config } from '../../lib/config';
+import { safeEqual } from '../../lib/crypto';
+import { createContacts, ContactError, toObjectId, type Contacts, type ContactInput } from '../../data/contacts';
+import { ContactModel, type ContactDoc } from '../../data/contact-model';
+import type { ContactEventDoc } from '../../data/contact-event-model';
+import { toContactView } from '../../data/contact-view';
+import type { SegmentPlan } from '../../rules/plan';
+import { toMongoFilter } from '../../rules/pushdown';
+import { segmentFilter } from '../../rules/segment-filter';
+import { evaluateBool } from '../../rules/evaluate';
+import { contactIdParams, contactInput, errorResponse, eventBatch, eventInput, searchBody, tagsBody } from './schemas';
+import { errorHandler, sendError } from './errors';
+
+export interface ApiOptions {
+  config: Config;
+  /**
+   * Told about every stored event after it is stored, e.g. to signal journey workflows. Called again for a
+   * retried request if an earlier call threw (at-least-once; dedupe by eventId).
+   */
+  onEvent?: (event: ContactEventDoc) => Promise<void>;
+  /** Named segments (compiled rules) for POST /v1/contacts/search { segment }. */
+  segments?: Record<string, SegmentPlan>;
+  /** Repository override (tests); default built from config. */
+  contacts?: Contacts;
+}
+
+/** What the API returns for a contact: the view, plus the address as entered; phones without digits. */
+export function apiContact(doc: ContactDoc) {
+  return {
+    ...toContactView(doc),
+    email: doc.email ?? null,
+    emailFlags: doc.emailFlags,
+    doubleOptIn: doc.doubleOptIn?.state ?? 'none',
+    phones: (doc.phones ?? []).map((p) => ({ type: p.type, country: p.country, source: p.source })),
+    updatedAt: doc.updatedAt,
+  };
+}
+
+const SEARCH_SCAN_LIMIT = 10_000;
+
+export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app: FastifyInstance, opts: ApiOptions) => {
+  const contacts = opts.contacts ?? createContacts({ secret: opts.config.secret, phoneKey: opts.config.phoneKey });
+  const ajv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: true, strict: false });
+  addFormats(ajv);
+  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+  app.setErrorHandler(errorHandler);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Sojourn API', version: '1.0.0', description: 'Contacts and events. Authenticate with `Authorization: Bearer <key>` or `X-API-Key`.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/v1/') || req.url === '/v1/openapi.json') return;
+    const auth = req.headers.authorization;
+    const key = (typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined) ?? req.headers['x-api-key'];
+    if (typeof key !== 'string' || !safeEqual(key, opts.config.apiKey)) {
+      return sendError(reply, 401, { code: 'E_AUTH', message: 'missing or wrong API key', pointer: '' });
+    }
+  });
+
+  const errors = { 400: errorResponse, 401: errorResponse, 404: errorResponse, 409: errorResponse };
+  const notFound = () => new ContactError('E_NOT_FOUND', 'no contact with this id', '/params/id', 404);
+
+  const upsert = async (req: FastifyRequest<{ Body: ContactInput }>, reply: import('fastify').FastifyReply) => {
+    const r = await contacts.upsertContact(req.body, { source: 'api' });
+    return reply.code(r.created ? 201 : 200).send({ id: String(r.contact._id), created: r.created, merged: r.merged, changed: r.changed, ignored: r.ignored, contact: apiContact(r.contact) });
+  };
+  const upsertSchema = { tags: ['contacts'], summary: 'Create or update a contact (by externalId or email)', body: contactInput, response: errors };
+  app.put('/v1/contacts', { schema: upsertSchema }, upsert);
+  app.post('/v1/contacts', { schema: upsertSchema }, upsert);
+
+  app.get<{ Params: { id: string } }>('/v1/contacts/:id', { schema: { tags: ['contacts'], summary: 'Get a contact', params: contactIdParams, response: errors } }, async (req) => {
+    const doc = await contacts.getContact(req.params.id);
+    if (!doc || doc.erasedAt) throw notFound();
+    return { contact: apiContact(doc) };
+  });
+
+  app.post<{ Body: { segment?: string; expression?: string; limit: number; after?: string } }>(
+    '/v1/contacts/search',
+    { schema: { tags: ['contacts'], summary: 'Contacts in a segment (pushed down to MongoDB when possible)', body: searchBody, response: errors } },
+    async (req) => {
+      const now = new Date();
+      let filter: Record<string, unknown> | null;
+      let expr: string;
+      if (req.body.segment) {
+        const seg = opts.segments?.[req.body.segment];
+        if (!seg) throw new ContactError('E_UNKNOWN_SEGMENT', `no segment named "${req.body.segment}"`, '/segment', 404);
+        filter = segmentFilter(seg, now);
+        expr = seg.expr.source;
+      } else {
+        expr = req.body.expression!;
+        let r;
+        try {
+          r = toMongoFilter(expr, { now });
+        } catch (err) {
+          throw new ContactError('E_EXPRESSION', err instanceof Error ? err.message : String(err), '/expression');
+        }
+        filter = 'filter' in r ? r.filter : null;
+      }
+      const base: Record<string, unknown> = { erasedAt: null };
+      const after = req.body.after ? toObjectId(req.body.after) : null;
+      if (after) base._id = { $gt: after };
+      const out: ContactDoc[] = [];
+      if (filter) {
+        out.push(...(await ContactModel.find({ $and: [base, filter] }).sort({ _id: 1 }).limit(req.body.limit).lean<ContactDoc[]>().exec()));
+      } else {
+        // Not expressible as a MongoDB filter: evaluate contact by contact over a bounded scan.
+        let scanned = 0;
+        for await (const doc of ContactModel.find(base).sort({ _id: 1 }).lean<ContactDoc[]>().cursor({ batchSize: 500 }) as AsyncIterable<ContactDoc>) {
+          if (++scanned > SEARCH_SCAN_LIMIT || out.length >= req.body.limit) break;
+          if (evaluateBool(expr, { contact: toContactView(doc), now })) out.push(doc);
+        }
+      }
+      return { pushedDown: filter !== null, contacts: out.map(apiContact), next: out.length === req.body.limit ? String(out[out.length - 1]._id) : null };
+    },
+  );
+
+  const tagRoute = (add: boolean) => async (req: FastifyRequest<{ Params: { id: string }; Body: { tags: string[] } }>) => {
+    const r = await contacts.applyContactUpdate(req.params.id, add ? { addTags: req.body.tags } : { removeTags: req.body.tags }, { source: 'api' });
+    if (!r.contact) throw notFound();
+    return { changed: r.changed, tags: r.contact.tags };
+  };
+  app.post('/v1/contacts/:id/tags', { schema: { tags: ['contacts'], summary: 'Add tags', params: contactIdParams, body: tagsBody, response: errors } }, tagRoute(true));
+  app.delete('/v1/contacts/:id/tags', { schema: { tags: ['contacts'], summary: 'Remove tags', params: contactIdParams, body: tagsBody, response: errors } }, tagRoute(false));
+
+  app.get<{ Params: { id: string } }>('/v1/contacts/:id/export', { schema: { tags: ['contacts'], summary: "Export a contact's data (GDPR/PIPL access)", params: contactIdParams, response: errors } }, async (req) => {
+    const data = await contacts.exportContact(req.params.id, 'api');
+    if (!data) throw notFound();
+    return data;
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/contacts/:id', { schema: { tags: ['contacts'], summary: 'Erase a contact (keeps only a hashed suppression entry and the audit record)', params: contactIdParams, response: errors } }, async (req) => {
+    const r = await contacts.eraseContact(req.params.id, 'api');
+    if (!r) throw notFound();
+    return r;
+  });
+
+  type EventBody = { eventId?: string; contactId: string; name: string; at?: string; data?: Record<string, unknown> };
+  const record = async (e: EventBody) => {
+    const r = await contacts.recordEvent({ ...e, at: e.at ? new Date(e.at) : undefined });
+    // At-least-once hand-over: a duplicate whose earlier hand-over failed is handed over again; the
+    // engine dedupes by eventId. Stored first, told second, marked third.
+    if (opts.onEvent && !r.event.notifiedAt) {
+      await opts.onEvent(r.event);
+      await contacts.markEventNotified(r.event.eventId);
+    }
+    return { eventId: r.event.eventId, duplicate: r.duplicate };
+  };
+  /** Every contact of the batch must exist and be live before anything is written. */
+  const checkContacts = async (events: EventBody[], pointer: (i: number) => string) => {
+    const ids = [...new Set(events.map((e) => e.contactId.toLowerCase()))];
+    const live = new Set((await ContactModel.find({ _id: { $in: ids.map((i) => toObjectId(i)!) }, erasedAt: null }, { _id: 1 }).lean().exec()).map((d) => String(d._id)));
+    const bad = events.findIndex((e) => !live.has(e.contactId.toLowerCase()));
+    if (bad >= 0) throw new ContactError('E_NOT_FOUND', 'no (live) contact with this id', pointer(bad), 404);
+  };
+  app.post<{ Body: EventBody }>('/v1/events', { schema: { tags: ['events'], summary: 'Record an event (idempotent by eventId)', body: eventInput, response: errors } }, async (req, reply) => {
+    await checkContacts([req.body], () => '/contactId');
+    const r = await record(req.body);
+    return reply.code(r.duplicate ? 200 : 202).send(r);
+  });
+  app.post<{ Body: { events: EventBody[] } }>('/v1/events/batch', { schema: { tags: ['events'], summary: 'Record up to 500 events; all are validated before any is stored', body: eventBatch, response: errors } }, async (req, reply) => {
+    await checkContacts(req.body.events, (i) => `/events/${i}/contactId`);
+    const results = [];
+    for (const e of req.body.events) results.push(await record(e));
+    return reply.code(202).send({ results });
+  });
+
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+};
+
+export default apiPlugin;

@@ -1,0 +1,90 @@
+/**
+ * The public endpoints behind every email link, as one fastify plugin, separate from the API-key
+ * protected /v1 API:
+ *
+ *   GET  /u/<token>  unsubscribe confirmation page (changes nothing)   POST /u/<token>  one-click unsubscribe (RFC 8058)
+ *   GET  /p/<token>  preference centre (topics, pause)                 POST /p/<token>  save preferences
+ *   GET  /c/<token>  double opt-in page with a button                  POST /c/<token>  confirm (one-time)
+ *   GET  /v/<token>  address verification page with a button           POST /v/<token>  verify (one-time)
+ *   GET  /o/<token>.gif  open pixel (no-store; machine opens flagged)
+ *   GET  /r/<token>  click redirect to the signed target only (bot clicks flagged)
+ *   POST /bounces   DSN / ARF report as message/rfc822 (API key: x-api-key or Bearer)
+ *
+ * State changes go through `contacts` (the ContactsPort; defaults to the Contacts data layer, which
+ * keeps consent records and the hashed suppression list); every tracked event goes to `onEvent`.
+ */
+import crypto from 'node:crypto';
+import formbody from '@fastify/formbody';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Config } from '../../lib/config';
+import { ingestReport } from '../../mail/bounces';
+import { dataLayerContactsPort, type ContactsPort } from '../../mail/contacts-port';
+import type { EventSink } from '../../mail/events';
+import { TokenSigner } from '../../mail/tokens';
+import type { PublicContext } from './context';
+import { registerConsentRoutes } from './consent-routes';
+import { registerTrackingRoutes } from './tracking-routes';
+
+export type { PublicEvent } from './context';
+
+export interface PublicPluginOptions {
+  config: Pick<Config, 'secret' | 'apiKey' | 'publicBaseUrl' | 'mailDomain'>;
+  /** Receives every tracked event; the engine turns it into the journey `event` signal. */
+  onEvent?: EventSink;
+  /** Consent, preference and email-status writes; defaults to the Contacts data layer (data/contacts.ts). */
+  contacts?: ContactsPort;
+  /** Preference-centre topics (templates declare theirs in front matter `topic:`). */
+  topics?: string[];
+  now?: () => Date;
+}
+
+function apiKeyMatches(given: string | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = crypto.createHash('sha256').update(given).digest();
+  const b = crypto.createHash('sha256').update(expected).digest();
+  return crypto.timingSafeEqual(a, b);
+}
+
+async function defaultContactsPort(): Promise<ContactsPort> {
+  const { applyContactUpdate, getContact, suppress } = await import('../../data/contacts');
+  return dataLayerContactsPort({ applyContactUpdate, getContact, suppress });
+}
+
+export const publicPlugin: FastifyPluginAsync<PublicPluginOptions> = async (app, opts) => {
+  await app.register(formbody);
+  // RFC 8058 allows multipart/form-data for the one-click POST; keep it raw, the route looks for the field.
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, { raw: body }));
+  app.addContentTypeParser(['message/rfc822', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: 2 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+
+  const ctx: PublicContext = {
+    config: opts.config,
+    signer: new TokenSigner(opts.config.secret),
+    contacts: opts.contacts ?? (await defaultContactsPort()),
+    now: opts.now ?? (() => new Date()),
+    topics: opts.topics ?? ['news', 'offers'],
+    emit: async (event) => {
+      if (!opts.onEvent) return;
+      try {
+        await opts.onEvent(event);
+      } catch (err) {
+        // The state change is already stored (journeys re-check it before every step); log, do not fail the person's request.
+        app.log.error({ err, contactId: event.contactId, name: event.name, eventId: event.eventId }, 'event delivery failed');
+      }
+    },
+  };
+
+  registerConsentRoutes(app, ctx);
+  registerTrackingRoutes(app, ctx);
+
+  app.post('/bounces', { bodyLimit: 2 * 1024 * 1024 }, async (req, reply) => {
+    const auth = req.headers.authorization?.replace(/^Bearer\s+/i, '') ?? (req.headers['x-api-key'] as string | undefined);
+    if (!apiKeyMatches(auth, opts.config.apiKey)) return reply.code(401).send({ error: 'unauthorized' });
+    const body = req.body;
+    const raw = Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : null;
+    if (!raw || raw.length === 0) return reply.code(400).send({ error: 'expected a DSN or ARF message (Content-Type: message/rfc822)' });
+    const result = await ingestReport(raw, { contacts: ctx.contacts, onEvent: ctx.emit, mailDomain: opts.config.mailDomain, now: ctx.now });
+    return reply.code(200).send(result);
+  });
+};
+
+export default publicPlugin;

@@ -1,0 +1,122 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { useContactsDatabase, TEST_KEYS } from './setup';
+import { apiPlugin } from '../../../server/api';
+import { loadConfig } from '../../../lib/config';
+import { ContactModel } from '../../../data/contact-model';
+import { ContactEventModel } from '../../../data/contact-event-model';
+import type { ContactEventDoc } from '../../../data/contact-event-model';
+
+describe('the HTTP API under /v1', () => {
+  const { contacts } = useContactsDatabase('api');
+  const config = { ...loadConfig({}), apiKey: 'test-key', ...TEST_KEYS };
+  const told: ContactEventDoc[] = [];
+  let app: FastifyInstance;
+  const auth = { authorization: 'Bearer test-key' };
+
+  let base = '';
+  // Real HTTP over loopback (fastify's inject pulls in an ESM-only dependency jest can't load here).
+  const call = async (o: { method: string; url: string; headers?: Record<string, string>; payload?: unknown }) => {
+    const res = await fetch(base + o.url, {
+      method: o.method,
+      headers: { ...(o.payload !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers },
+      body: o.payload !== undefined ? JSON.stringify(o.payload) : undefined,
+    });
+    const text = await res.text();
+    return { statusCode: res.status, json: () => JSON.parse(text) };
+  };
+  beforeAll(async () => {
+    app = Fastify();
+    await app.register(apiPlugin, {
+      config, contacts, onEvent: async (e) => void told.push(e),
+      segments: { vips: { name: 'vips', expr: { source: '"vip" in contact.tags' }, filter: null } },
+    });
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => app.close());
+
+  it('refuses requests without the API key', async () => {
+    const r = await call({ method: 'GET', url: '/v1/contacts/000000000000000000000000' });
+    expect(r.statusCode).toBe(401);
+    expect(r.json().error.code).toBe('E_AUTH');
+  });
+
+  it('changes nothing when the same upsert request is sent twice', async () => {
+    const body = { email: 'Twice@Example.com', firstName: 'Tw', tags: ['a'], phone: '+86 138 0013 8001', consent: { email: 'subscribed' } };
+    const first = await call({ method: 'PUT', url: '/v1/contacts', headers: auth, payload: body });
+    expect(first.statusCode).toBe(201);
+    const before = await ContactModel.findById(first.json().id).lean();
+    const second = await call({ method: 'PUT', url: '/v1/contacts', headers: { 'x-api-key': 'test-key' }, payload: body });
+    expect(second.statusCode).toBe(200);
+    expect(second.json()).toMatchObject({ id: first.json().id, created: false, changed: false });
+    expect(await ContactModel.findById(first.json().id).lean()).toEqual(before);
+  });
+
+  it('answers a bad field with its JSON pointer and writes nothing', async () => {
+    const count = await ContactModel.countDocuments();
+    const bad = await call({ method: 'POST', url: '/v1/contacts', headers: auth, payload: { email: 'x@example.com', consent: { email: 'maybe' } } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ code: 'E_VALIDATION', pointer: '/consent/email' });
+    const typo = await call({ method: 'POST', url: '/v1/contacts', headers: auth, payload: { email: 'x@example.com', frstName: 'X' } });
+    expect(typo.json().error).toMatchObject({ code: 'E_VALIDATION', pointer: '/frstName' });
+    const badPhone = await call({ method: 'POST', url: '/v1/contacts', headers: auth, payload: { email: 'x@example.com', phone: '+86 12' } });
+    expect(badPhone.json().error).toMatchObject({ code: 'E_PHONE_INVALID', pointer: '/phone' });
+    expect(await ContactModel.countDocuments()).toBe(count);
+  });
+
+  it('records an event once, tells the engine after storing it, and validates a whole batch before storing any', async () => {
+    const { id } = (await call({ method: 'POST', url: '/v1/contacts', headers: auth, payload: { email: 'ev@example.com' } })).json();
+    const ev = { eventId: 'click-1', contactId: id, name: 'email.clicked', at: '2026-05-01T08:00:00Z' };
+    expect((await call({ method: 'POST', url: '/v1/events', headers: auth, payload: ev })).json()).toEqual({ eventId: 'click-1', duplicate: false });
+    expect((await call({ method: 'POST', url: '/v1/events', headers: auth, payload: ev })).json()).toEqual({ eventId: 'click-1', duplicate: true });
+    expect(told.map((e) => e.eventId)).toEqual(['click-1']);
+    const batch = { events: [{ eventId: 'b1', contactId: id, name: 'order.completed', data: { amount: 3 } }, { eventId: 'b2', contactId: id, name: 'Bad Name' }] };
+    const r = await call({ method: 'POST', url: '/v1/events/batch', headers: auth, payload: batch });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.pointer).toBe('/events/1/name');
+    expect(await ContactEventModel.countDocuments({ eventId: 'b1' })).toBe(0);
+    const got = (await call({ method: 'GET', url: `/v1/contacts/${id}`, headers: auth })).json();
+    expect(got.contact.engagement.clicks).toBe(1);
+  });
+
+  it('tells the engine again when a retried request follows a failed hand-over', async () => {
+    let fail = true;
+    const flaky = Fastify();
+    const seen: string[] = [];
+    await flaky.register(apiPlugin, { config, contacts, onEvent: async (e) => { if (fail) throw new Error('engine down'); seen.push(e.eventId); } });
+    const url = await flaky.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const { id } = (await call({ method: 'POST', url: '/v1/contacts', headers: auth, payload: { email: 'flaky@example.com' } })).json();
+      const send = () => fetch(`${url}/v1/events`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ eventId: 'sig-1', contactId: id, name: 'contact.signup' }) });
+      expect((await send()).status).toBe(500);
+      fail = false;
+      expect(await (await send()).json()).toEqual({ eventId: 'sig-1', duplicate: true });
+      expect(await (await send()).json()).toEqual({ eventId: 'sig-1', duplicate: true });
+      expect(seen).toEqual(['sig-1']);
+    } finally {
+      await flaky.close();
+    }
+  });
+
+  it('adds and removes tags, searches by a segment expression, exports and erases', async () => {
+    const { id } = (await call({ method: 'POST', url: '/v1/contacts', headers: auth, payload: { email: 'seg@example.com', tags: ['old'] } })).json();
+    await call({ method: 'POST', url: `/v1/contacts/${id}/tags`, headers: auth, payload: { tags: ['VIP'] } });
+    const del = await call({ method: 'DELETE', url: `/v1/contacts/${id}/tags`, headers: auth, payload: { tags: ['old'] } });
+    expect(del.json().tags).toEqual(['vip']);
+    const found = await call({ method: 'POST', url: '/v1/contacts/search', headers: auth, payload: { expression: '"vip" in contact.tags' } });
+    expect(found.json().contacts.map((c: { id: string }) => c.id)).toEqual([id]);
+    const byName = (await call({ method: 'POST', url: '/v1/contacts/search', headers: auth, payload: { segment: 'vips' } })).json();
+    expect(byName).toMatchObject({ pushedDown: false });
+    expect(byName.contacts.map((c: { id: string }) => c.id)).toEqual([id]);
+    const exp = await call({ method: 'GET', url: `/v1/contacts/${id}/export`, headers: auth });
+    expect(exp.json().contact.email).toBe('seg@example.com');
+    expect((await call({ method: 'DELETE', url: `/v1/contacts/${id}`, headers: auth })).json()).toMatchObject({ erased: true });
+    expect((await call({ method: 'GET', url: `/v1/contacts/${id}`, headers: auth })).statusCode).toBe(404);
+    const again = await call({ method: 'PUT', url: '/v1/contacts', headers: auth, payload: { email: 'SEG@example.com' } });
+    expect(again.json().error.code).toBe('E_ERASED');
+  });
+
+  it('publishes an OpenAPI document of the routes', async () => {
+    const doc = (await call({ method: 'GET', url: '/v1/openapi.json' })).json();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/contacts', '/v1/contacts/{id}', '/v1/events', '/v1/events/batch']));
+  });
+});

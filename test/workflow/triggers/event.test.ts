@@ -1,0 +1,98 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { DAY, contact, deploy, eventually, plan, useEngine } from '../helpers';
+import { setJourneyPaused } from '../../../data/journey-versions';
+import { createEventDispatcher } from '../../../worker/dispatch';
+import { journeyWorkflowId, statusQuery, type JourneyResult } from '../../../workflows/definitions';
+
+let seq = 0;
+const ev = (contactId: string, name: string, data?: Record<string, unknown>) => ({ contactId, name, at: new Date(), eventId: `ev-${++seq}`, data });
+
+describe('event triggers', () => {
+  const engine = useEngine();
+  const dispatcher = () => createEventDispatcher({ client: engine.env.client, taskQueue: engine.taskQueue });
+  const handleOf = (journeyId: string, contactId: string, period?: string) => engine.env.client.workflow.getHandle(journeyWorkflowId(journeyId, contactId, period));
+
+  it('starts a run with signal-with-start when the event and its condition match, once per contact', async () => {
+    await deploy(plan('trig-once', [{ id: 'hello', kind: 'send', template: 'welcome', marketing: true }], {
+      trigger: { kind: 'event', event: 'contact.created', when: { source: 'contact.consent.email == "subscribed"' } },
+    }));
+    const c = await contact();
+    const first = await dispatcher().dispatch(ev(c, 'contact.created'));
+    expect(first.started).toEqual([{ journeyId: 'trig-once', outcome: 'delivered' }]);
+    const r: JourneyResult = await handleOf('trig-once', c).result();
+    expect(r.sends.map((s) => s.outcome)).toEqual(['sent']);
+    const again = await dispatcher().dispatch(ev(c, 'contact.created'));
+    expect(again.started).toEqual([{ journeyId: 'trig-once', outcome: 'already_entered' }]);
+  });
+
+  it('does not start a run, nor use up the entry, when the trigger condition is false', async () => {
+    await deploy(plan('trig-when', [{ id: 'hello', kind: 'send', template: 'welcome', marketing: true }], {
+      trigger: { kind: 'event', event: 'contact.updated', when: { source: 'contact.consent.email == "subscribed"' } },
+    }));
+    const c = await contact({ consent: 'pending' });
+    const r = await dispatcher().dispatch(ev(c, 'contact.updated'));
+    expect(r.started).toEqual([{ journeyId: 'trig-when', outcome: 'not_eligible' }]);
+    await expect(handleOf('trig-when', c).describe()).rejects.toThrow();
+  });
+
+  it('replaces the running run on a new entry when the entry policy is restart', async () => {
+    await deploy(plan('trig-restart', [
+      { id: 'wait', kind: 'wait', mode: 'duration', ms: 3 * DAY },
+      { id: 'cart', kind: 'send', template: 'cart', marketing: true },
+    ], { trigger: { kind: 'event', event: 'cart.updated' }, entry: { kind: 'restart' } }));
+    const c = await contact();
+    await dispatcher().dispatch(ev(c, 'cart.updated'));
+    const firstRun = (await handleOf('trig-restart', c).describe()).runId;
+    // Terminate it while it waits on a timer: the Java test server leaks its time-skipping lock when a
+    // run is terminated during an activity, which would stall the rest of this file.
+    await eventually(async () => (await handleOf('trig-restart', c).query(statusQuery)).waitingFor === 'timer');
+    await dispatcher().dispatch(ev(c, 'cart.updated'));
+    const firstDesc = await engine.env.client.workflow.getHandle(journeyWorkflowId('trig-restart', c), firstRun).describe();
+    expect(firstDesc.status.name).toBe('TERMINATED');
+    const r: JourneyResult = await handleOf('trig-restart', c).result();
+    expect(r.sends).toHaveLength(1);
+  });
+
+  it('enters once per period with the period in the workflow id when the entry policy is every', async () => {
+    const periodMs = 30 * DAY;
+    await deploy(plan('trig-every', [{ id: 'hello', kind: 'send', template: 'monthly', marketing: true }], {
+      trigger: { kind: 'event', event: 'visit' }, entry: { kind: 'every', periodMs },
+    }));
+    const c = await contact();
+    const e = ev(c, 'visit');
+    await dispatcher().dispatch(e);
+    const period = String(Math.floor(e.at.getTime() / periodMs));
+    await handleOf('trig-every', c, period).result();
+    expect((await dispatcher().dispatch(ev(c, 'visit'))).started[0].outcome).toBe('already_entered');
+  });
+
+  it('delivers events to running runs of the contact in other journeys that wait for them', async () => {
+    await deploy(plan('trig-listener', [
+      { id: 'wait_for_click', kind: 'wait_for', event: 'email.clicked', timeoutMs: 5 * DAY, onTimeout: null },
+      { id: 'thanks', kind: 'send', template: 'thanks', marketing: true },
+    ], { trigger: { kind: 'event', event: 'signup' } }));
+    const c = await contact();
+    await dispatcher().dispatch(ev(c, 'signup'));
+    const h = handleOf('trig-listener', c);
+    await eventually(async () => (await h.query(statusQuery)).waitingFor === 'event:email.clicked');
+    const r = await dispatcher().dispatch(ev(c, 'email.clicked'));
+    expect(r.signalled).toEqual([journeyWorkflowId('trig-listener', c)]);
+    const result: JourneyResult = await h.result();
+    expect(result.sends.map((s) => s.templateId)).toEqual(['thanks']);
+  });
+
+  it('refuses new entries to a paused journey', async () => {
+    await deploy(plan('trig-paused', [{ id: 'hello', kind: 'send', template: 'welcome', marketing: true }], { trigger: { kind: 'event', event: 'ping' } }));
+    await setJourneyPaused('trig-paused', true);
+    const c = await contact();
+    expect((await dispatcher().dispatch(ev(c, 'ping'))).started).toEqual([{ journeyId: 'trig-paused', outcome: 'paused' }]);
+  });
+
+  it('rejects a second start of a once journey at the server, not by reading first', async () => {
+    const p = await deploy(plan('trig-policy', [{ id: 'hello', kind: 'send', template: 'welcome', marketing: true }]));
+    const c = await contact();
+    const opts = { taskQueue: engine.taskQueue, workflowId: journeyWorkflowId(p.journeyId, c), workflowIdReusePolicy: 'REJECT_DUPLICATE' as const, args: [{ journeyId: p.journeyId, version: p.version, contactId: c }] };
+    await (await engine.env.client.workflow.start('journey', opts)).result();
+    await expect(engine.env.client.workflow.start('journey', opts)).rejects.toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
+  });
+});

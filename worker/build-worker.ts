@@ -1,0 +1,58 @@
+/**
+ * The one way to build a Sojourn worker, used by production (worker/main.ts) and by every test:
+ * real activities from their factories, optionally overridden one by one, and the workflow code either
+ * bundled now or taken from a pre-built bundle (tests bundle once and reuse it).
+ */
+import path from 'node:path';
+import { Client, type Connection } from '@temporalio/client';
+import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { createEngineActivities, type EngineActivities } from '../activities';
+import type { ContactStore } from '../activities/contact-store';
+import type { SendActivities } from '../activities/send';
+
+export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
+
+export interface BuildWorkerOptions {
+  /** Worker connection (NativeConnection). */
+  connection: NativeConnection;
+  /** Client connection used by scan activities to start runs; defaults to none (scans disabled). */
+  clientConnection?: Connection;
+  client?: Client;
+  namespace?: string;
+  taskQueue: string;
+  contacts?: ContactStore;
+  send?: SendActivities;
+  activityOverrides?: Partial<EngineActivities> & Record<string, (...args: never[]) => Promise<unknown>>;
+  /** A pre-built bundle ({ code } or { codePath }); otherwise the workflows are bundled now (slow). */
+  workflowBundle?: WorkflowBundleOption;
+  maxConcurrentActivityTaskExecutions?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+}
+
+/** Bundles the workflow code once (webpack; a few seconds). */
+export async function bundleWorkflows(): Promise<WorkflowBundleOption> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  return { code };
+}
+
+const noop = () => undefined;
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string, meta?: unknown) => console.error(m, meta), log: noop };
+
+export async function buildWorker(opts: BuildWorkerOptions): Promise<Worker> {
+  const namespace = opts.namespace ?? 'default';
+  const client = opts.client ?? (opts.clientConnection ? new Client({ connection: opts.clientConnection, namespace }) : undefined);
+  const activities = {
+    ...createEngineActivities({ client, taskQueue: opts.taskQueue, contacts: opts.contacts, send: opts.send }),
+    ...(opts.activityOverrides ?? {}),
+  };
+  const bundle = opts.workflowBundle ?? (process.env.SOJOURN_WORKFLOW_BUNDLE ? { codePath: process.env.SOJOURN_WORKFLOW_BUNDLE } : await bundleWorkflows());
+  return Worker.create({
+    connection: opts.connection,
+    namespace,
+    taskQueue: opts.taskQueue,
+    workflowBundle: bundle,
+    activities,
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions,
+    maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTaskExecutions,
+  });
+}

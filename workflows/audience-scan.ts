@@ -1,0 +1,48 @@
+/**
+ * Audience scan, run by a Temporal Schedule for schedule/segment triggers: pages through the contacts
+ * matching the journey's segment (by _id, in an activity that also starts the runs with bounded
+ * concurrency) and continues-as-new every few pages so its history stays small.
+ */
+import { continueAsNew, proxyActivities } from '@temporalio/workflow';
+import type { ScanActivities } from '../activities/scan';
+
+const acts = proxyActivities<ScanActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes' },
+});
+const live = proxyActivities<Pick<import('../activities/journeys').JourneyActivities, 'getLiveJourney'>>({ startToCloseTimeout: '30 seconds' });
+
+export interface AudienceScanInput {
+  journeyId: string;
+  /** Pinned at the first page so one scan starts every run on the same version. */
+  version?: number;
+  afterId?: string | null;
+  /** ISO time the scan was scheduled; the trigger event time of the runs it starts. */
+  scanAt?: string;
+  pageSize?: number;
+  concurrency?: number;
+  pagesPerRun?: number;
+  totals?: { scanned: number; matched: number; started: number; alreadyEntered: number };
+}
+
+export async function audienceScan(input: AudienceScanInput): Promise<AudienceScanInput['totals']> {
+  const totals = input.totals ?? { scanned: 0, matched: 0, started: 0, alreadyEntered: 0 };
+  let version = input.version;
+  if (version === undefined) {
+    const j = await live.getLiveJourney({ journeyId: input.journeyId });
+    if (!j || j.paused) return totals;
+    version = j.version;
+  }
+  const scanAt = input.scanAt ?? new Date(Date.now()).toISOString();
+  let afterId = input.afterId ?? null;
+  for (let page = 0; page < (input.pagesPerRun ?? 20); page++) {
+    const r = await acts.scanAudiencePage({
+      journeyId: input.journeyId, version, afterId, scanAt, pageSize: input.pageSize ?? 200, concurrency: input.concurrency ?? 20,
+    });
+    totals.scanned += r.scanned; totals.matched += r.matched; totals.started += r.started; totals.alreadyEntered += r.alreadyEntered;
+    if (r.nextAfterId === null) return totals;
+    afterId = r.nextAfterId;
+  }
+  return continueAsNew<typeof audienceScan>({ ...input, version, afterId, scanAt, totals });
+}
