@@ -1,21 +1,85 @@
 /**
- * The long-running product process: connects to the database and Temporal, runs the worker and the
- * HTTP server, and stops both cleanly on SIGINT/SIGTERM.
+ * The long-running product process (`sojourn serve`, what `npm start` runs after the servers):
+ * connects to MongoDB and Temporal, deploys journeys/ (a no-op when unchanged), runs the worker and
+ * the HTTP server, optionally the first-start demo, and stops cleanly on SIGINT/SIGTERM.
  */
-import Fastify from 'fastify';
-import mongoose from 'mongoose';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Config } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { connectDatabase, disconnectDatabase, initDatabase } from '../data/db';
+import { getJourneyPlan } from '../data/journey-versions';
+import type { JourneyPlan } from '../rules/plan';
+import { buildWorker } from '../worker/build-worker';
+import { deployJourneys } from '../worker/deploy';
+import { createDispatcher, createEventSink, createSendActivities, dataLayerContactStore } from '../worker/wiring';
+import { buildServer } from './app';
+import { runDemoOnce } from './demo';
 
-export async function serve(config: Config, _opts: { demo: boolean }): Promise<void> {
-  await mongoose.connect(config.mongodbUri, { serverSelectionTimeoutMS: 15_000 });
-  const app = Fastify({ logger: { level: 'info' } });
-  app.get('/health', async () => ({ ok: true }));
+export interface ServeOptions {
+  demo: boolean;
+  /** Journey folders/files deployed at start (default: journeys/). */
+  journeys?: string[];
+}
+
+export async function serve(config: Config, opts: ServeOptions): Promise<void> {
+  const log = createLogger({ name: 'sojourn' });
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  await connectDatabase(config.mongodbUri);
+  await initDatabase();
+
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+
+  const deployed = await deployJourneys(opts.journeys ?? [path.join(process.cwd(), 'journeys')], { client, taskQueue: config.taskQueue });
+  for (const m of deployed.messages) log.warn(m);
+  if (!deployed.ok) throw new Error('journeys/ has errors; run `sojourn validate journeys/`');
+  for (const j of deployed.journeys) log.info({ journey: j.journeyId, version: j.version, status: j.status }, 'journey deployed');
+  const plans = (await Promise.all(deployed.journeys.map((j) => getJourneyPlan(j.journeyId, j.version)))).filter((p): p is JourneyPlan => p !== null);
+
+  const worker = await buildWorker({
+    connection: nativeConnection,
+    client,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    contacts: dataLayerContactStore(),
+    send: createSendActivities(config),
+  });
+  const workerRun = worker.run();
+
+  const dispatcher = createDispatcher(client, config.taskQueue);
+  const sink = createEventSink(dispatcher);
+  const app = await buildServer({
+    config,
+    dispatch: async (e) => void (await dispatcher.dispatch(e)),
+    sink,
+    segments: Object.assign({}, ...plans.map((p) => p.segments)),
+  });
   await app.listen({ port: config.httpPort, host: config.httpHost });
+  log.info({ url: `http://${config.httpHost}:${config.httpPort}` }, 'HTTP server listening');
+
+  if (opts.demo) {
+    const loaded = await runDemoOnce({ client, plans, sink, log });
+    log.info(loaded ? 'demo loaded: runs are starting' : 'demo already loaded in this database (delete the data folder to start afresh)');
+  }
+
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping');
     await app.close();
-    await mongoose.disconnect();
+    // The worker also listens for SIGINT/SIGTERM and may already be draining.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await workerRun.catch(() => undefined);
+    await connection.close();
+    await nativeConnection.close();
+    await disconnectDatabase();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+  await workerRun;
 }

@@ -79,7 +79,15 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app: FastifyInst
   const notFound = () => new ContactError('E_NOT_FOUND', 'no contact with this id', '/params/id', 404);
 
   const upsert = async (req: FastifyRequest<{ Body: ContactInput }>, reply: import('fastify').FastifyReply) => {
+    // The address before the upsert, to tell an address change (the verification journey listens for it).
+    const before = req.body.externalId ? await ContactModel.findOne({ externalId: req.body.externalId }, { emailKey: 1 }).lean<{ emailKey?: string }>().exec() : null;
     const r = await contacts.upsertContact(req.body, { source: 'api' });
+    const id = String(r.contact._id);
+    // Lifecycle events with deterministic ids, so a retried request does not start anything twice.
+    if (r.created) await record({ eventId: `contact.created:${id}`, contactId: id, name: 'contact.created' });
+    else if (before?.emailKey && r.contact.emailKey && before.emailKey !== r.contact.emailKey) {
+      await record({ eventId: `contact.email_changed:${id}:${r.contact.rev}`, contactId: id, name: 'contact.email_changed' });
+    }
     return reply.code(r.created ? 201 : 200).send({ id: String(r.contact._id), created: r.created, merged: r.merged, changed: r.changed, ignored: r.ignored, contact: apiContact(r.contact) });
   };
   const upsertSchema = { tags: ['contacts'], summary: 'Create or update a contact (by externalId or email)', body: contactInput, response: errors };
