@@ -12,11 +12,20 @@ export interface JourneyActivities {
   getLiveJourney(input: { journeyId: string }): Promise<LiveJourney | null>;
 }
 
+/** Versions are immutable, so plans are cached per worker (bounded). */
+const PLAN_CACHE_LIMIT = 200;
+
 export function createJourneyActivities(): JourneyActivities {
+  const cache = new Map<string, JourneyPlan>();
   return {
     async loadJourneyPlan({ journeyId, version }) {
+      const key = `${journeyId}@${version}`;
+      const cached = cache.get(key);
+      if (cached) return cached;
       const plan = await getJourneyPlan(journeyId, version);
       if (!plan) throw ApplicationFailure.nonRetryable(`journey ${journeyId} has no version ${version}`, 'UnknownJourneyVersion');
+      if (cache.size >= PLAN_CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+      cache.set(key, plan);
       return plan;
     },
     async getLiveJourney({ journeyId }) {

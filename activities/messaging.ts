@@ -54,7 +54,7 @@ export type Recipient = TemplateContact & {
 };
 
 export interface MessagingDeps {
-  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'mailDomain' | 'publicBaseUrl' | 'secret' | 'postalAddress'>;
+  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'mailDomain' | 'publicBaseUrl' | 'secret' | 'postalAddress' | 'adPrefix'>;
   transport?: MailTransport;
   templatesDir?: string;
   renderer?: EmailRenderer;
@@ -84,7 +84,7 @@ function currentAttempt(): number {
 export function createMessagingActivities(deps: MessagingDeps) {
   const log = deps.logger ?? pino({ name: 'messaging', level: process.env.LOG_LEVEL ?? 'info' });
   const transport = deps.transport ?? createSmtpTransport(deps.config.smtpUrl);
-  const renderer = deps.renderer ?? new EmailRenderer({ ...rendererOptionsFrom(deps.config, deps.templatesDir), adPrefix: process.env.MAIL_AD_PREFIX });
+  const renderer = deps.renderer ?? new EmailRenderer({ ...rendererOptionsFrom(deps.config, deps.templatesDir), adPrefix: deps.config.adPrefix });
   const clock = deps.now ?? (() => new Date());
 
   /** Result for an existing ledger row, or null when the row is pending and unclaimed (safe to send). */

@@ -26,6 +26,8 @@ export interface JourneyDoc {
   triggerKind: string;
   /** For event triggers: the event name; for others null. */
   triggerEvent: string | null;
+  /** Every event that starts the journey (`trigger` and `extraTriggers`), for the dispatcher's lookup. */
+  triggerEvents: string[];
   /** Event names a running run listens to (wait_for, goal), plus '*' when exit_when must be re-checked on any event. */
   listensTo: string[];
   updatedAt: Date;
@@ -54,12 +56,13 @@ const journeySchema = new Schema<JourneyDoc>(
     paused: { type: Boolean, default: false },
     triggerKind: { type: String, required: true },
     triggerEvent: { type: String, default: null },
+    triggerEvents: { type: [String], default: [] },
     listensTo: { type: [String], default: [] },
     updatedAt: { type: Date, required: true },
   },
   { collection: 'journeys', versionKey: false },
 );
-journeySchema.index({ triggerEvent: 1 });
+journeySchema.index({ triggerEvents: 1 });
 
 export const JourneyVersionModel: Model<JourneyVersionDoc> =
   (mongoose.models.JourneyVersion as Model<JourneyVersionDoc>) ?? mongoose.model<JourneyVersionDoc>('JourneyVersion', versionSchema);
@@ -72,6 +75,11 @@ function listensTo(plan: JourneyPlan): string[] {
   if (plan.goal) names.add(plan.goal.event);
   if (plan.exitWhen) names.add('*');
   return [...names].sort();
+}
+
+/** The event triggers of a plan: `trigger` and any `extraTriggers`. */
+export function eventTriggers(plan: JourneyPlan): Extract<JourneyPlan['trigger'], { kind: 'event' }>[] {
+  return [plan.trigger, ...(plan.extraTriggers ?? [])].filter((t): t is Extract<JourneyPlan['trigger'], { kind: 'event' }> => t.kind === 'event');
 }
 
 export type SaveResult = { status: 'created'; version: number } | { status: 'unchanged'; version: number };
@@ -111,7 +119,8 @@ async function setLive(plan: JourneyPlan, version: number, now: Date, force: boo
   const update = {
     $set: {
       liveVersion: version, liveHash: plan.hash, triggerKind: plan.trigger.kind,
-      triggerEvent: plan.trigger.kind === 'event' ? plan.trigger.event : null, listensTo: listensTo(plan), updatedAt: now,
+      triggerEvent: plan.trigger.kind === 'event' ? plan.trigger.event : null, triggerEvents: eventTriggers(plan).map((t) => t.event),
+      listensTo: listensTo(plan), updatedAt: now,
     },
     $setOnInsert: { paused: false },
   };

@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { parseTimeScale } from './time-scale';
 
 export interface Config {
   mongodbUri: string;
@@ -24,10 +25,14 @@ export interface Config {
   mailDomain: string;
   postalAddress: string;
   cacheDir: string;
+  /** Test setting: relative durations of deployed journeys are multiplied by this (lib/time-scale.ts). 1 in production. */
+  timeScale: number;
+  /** Optional marker put before marketing subjects where the law asks for it, e.g. "(AD) " or "【广告】". */
+  adPrefix: string | undefined;
 }
 
-function int(name: string, fallback: number): number {
-  const raw = process.env[name];
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`${name} must be a port number, got "${raw}"`);
@@ -39,7 +44,7 @@ const DEV_PHONE_KEY = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1
 
 /** Reads the environment. Outside development (NODE_ENV=production) the secrets must be set. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const httpPort = int('HTTP_PORT', 3000);
+  const httpPort = port(env, 'HTTP_PORT', 3000);
   const cfg: Config = {
     mongodbUri: env.MONGODB_URI || `mongodb://127.0.0.1:${env.FERRETDB_PORT || 27017}/sojourn`,
     temporalAddress: env.TEMPORAL_ADDRESS || `127.0.0.1:${env.TEMPORAL_PORT || 7233}`,
@@ -56,7 +61,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailDomain: env.MAIL_DOMAIN || 'sojourn.local',
     postalAddress: env.POSTAL_ADDRESS || 'Sojourn Demo Ltd, 1 Example Road, Shanghai 200000, China',
     cacheDir: env.SOJOURN_CACHE || path.join(os.homedir(), '.cache', 'sojourn'),
+    timeScale: parseTimeScale(env.SOJOURN_TIME_SCALE),
+    adPrefix: env.MAIL_AD_PREFIX || undefined,
   };
+  if (env.NODE_ENV === 'production' && cfg.timeScale !== 1) throw new Error('SOJOURN_TIME_SCALE is a test setting and must not be set in production');
   if (env.NODE_ENV === 'production') {
     for (const [k, v, dev] of [['SOJOURN_SECRET', cfg.secret, DEV_SECRET], ['SOJOURN_PHONE_KEY', cfg.phoneKey, DEV_PHONE_KEY], ['SOJOURN_API_KEY', cfg.apiKey, 'dev-api-key']] as const) {
       if (v === dev) throw new Error(`${k} must be set in production`);

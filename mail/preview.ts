@@ -27,7 +27,7 @@ export async function writePreview(input: {
   email?: string | null;
   vars?: Record<string, unknown>;
   outDir: string;
-  config: Pick<Config, 'publicBaseUrl' | 'mailDomain' | 'postalAddress'>;
+  config: Pick<Config, 'publicBaseUrl' | 'mailDomain' | 'postalAddress' | 'adPrefix'>;
   templatesDir?: string;
   screenshot?: boolean;
 }): Promise<PreviewResult> {
@@ -37,7 +37,7 @@ export async function writePreview(input: {
     mailDomain: input.config.mailDomain,
     postalAddress: input.config.postalAddress,
     secret: `preview-${crypto.randomBytes(16).toString('hex')}`,
-    adPrefix: process.env.MAIL_AD_PREFIX,
+    adPrefix: input.config.adPrefix,
   });
   const rendered = renderer.render(input.templateId, { contact: input.contact, email: input.email ?? null, vars: input.vars ?? {} }, { contactId: String(input.contact.id ?? 'preview'), sendKey: `preview:${input.templateId}` });
   fs.mkdirSync(input.outDir, { recursive: true });

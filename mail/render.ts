@@ -67,7 +67,7 @@ export interface RendererOptions {
   secret: string;
   mailDomain: string;
   postalAddress: string;
-  /** Subject prefix for advertising where the law asks for it, e.g. "(AD) " or "【广告】". Env MAIL_AD_PREFIX. */
+  /** Subject prefix for advertising where the law asks for it, e.g. "(AD) " or "【广告】". Config MAIL_AD_PREFIX. */
   adPrefix?: string;
   /** Re-read template files at most this often (ms) so edits are picked up; 0 re-reads on every render. */
   reloadIntervalMs?: number;
@@ -219,7 +219,7 @@ export class EmailRenderer {
     const runtime = { data: { sojourn: ctx } };
 
     let subject = this.exec(tpl.subject, 'text', root, runtime).replace(/\s+/g, ' ').trim();
-    const prefix = this.options.adPrefix ?? process.env.MAIL_AD_PREFIX ?? '';
+    const prefix = this.options.adPrefix ?? '';
     if (tpl.marketing && prefix && !subject.startsWith(prefix.trim())) subject = `${prefix}${subject}`;
     mail.subject = subject;
     mail.preheader = tpl.preheader ? this.exec(tpl.preheader, 'text', root, runtime).trim() : '';

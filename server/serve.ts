@@ -23,9 +23,18 @@ export interface ServeOptions {
   journeys?: string[];
 }
 
-export async function serve(config: Config, opts: ServeOptions): Promise<void> {
+export interface RunningSojourn {
+  client: Client;
+  plans: JourneyPlan[];
+  url: string;
+  /** Resolves when the worker stops (it fails if the worker crashes). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts everything and returns a handle (the e2e test uses this directly). */
+export async function startSojourn(config: Config, opts: ServeOptions): Promise<RunningSojourn> {
   const log = createLogger({ name: 'sojourn' });
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   await connectDatabase(config.mongodbUri);
   await initDatabase();
 
@@ -33,7 +42,7 @@ export async function serve(config: Config, opts: ServeOptions): Promise<void> {
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
 
-  const deployed = await deployJourneys(opts.journeys ?? [path.join(process.cwd(), 'journeys')], { client, taskQueue: config.taskQueue });
+  const deployed = await deployJourneys(opts.journeys ?? [path.join(process.cwd(), 'journeys')], { client, taskQueue: config.taskQueue, timeScale: config.timeScale });
   for (const m of deployed.messages) log.warn(m);
   if (!deployed.ok) throw new Error('journeys/ has errors; run `sojourn validate journeys/`');
   for (const j of deployed.journeys) log.info({ journey: j.journeyId, version: j.version, status: j.status }, 'journey deployed');
@@ -65,21 +74,27 @@ export async function serve(config: Config, opts: ServeOptions): Promise<void> {
     log.info(loaded ? 'demo loaded: runs are starting' : 'demo already loaded in this database (delete the data folder to start afresh)');
   }
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    log.info('stopping');
-    await app.close();
-    // The worker also listens for SIGINT/SIGTERM and may already be draining.
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await workerRun.catch(() => undefined);
-    await connection.close();
-    await nativeConnection.close();
-    await disconnectDatabase();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
-  await workerRun;
+  let stopped: Promise<void> | null = null;
+  const stop = () =>
+    (stopped ??= (async () => {
+      log.info('stopping');
+      await app.close();
+      // The worker also listens for SIGINT/SIGTERM and may already be draining.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun.catch(() => undefined);
+      await connection.close();
+      await nativeConnection.close();
+      await disconnectDatabase();
+    })());
+  return { client, plans, url: `http://${config.httpHost}:${config.httpPort}`, done: workerRun, stop };
+}
+
+/** `sojourn serve`: runs until SIGINT/SIGTERM. */
+export async function serve(config: Config, opts: ServeOptions): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const running = await startSojourn(config, opts);
+  const stop = () => void running.stop().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await running.done;
 }

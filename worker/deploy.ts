@@ -10,6 +10,7 @@ import { getJourney, saveJourneyVersion } from '../data/journey-versions';
 import { readTemplateCatalog } from '../mail/template-catalog';
 import { compileProject, formatDiagnostic, hasErrors, type Diagnostic } from '../rules';
 import { registerJourneySchedule, type ScheduleChange } from './schedules';
+import { scalePlan } from '../lib/time-scale';
 
 export interface DeployedJourney {
   journeyId: string;
@@ -39,14 +40,15 @@ export function collectSourceFiles(paths: string[]): { path: string; text: strin
   return out.map((p) => ({ path: path.relative(process.cwd(), p) || p, text: fs.readFileSync(p, 'utf8') }));
 }
 
-export async function deployJourneys(paths: string[], opts: { client?: Client; taskQueue: string; templatesDir?: string }): Promise<DeployResult> {
+export async function deployJourneys(paths: string[], opts: { client?: Client; taskQueue: string; templatesDir?: string; timeScale?: number }): Promise<DeployResult> {
   const files = collectSourceFiles(paths.length ? paths : ['journeys']);
   const project = compileProject(files, { templates: readTemplateCatalog(opts.templatesDir) });
   const texts = new Map(files.map((f) => [f.path, f.text]));
   const messages = project.diagnostics.map((d) => formatDiagnostic(d, texts.get(d.file)));
   if (hasErrors(project.diagnostics)) return { ok: false, journeys: [], diagnostics: project.diagnostics, messages };
   const journeys: DeployedJourney[] = [];
-  for (const plan of Object.values(project.plans).sort((a, b) => a.journeyId.localeCompare(b.journeyId))) {
+  for (const compiled of Object.values(project.plans).sort((a, b) => a.journeyId.localeCompare(b.journeyId))) {
+    const plan = scalePlan(compiled, opts.timeScale ?? 1);
     const source = (plan.sourceFile && texts.get(plan.sourceFile)) || JSON.stringify(plan);
     const saved = await saveJourneyVersion(plan, source);
     let schedule: DeployedJourney['schedule'] = 'skipped';

@@ -8,7 +8,7 @@
  * Paused journeys refuse new entries but keep receiving events for runs in flight.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { getJourneyPlan, JourneyModel, type JourneyDoc } from '../data/journey-versions';
+import { eventTriggers, getJourneyPlan, JourneyModel, type JourneyDoc } from '../data/journey-versions';
 import { evaluateBool } from '../rules/evaluate';
 import type { JourneyPlan } from '../rules/plan';
 import { dataLayerContactStore, type ContactStore } from '../activities/contact-store';
@@ -41,19 +41,22 @@ export function createEventDispatcher(deps: { client: Client; taskQueue: string;
     async dispatch(e) {
       const event: JourneyEvent = { name: e.name, at: new Date(e.at).toISOString(), eventId: e.eventId, data: e.data };
       const result: DispatchResult = { started: [], signalled: [] };
-      const triggered = await JourneyModel.find({ triggerEvent: e.name }).lean();
+      const triggered = await JourneyModel.find({ triggerEvents: e.name }).lean();
       for (const j of triggered) {
         if (j.paused) { result.started.push({ journeyId: j._id, outcome: 'paused' }); continue; }
         const plan = await planOf(j);
-        if (!plan || plan.trigger.kind !== 'event') continue;
-        if (plan.trigger.when) {
+        const triggers = plan ? eventTriggers(plan).filter((t) => t.event === e.name) : [];
+        if (!plan || triggers.length === 0) continue;
+        // Eligible when any of the journey's triggers for this event has no condition or a true one.
+        let eligible = triggers.some((t) => !t.when);
+        if (!eligible) {
           const contact = await contacts.getContactView(e.contactId);
-          const ok = contact !== null && evaluateBool(plan.trigger.when, {
+          eligible = contact !== null && triggers.some((t) => evaluateBool(t.when!, {
             contact, event: { name: event.name, at: new Date(event.at), data: event.data ?? {} }, now: new Date(event.at),
             defaultTimezone: plan.settings.defaultTimezone,
-          });
-          if (!ok) { result.started.push({ journeyId: j._id, outcome: 'not_eligible' }); continue; }
+          }));
         }
+        if (!eligible) { result.started.push({ journeyId: j._id, outcome: 'not_eligible' }); continue; }
         const outcome = await startJourneyRun(deps.client, deps.taskQueue, { journeyId: j._id, version: j.liveVersion, entry: plan.entry, contactId: e.contactId, event });
         result.started.push({ journeyId: j._id, outcome });
       }

@@ -10,7 +10,7 @@ import { evaluateExpr } from './expr-engine';
 export interface Bindings {
   contact: ContactView;
   event?: EventView;
-  journey?: JourneyView;
+  journey?: JourneyView & { params?: Record<string, unknown> };
   now: Date;
   /** Used by local-time functions when the contact has no time zone. */
   defaultTimezone?: string;

@@ -74,8 +74,8 @@ export class Run {
     return this.plan.entry.kind === 'restart' ? `${info.workflowId}@${info.firstExecutionRunId}` : info.workflowId;
   }
 
-  get journeyView(): JourneyView {
-    return { id: this.plan.journeyId, version: this.input.version, startedAt: this.startedAt };
+  get journeyView(): JourneyView & { params: Record<string, unknown> } {
+    return { id: this.plan.journeyId, version: this.input.version, startedAt: this.startedAt, params: this.plan.params ?? {} };
   }
 
   now(): Date {

@@ -24,7 +24,7 @@ export function register(program: Command): void {
       try {
         if (opts.schedules) connection = await Connection.connect({ address: cfg.temporalAddress });
         const client = connection ? new Client({ connection, namespace: cfg.temporalNamespace }) : undefined;
-        const r = await deployJourneys(paths, { client, taskQueue: cfg.taskQueue });
+        const r = await deployJourneys(paths, { client, taskQueue: cfg.taskQueue, timeScale: cfg.timeScale });
         if (opts.format === 'json') console.log(JSON.stringify(r, null, 2));
         else {
           for (const m of r.messages) console.error(m);

@@ -1,7 +1,8 @@
 /**
  * On the real dev server (`temporal server start-dev` with the Sojourn search attributes, as `npm start`
  * runs it): runs are found through the visibility API by journey and step, the way ops filter them in
- * the Temporal UI (`SojournJourney = "..." AND SojournStep = "..."`).
+ * the Temporal UI (`SojournJourney = "..." AND SojournStep = "..."`); deploy registers schedules
+ * idempotently and pausing a journey pauses its schedule.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -15,10 +16,13 @@ import { journeyWorkflowId, statusQuery } from '../../../workflows/definitions';
 import { contact, deploy, eventually, plan, DAY } from '../../workflow/helpers';
 import { useTestDatabase } from '../../helpers/db';
 import { workflowBundle } from '../../workflow/bundle';
+import { deployJourneys } from '../../../worker/deploy';
+import { setScheduleState } from '../../../worker/schedules';
+import { getJourney, getJourneyPlan, listJourneys, setJourneyPaused } from '../../../data/journey-versions';
 
 jest.setTimeout(180_000);
 
-describe('finding journey runs on the dev server', () => {
+describe('the engine on the dev server', () => {
   useTestDatabase('engine_vis');
   let server: (RunningServer & { address: string }) | undefined;
   let client: Client;
@@ -74,5 +78,48 @@ describe('finding journey runs on the dev server', () => {
     expect(found.every((r) => r.step === 'wait_for_click')).toBe(true);
     expect(await client.workflow.count(`SojournContact = "${o}"`)).toMatchObject({ count: 1 });
     for (const id of [...ids, journeyWorkflowId('vis-other', o)]) await client.workflow.getHandle(id).terminate('test done');
+  });
+
+  it('deploys the shipped journeys once, registers their schedules, and treats an unchanged deploy as a no-op', async () => {
+    const first = await deployJourneys(['journeys'], { client, taskQueue });
+    expect(first.ok).toBe(true);
+    expect(first.journeys.map((j) => [j.journeyId, j.status, j.version, j.schedule])).toEqual([
+      ['birthday', 'created', 1, 'created'],
+      ['reengagement', 'created', 1, 'created'],
+      ['verification', 'created', 1, 'created'],
+      ['welcome', 'created', 1, 'none'],
+    ]);
+    const again = await deployJourneys(['journeys'], { client, taskQueue });
+    expect(again.journeys.map((j) => [j.journeyId, j.status, j.version])).toEqual([
+      ['birthday', 'unchanged', 1], ['reengagement', 'unchanged', 1], ['verification', 'unchanged', 1], ['welcome', 'unchanged', 1],
+    ]);
+    expect((await listJourneys()).find((j) => j._id === 'birthday')?.versions).toHaveLength(1);
+    const schedule = await client.schedule.getHandle('sojourn/reengagement/audience').describe();
+    expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'audienceScan', taskQueue });
+    expect(schedule.spec.timezone).toBe('UTC');
+  });
+
+  it('pauses the schedule of a paused journey and resumes it', async () => {
+    await setJourneyPaused('reengagement', true);
+    const j = await getJourney('reengagement');
+    const plan = (await getJourneyPlan('reengagement', j!.liveVersion))!;
+    await setScheduleState(client, plan, true);
+    expect((await client.schedule.getHandle('sojourn/reengagement/audience').describe()).state.paused).toBe(true);
+    await setJourneyPaused('reengagement', false);
+    await setScheduleState(client, plan, false);
+    expect((await client.schedule.getHandle('sojourn/reengagement/audience').describe()).state.paused).toBe(false);
+  });
+
+  it('runs the audience scan when the journey schedule fires', async () => {
+    await client.schedule.getHandle('sojourn/reengagement/audience').trigger();
+    const scan = client.workflow.getHandle('scan/reengagement');
+    const totals = await eventually(async () => {
+      try {
+        return await scan.result();
+      } catch {
+        return null; // not started yet
+      }
+    }, 60_000);
+    expect(totals).toMatchObject({ scanned: 0, started: 0 });
   });
 });

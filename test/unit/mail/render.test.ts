@@ -148,7 +148,7 @@ describe('preview', () => {
     const { writePreview } = await import('../../../mail/preview');
     const { TokenSigner } = await import('../../../mail/tokens');
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sojourn-preview-'));
-    const r = await writePreview({ templateId: 'welcome', contact: { id: 'c1', firstName: 'Ana', locale: 'en' }, outDir: out, config: OPTIONS, screenshot: false });
+    const r = await writePreview({ templateId: 'welcome', contact: { id: 'c1', firstName: 'Ana', locale: 'en' }, outDir: out, config: { ...OPTIONS, adPrefix: undefined }, screenshot: false });
     expect(fs.readFileSync(r.htmlFile, 'utf8')).toContain('Welcome, Ana!');
     expect(fs.readFileSync(r.textFile, 'utf8')).toMatch(/^Subject: Welcome to Sojourn, Ana\n/);
     expect(r.screenshot).toEqual({ skipped: 'disabled (--no-screenshot)' });
