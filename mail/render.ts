@@ -215,7 +215,8 @@ export class EmailRenderer {
     const unsubscribeUrl = this.links.unsubscribeUrl(ctx.link, ctx.now);
     ctx.memo.set('unsubscribeUrl', unsubscribeUrl);
     const mail = { subject: '', preheader: '', marketing: tpl.marketing, postalAddress: this.options.postalAddress, lang: ctx.lang, locale, templateId };
-    const root: Record<string, unknown> = { contact, email: data.email ?? null, vars: data.vars ?? {}, links: this.linkView(ctx, data.links), mail };
+    // Custom attributes are always an object, so `contact.attributes.x` with a fallback works for every contact.
+    const root: Record<string, unknown> = { contact: { ...contact, attributes: contact.attributes ?? {} }, email: data.email ?? null, vars: data.vars ?? {}, links: this.linkView(ctx, data.links), mail };
     const runtime = { data: { sojourn: ctx } };
 
     let subject = this.exec(tpl.subject, 'text', root, runtime).replace(/\s+/g, ' ').trim();
