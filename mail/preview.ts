@@ -10,7 +10,8 @@ import type { Config } from '../lib/config';
 import { EmailRenderer, type RenderedEmail, type TemplateContact } from './render';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+// Without the background-networking flags Chromium keeps dialling hosts this machine cannot reach.
+export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 export interface PreviewResult {
   rendered: RenderedEmail;

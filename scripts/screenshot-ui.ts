@@ -8,13 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-// Without the background-networking flags Chromium keeps dialling hosts this machine can't reach.
-export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
+import { CHROMIUM_FLAGS, CHROMIUM_PATH as CHROMIUM } from '../mail/preview';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -31,7 +25,7 @@ async function main(): Promise<void> {
   const out = arg('--out', path.join(__dirname, '..', 'docs', 'img'));
   fs.mkdirSync(out, { recursive: true });
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     const uiUrl = `http://127.0.0.1:${uiPort}/namespaces/default/workflows?query=${encodeURIComponent(query)}`;

@@ -63,12 +63,22 @@ describe('the HTTP API under /v1', () => {
     expect(await ContactModel.countDocuments()).toBe(count);
   });
 
+  it('announces a new contact once (contact.created) and a changed address (contact.email_changed), never on a repeat', async () => {
+    const body = { email: 'life@example.com', externalId: 'crm-life-1' };
+    const { id } = (await call({ method: 'PUT', url: '/v1/contacts', headers: auth, payload: body })).json();
+    await call({ method: 'PUT', url: '/v1/contacts', headers: auth, payload: body });
+    await call({ method: 'PUT', url: '/v1/contacts', headers: auth, payload: { ...body, email: 'life.new@example.com' } });
+    await call({ method: 'PUT', url: '/v1/contacts', headers: auth, payload: { ...body, email: 'life.new@example.com' } });
+    expect(told.filter((e) => e.contactId === id).map((e) => e.name)).toEqual(['contact.created', 'contact.email_changed']);
+    expect(await ContactEventModel.countDocuments({ contactId: id })).toBe(2);
+  });
+
   it('records an event once, tells the engine after storing it, and validates a whole batch before storing any', async () => {
     const { id } = (await call({ method: 'POST', url: '/v1/contacts', headers: auth, payload: { email: 'ev@example.com' } })).json();
     const ev = { eventId: 'click-1', contactId: id, name: 'email.clicked', at: '2026-05-01T08:00:00Z' };
     expect((await call({ method: 'POST', url: '/v1/events', headers: auth, payload: ev })).json()).toEqual({ eventId: 'click-1', duplicate: false });
     expect((await call({ method: 'POST', url: '/v1/events', headers: auth, payload: ev })).json()).toEqual({ eventId: 'click-1', duplicate: true });
-    expect(told.map((e) => e.eventId)).toEqual(['click-1']);
+    expect(told.filter((e) => e.contactId === id).map((e) => e.eventId)).toEqual([`contact.created:${id}`, 'click-1']);
     const batch = { events: [{ eventId: 'b1', contactId: id, name: 'order.completed', data: { amount: 3 } }, { eventId: 'b2', contactId: id, name: 'Bad Name' }] };
     const r = await call({ method: 'POST', url: '/v1/events/batch', headers: auth, payload: batch });
     expect(r.statusCode).toBe(400);

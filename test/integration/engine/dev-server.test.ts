@@ -111,15 +111,12 @@ describe('the engine on the dev server', () => {
   });
 
   it('runs the audience scan when the journey schedule fires', async () => {
-    await client.schedule.getHandle('sojourn/reengagement/audience').trigger();
-    const scan = client.workflow.getHandle('scan/reengagement');
-    const totals = await eventually(async () => {
-      try {
-        return await scan.result();
-      } catch {
-        return null; // not started yet
-      }
-    }, 60_000);
+    const schedule = client.schedule.getHandle('sojourn/reengagement/audience');
+    await schedule.trigger();
+    // The schedule appends the fire time to the action's workflow id (scan/reengagement-<time>).
+    const action = await eventually(async () => (await schedule.describe()).info.recentActions[0]?.action, 30_000);
+    expect(action.workflow.workflowId).toMatch(/^scan\/reengagement/);
+    const totals = await client.workflow.getHandle(action.workflow.workflowId).result();
     expect(totals).toMatchObject({ scanned: 0, started: 0 });
   });
 });

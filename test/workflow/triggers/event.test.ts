@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { DAY, contact, deploy, eventually, plan, useEngine } from '../helpers';
+import { DAY, contact, deploy, eventually, plan, sendsOf, useEngine } from '../helpers';
 import { setJourneyPaused } from '../../../data/journey-versions';
 import { createEventDispatcher } from '../../../worker/dispatch';
 import { journeyWorkflowId, statusQuery, type JourneyResult } from '../../../workflows/definitions';
@@ -51,6 +51,21 @@ describe('event triggers', () => {
     expect(firstDesc.status.name).toBe('TERMINATED');
     const r: JourneyResult = await handleOf('trig-restart', c).result();
     expect(r.sends).toHaveLength(1);
+  });
+
+  it('sends again on every new entry of a restart journey, each entry with its own ledger keys', async () => {
+    await deploy(plan('trig-restart-again', [{ id: 'cart', kind: 'send', template: 'cart', marketing: false }], {
+      trigger: { kind: 'event', event: 'cart.abandoned' }, entry: { kind: 'restart' },
+    }));
+    const c = await contact();
+    await dispatcher().dispatch(ev(c, 'cart.abandoned'));
+    await engine.client.workflow.getHandle(journeyWorkflowId('trig-restart-again', c)).result();
+    await dispatcher().dispatch(ev(c, 'cart.abandoned'));
+    await engine.client.workflow.getHandle(journeyWorkflowId('trig-restart-again', c)).result();
+    const keys = (await sendsOf(c)).map((s) => s.key);
+    expect(keys).toHaveLength(2);
+    expect(new Set(keys).size).toBe(2);
+    for (const k of keys) expect(k).toMatch(new RegExp(`^journey/trig-restart-again/${c}@.+:cart:0$`));
   });
 
   it('enters once per period with the period in the workflow id when the entry policy is every', async () => {
