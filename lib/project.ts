@@ -10,7 +10,7 @@ import { compileProject, type ProjectResult, type SourceFile } from '../rules';
 const isScenario = (f: string) => /\.scenarios\.ya?ml$/.test(f);
 
 /** Expands files and folders (recursively) into the YAML files to compile, sorted; scenario files are left out. */
-export function collectFiles(paths: string[]): { files: string[]; missing: string[] } {
+function collectFiles(paths: string[]): { files: string[]; missing: string[] } {
   const files = new Set<string>();
   const missing: string[] = [];
   const walk = (p: string) => {

@@ -3,42 +3,17 @@
  * Folders are searched for *.yaml / *.yml (scenario files *.scenarios.yaml are skipped).
  * Exit codes: 0 no errors (warnings allowed), 1 at least one error, 2 bad usage.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { readTemplateCatalog } from '../../mail/template-catalog';
-import { compileProject, formatDiagnostic, type Diagnostic, type SourceFile } from '../../rules';
-
-const isScenario = (f: string) => /\.scenarios\.ya?ml$/.test(f);
-
-/** Expands files and folders (recursively) into the YAML files to validate, sorted. */
-export function collectFiles(paths: string[]): { files: string[]; missing: string[] } {
-  const files = new Set<string>();
-  const missing: string[] = [];
-  const walk = (p: string) => {
-    for (const e of fs.readdirSync(p, { withFileTypes: true })) {
-      const full = path.join(p, e.name);
-      if (e.isDirectory()) { if (!e.name.startsWith('.') && e.name !== 'node_modules') walk(full); }
-      else if (/\.ya?ml$/.test(e.name) && !isScenario(e.name)) files.add(full);
-    }
-  };
-  for (const p of paths) {
-    if (!fs.existsSync(p)) { missing.push(p); continue; }
-    if (fs.statSync(p).isDirectory()) walk(p);
-    else files.add(p);
-  }
-  return { files: [...files].sort(), missing };
-}
+import { loadProject } from '../../lib/project';
+import { formatDiagnostic, type Diagnostic } from '../../rules';
 
 export interface ValidateOutput { exitCode: number; text: string }
 
 /** Validates paths; returns the printed text and the exit code (the command is a thin wrapper). */
 export function validatePaths(paths: string[], opts: { format?: string; templates?: string }): ValidateOutput {
-  const { files, missing } = collectFiles(paths.length ? paths : ['journeys']);
+  const { files, missing, sources, result } = loadProject(paths.length ? paths : ['journeys'], opts.templates ?? path.join(process.cwd(), 'templates'));
   if (missing.length) return { exitCode: 2, text: `No such file or folder: ${missing.join(', ')}` };
-  const sources: SourceFile[] = files.map((f) => ({ path: f, text: fs.readFileSync(f, 'utf8') }));
-  const templates = readTemplateCatalog(opts.templates ?? path.join(process.cwd(), 'templates'));
-  const result = compileProject(sources, { templates });
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = result.diagnostics.length - errors;
   const exitCode = errors > 0 ? 1 : 0;
