@@ -11,7 +11,8 @@ import { evaluateBool } from '../rules/evaluate';
 import type { JourneyPlan, SegmentPlan } from '../rules/plan';
 import { segmentFilter } from '../rules/segment-filter';
 import { birthdayKeysOn, localDate, nextYearlyDate, safeZone } from '../workflows/local-time';
-import { viewFromDocument } from './contact-store';
+import { toContactView } from '../data/contact-view';
+import type { ContactDoc } from '../data/contact-model';
 import { mapBounded, startJourneyRun, type StartOutcome } from './start-run';
 
 export interface ScanPageResult { scanned: number; matched: number; started: number; alreadyEntered: number; nextAfterId: string | null }
@@ -59,7 +60,7 @@ export function createScanActivities(deps: { client: Client; taskQueue: string }
       const pushed = segmentFilter(segment, now);
       const docs = await page(pushed ?? {}, input.afterId, input.pageSize);
       // Without a pushed-down filter, evaluate the segment contact by contact (same answer, slower).
-      const matched = pushed ? docs : docs.filter((d) => evaluateBool(segment.expr, { contact: viewFromDocument(d), now, defaultTimezone: p.settings.defaultTimezone }));
+      const matched = pushed ? docs : docs.filter((d) => evaluateBool(segment.expr, { contact: toContactView(d as unknown as ContactDoc), now, defaultTimezone: p.settings.defaultTimezone }));
       const name = p.trigger.kind === 'segment' ? `segment.${segment.name}` : 'schedule';
       const outcomes = await mapBounded(matched, input.concurrency, async (d) => {
         heartbeat();
@@ -88,7 +89,7 @@ export function createScanActivities(deps: { client: Client; taskQueue: string }
       const docs = await page({ birthdayMonthDay: { $in: [...keys] } }, input.afterId, input.pageSize);
       const due: { id: string; until: number }[] = [];
       for (const d of docs) {
-        const contact = viewFromDocument(d);
+        const contact = toContactView(d as unknown as ContactDoc);
         const [mm, dd] = String(d.birthdayMonthDay).split('-').map(Number);
         const zone = safeZone(contact.timezone, p.settings.defaultTimezone);
         const until = nextYearlyDate(now, mm, dd, trigger.at, zone);

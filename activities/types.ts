@@ -37,17 +37,7 @@ export type GateSkipReason =
   | 'contact_not_found' | 'no_email' | 'suppressed' | 'email_bounced' | 'email_complained' | 'email_invalid'
   | 'email_dormant' | 'no_consent' | 'frequency_cap';
 
-/** Same shape as the Delivery activity `sendEmail` (activities/messaging.ts). */
-export interface SendEmailInput {
-  key: string;
-  workflowId: string;
-  contactId: string;
-  journeyId: string;
-  stepId: string;
-  templateId: string;
-  vars?: Record<string, unknown>;
-}
-/** Delivery's result (activities/messaging.ts): sent, duplicate (ledger key seen), or failed permanently. */
-export type { SendResult } from './messaging';
+/** Delivery's send input and result (activities/messaging.ts): sent, duplicate (ledger key seen), or failed permanently. */
+export type { SendEmailInput, SendResult } from './messaging';
 
 export type { ContactView };

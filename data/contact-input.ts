@@ -4,6 +4,7 @@
  * pointer) and a stable code, so the API and the import report the same reasons.
  */
 import { parseEmail, type EmailInfo } from '../lib/email-address';
+import { isTimeZone } from '../rules/duration';
 import { parsePhone, type PhoneInfo } from '../lib/phone';
 import { CHANNELS, type Channel } from './contact-model';
 
@@ -78,19 +79,9 @@ export function parseBirthday(v: ContactInput['birthday']): { month: number; day
   return year === undefined ? { month, day } : { month, day, year };
 }
 
-const tzCache = new Map<string, boolean>();
+/** An IANA zone name such as Asia/Shanghai (or UTC); abbreviations like EST are refused for contacts. */
 export function isValidTimeZone(tz: string): boolean {
-  let ok = tzCache.get(tz);
-  if (ok === undefined) {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      ok = tz.includes('/') || tz === 'UTC';
-    } catch {
-      ok = false;
-    }
-    tzCache.set(tz, ok);
-  }
-  return ok;
+  return isTimeZone(tz) && (tz.includes('/') || tz === 'UTC');
 }
 
 export function isValidLocale(locale: string): boolean {

@@ -13,7 +13,9 @@ import { getJourneyPlan } from '../data/journey-versions';
 import type { JourneyPlan } from '../rules/plan';
 import { buildWorker } from '../worker/build-worker';
 import { deployJourneys } from '../worker/deploy';
-import { createDispatcher, createEventSink, createSendActivities, dataLayerContactStore } from '../worker/wiring';
+import { createEventSink, createSendActivities } from '../worker/wiring';
+import { dataLayerContactStore } from '../activities/contact-store';
+import { createEventDispatcher } from '../worker/dispatch';
 import { buildServer } from './app';
 import { runDemoOnce } from './demo';
 
@@ -58,7 +60,7 @@ export async function startSojourn(config: Config, opts: ServeOptions): Promise<
   });
   const workerRun = worker.run();
 
-  const dispatcher = createDispatcher(client, config.taskQueue);
+  const dispatcher = createEventDispatcher({ client, taskQueue: config.taskQueue });
   const sink = createEventSink(dispatcher);
   const app = await buildServer({
     config,

@@ -26,7 +26,9 @@ import { parseDuration } from '../rules/duration';
 import { formatDiagnostic, type JourneyPlan } from '../rules';
 import { buildWorker } from '../worker/build-worker';
 import { registerSearchAttributes } from '../worker/search-attributes';
-import { createDispatcher, createEventSink, createSendActivities, dataLayerContactStore, type EventSink } from '../worker/wiring';
+import { createEventSink, createSendActivities, type EventSink } from '../worker/wiring';
+import { dataLayerContactStore } from '../activities/contact-store';
+import { createEventDispatcher } from '../worker/dispatch';
 import { dataLayerContactsPort } from '../mail/contacts-port';
 import { journeyWorkflowId, statusQuery, type JourneyResult } from '../workflows/definitions';
 import { createSmtpTransport } from '../mail/transport';
@@ -94,7 +96,7 @@ export class ScenarioHarness {
       send: createSendActivities(config, { transport: createSmtpTransport(smtp.url), templatesDir: opts.templatesDir }),
       workflowBundle: opts.workflowBundlePath ? { codePath: opts.workflowBundlePath } : undefined,
     });
-    const sink = createEventSink(createDispatcher(env.client, TASK_QUEUE));
+    const sink = createEventSink(createEventDispatcher({ client: env.client, taskQueue: TASK_QUEUE }));
     const h = new ScenarioHarness(env, worker, smtp, project.result.plans, sink, config);
     h.runPromise = worker.run();
     return h;

@@ -1,28 +1,15 @@
 /**
- * How the parts meet: the engine's narrow view of contacts over the one contacts data layer
- * (data/contacts.ts; Delivery's adapters live in mail/contacts-port.ts and activities/messaging.ts),
- * and every event (API, public endpoints, bounces,
+ * How the parts meet in production and in the scenario harness: the engine and Delivery reach the
+ * one contacts data layer (data/contacts.ts) through their adapters (activities/contact-store.ts,
+ * mail/contacts-port.ts, activities/messaging.ts), and every event (API, public endpoints, bounces,
  * scenario tests) goes through one sink: stored on the contact (idempotent by eventId, which also
  * updates engagement), then handed to the engine's dispatcher (start or signal runs).
  */
-import type { Client } from '@temporalio/client';
-import type { ContactStore } from '../activities/contact-store';
 import { createMessagingActivities, dataLayerRecipientLoader } from '../activities/messaging';
 import type { Config } from '../lib/config';
-import { applyContactUpdate, getContactView, isSuppressed, recordEvent } from '../data/contacts';
+import { recordEvent } from '../data/contacts';
 import type { MailTransport } from '../mail/transport';
-import { createEventDispatcher, type EventDispatcher } from './dispatch';
-
-/** The engine's ContactStore over the data layer. */
-export function dataLayerContactStore(): ContactStore {
-  return {
-    getContactView: (id) => getContactView(id),
-    async applyContactUpdate(id, update) {
-      await applyContactUpdate(id, update, { source: 'journey' });
-    },
-    isSuppressed: (id) => isSuppressed(id),
-  };
-}
+import type { EventDispatcher } from './dispatch';
 
 /** Any event about a contact: from the API, the public endpoints, bounce reports or a scenario test. */
 export interface SojournEvent { contactId: string; name: string; at: Date | string; eventId: string; data?: Record<string, unknown> }
@@ -35,11 +22,6 @@ export function createEventSink(dispatcher: EventDispatcher | null): EventSink {
     const { duplicate } = await recordEvent({ eventId: event.eventId, contactId: event.contactId, name: event.name, at, data: event.data });
     if (!duplicate && dispatcher) await dispatcher.dispatch({ ...event, at });
   };
-}
-
-/** The dispatcher over the data layer's contacts. */
-export function createDispatcher(client: Client, taskQueue: string): EventDispatcher {
-  return createEventDispatcher({ client, taskQueue, contacts: dataLayerContactStore() });
 }
 
 /** Delivery's send activity over the data layer's recipients. */
