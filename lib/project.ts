@@ -38,7 +38,10 @@ export interface LoadedProject {
 
 export function loadProject(paths: string[], templatesDir = path.join(process.cwd(), 'templates')): LoadedProject {
   const { files, missing } = collectFiles(paths);
-  const sources: SourceFile[] = files.map((f) => ({ path: f, text: fs.readFileSync(f, 'utf8') }));
+  // Paths relative to the working directory: they appear in diagnostics and in the plans' step
+  // locations, which are part of the content hash, so the same file deploys as the same version from
+  // any caller (CLI, serve, tests).
+  const sources: SourceFile[] = files.map((f) => ({ path: path.relative(process.cwd(), f) || f, text: fs.readFileSync(f, 'utf8') }));
   const result = compileProject(sources, { templates: readTemplateCatalog(templatesDir) });
-  return { files, missing, sources, result };
+  return { files: sources.map((s) => s.path), missing, sources, result };
 }
