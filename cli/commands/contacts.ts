@@ -31,8 +31,9 @@ async function resolveId(c: Contacts, idOrEmail: string): Promise<string | null>
 /** Newlines in the file, counted while streaming (the progress bar's total; quoted multi-line cells make it approximate). */
 async function countLines(file: string): Promise<number> {
   let n = 0;
-  for await (const chunk of fs.createReadStream(file)) for (const b of chunk as Buffer) if (b === 10) n++;
-  return n;
+  let last = 10;
+  for await (const chunk of fs.createReadStream(file)) for (const b of chunk as Buffer) if ((last = b) === 10) n++;
+  return last === 10 ? n : n + 1; // a last line without a newline is a line too
 }
 
 const csvCell = (v: string | number) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
