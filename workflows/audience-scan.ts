@@ -3,15 +3,8 @@
  * matching the journey's segment (by _id, in an activity that also starts the runs with bounded
  * concurrency) and continues-as-new every few pages so its history stays small.
  */
-import { continueAsNew, proxyActivities } from '@temporalio/workflow';
-import type { ScanActivities } from '../activities/scan';
-
-const acts = proxyActivities<ScanActivities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes' },
-});
-const live = proxyActivities<Pick<import('../activities/journeys').JourneyActivities, 'getLiveJourney'>>({ startToCloseTimeout: '30 seconds' });
+import { continueAsNew } from '@temporalio/workflow';
+import { liveJourney as live, scanActs as acts } from './scan-activities';
 
 export interface AudienceScanInput {
   journeyId: string;

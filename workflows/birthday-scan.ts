@@ -5,15 +5,8 @@
  * time on the birthday in the contact's zone. Because every pass reads the contacts afresh, contacts
  * added after the schedule was created are included; overlapping passes are deduped by the run id.
  */
-import { continueAsNew, proxyActivities } from '@temporalio/workflow';
-import type { ScanActivities } from '../activities/scan';
-
-const acts = proxyActivities<ScanActivities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes' },
-});
-const live = proxyActivities<Pick<import('../activities/journeys').JourneyActivities, 'getLiveJourney'>>({ startToCloseTimeout: '30 seconds' });
+import { continueAsNew } from '@temporalio/workflow';
+import { liveJourney as live, scanActs as acts } from './scan-activities';
 
 export interface BirthdayScanInput {
   journeyId: string;
