@@ -369,9 +369,12 @@ function get(o: Record<string, unknown>, dotted: string): unknown {
   return dotted.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
 }
 
-/** A list expectation means "contains all of these"; anything else must be equal. */
-function fieldMatches(actual: unknown, expected: unknown): boolean {
-  if (Array.isArray(expected)) return Array.isArray(actual) && expected.every((e) => actual.includes(e));
+/** A list expectation means "contains all of these" (an empty list: "is empty"); anything else must be equal. */
+export function fieldMatches(actual: unknown, expected: unknown): boolean {
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual)) return false;
+    return expected.length === 0 ? actual.length === 0 : expected.every((e) => actual.includes(e));
+  }
   if (expected === null) return actual === null || actual === undefined;
   return JSON.stringify(actual) === JSON.stringify(expected);
 }

@@ -1,4 +1,5 @@
 import { parseScenarioFile, ScenarioFormatError } from '../../../testing/scenarios';
+import { fieldMatches, msUntilNext } from '../../../testing/scenario-runner';
 
 const good = `journey: welcome
 scenarios:
@@ -37,5 +38,22 @@ describe('scenario files', () => {
   it('reject a run outcome that does not exist', () => {
     const bad = good.replace('ended: converted', 'ended: finished');
     expect(() => parseScenarioFile(bad, 'w.yaml')).toThrow(/ended must be one of completed, exited, converted/);
+  });
+});
+
+describe('scenario expectations', () => {
+  it('read a list as "contains all of these" and an empty list as "is empty"', () => {
+    expect(fieldMatches(['a', 'b'], ['a'])).toBe(true);
+    expect(fieldMatches(['b'], ['a'])).toBe(false);
+    expect(fieldMatches([], [])).toBe(true);
+    expect(fieldMatches(['birthday_offer'], [])).toBe(false);
+    expect(fieldMatches('active', 'active')).toBe(true);
+    expect(fieldMatches(null, null)).toBe(true);
+  });
+
+  it('start each scenario at the next 10:00 UTC at least a minute away', () => {
+    expect(msUntilNext(new Date('2026-03-01T09:00:00Z'), '10:00')).toBe(3_600_000);
+    expect(msUntilNext(new Date('2026-03-01T09:59:30Z'), '10:00')).toBe(86_400_000 + 30_000);
+    expect(msUntilNext(new Date('2026-03-01T11:00:00Z'), '10:00')).toBe(23 * 3_600_000);
   });
 });
