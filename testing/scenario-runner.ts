@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import mongoose from 'mongoose';
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
@@ -62,6 +63,7 @@ export class ScenarioHarness {
 
   private constructor(
     readonly env: TestWorkflowEnvironment,
+    private readonly client: Client,
     private readonly worker: Worker,
     private readonly smtp: SmtpSink,
     private readonly plans: Record<string, JourneyPlan>,
@@ -87,17 +89,20 @@ export class ScenarioHarness {
     const smtp = await startSmtpSink();
     const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: opts.testServerBin } } });
     await registerSearchAttributes(env.connection);
+    // env.client lets the server skip time while it waits for a result; simulated time must move only
+    // on `advance`, so everything here uses a plain client on the same server.
+    const client = new Client({ connection: env.connection, namespace: 'default' });
     const config = { ...loadConfig(), smtpUrl: smtp.url };
     const worker = await buildWorker({
       connection: env.nativeConnection,
-      client: env.client,
+      client,
       taskQueue: TASK_QUEUE,
       contacts: dataLayerContactStore(),
       send: createSendActivities(config, { transport: createSmtpTransport(smtp.url), templatesDir: opts.templatesDir }),
       workflowBundle: opts.workflowBundlePath ? { codePath: opts.workflowBundlePath } : undefined,
     });
-    const sink = createEventSink(createEventDispatcher({ client: env.client, taskQueue: TASK_QUEUE }));
-    const h = new ScenarioHarness(env, worker, smtp, project.result.plans, sink, config);
+    const sink = createEventSink(createEventDispatcher({ client, taskQueue: TASK_QUEUE }));
+    const h = new ScenarioHarness(env, client, worker, smtp, project.result.plans, sink, config);
     h.runPromise = worker.run();
     return h;
   }
@@ -234,13 +239,12 @@ export class ScenarioHarness {
       }
       case 'expect_run': {
         const text = a.ended ? `run ends ${a.ended}${a.reason ? ` (${a.reason})` : ''}` : `run waits for ${a.waitingFor}`;
-        const handle = this.env.client.workflow.getHandle(await this.runId(ctx.plan, ctx.contactId));
+        const handle = this.client.workflow.getHandle(await this.runId(ctx.plan, ctx.contactId));
         if (a.ended && a.ended !== 'running') {
-          const result = await Promise.race([
-            handle.result() as Promise<JourneyResult>,
-            new Promise<null>((r) => setTimeout(() => r(null), SETTLE_MS)),
-          ]).catch((err: Error) => ({ outcome: 'failed', reason: err.message }) as unknown as JourneyResult);
-          if (!result) return { ...label(text), ok: false, detail: 'the run is still going' };
+          // The run must have ended by now (simulated time does not move while we wait).
+          const closed = await this.waitFor(() => handle.describe().then((d) => d.status.name !== 'RUNNING', () => false), (v) => v);
+          if (!closed) return { ...label(text), ok: false, detail: 'the run is still going' };
+          const result = await (handle.result() as Promise<JourneyResult>).catch((err: Error) => ({ outcome: 'failed', reason: err.message }) as unknown as JourneyResult);
           const ok = result.outcome === a.ended && (!a.reason || result.reason === a.reason);
           return { ...label(text), ok, detail: ok ? undefined : `ended ${result.outcome} (${result.reason})` };
         }
@@ -273,7 +277,7 @@ export class ScenarioHarness {
     for (const t of triggers) {
       if (t.kind === 'event') continue;
       const workflow = t.kind === 'date' ? 'birthdayScan' : 'audienceScan';
-      await this.env.client.workflow.execute(workflow, {
+      await this.client.workflow.execute(workflow, {
         taskQueue: TASK_QUEUE, workflowId: `scan/${plan.journeyId}/${randomUUID()}`, args: [{ journeyId: plan.journeyId, scanAt }],
       });
     }
@@ -288,7 +292,7 @@ export class ScenarioHarness {
       // Periodic ids carry a period suffix; find the newest run by trying the plain id's variants.
       for (const id of await this.candidateIds(plan, contactId)) {
         try {
-          await this.env.client.workflow.getHandle(id).describe();
+          await this.client.workflow.getHandle(id).describe();
           return id;
         } catch {
           /* not this one */
@@ -331,7 +335,7 @@ export class ScenarioHarness {
       const states: string[] = [];
       for (const id of ids) {
         try {
-          const d = await this.env.client.workflow.getHandle(id).describe();
+          const d = await this.client.workflow.getHandle(id).describe();
           const pending = (d.raw.pendingActivities?.length ?? 0) + (d.raw.pendingWorkflowTask ? 1 : 0);
           states.push(`${id}:${d.status.name}:${d.historyLength}:${pending}`);
         } catch {
