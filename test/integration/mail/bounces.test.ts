@@ -72,6 +72,7 @@ describe('bounces and complaints', () => {
   it('gives the same event id when the same report arrives twice, so consumers deduplicate', async () => {
     const a = await ingestReport(fixture('dsn-hard.eml'), deps());
     const b = await ingestReport(fixture('dsn-hard.eml'), deps());
+    expect(a.eventId).toEqual(expect.any(String));
     expect(a.eventId).toBe(b.eventId);
   });
 });

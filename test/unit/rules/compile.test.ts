@@ -76,6 +76,7 @@ steps:
     const r = compileProject(files, { templates: readTemplateCatalog(path.join(root, 'templates')) });
     expect(r.diagnostics).toEqual([]);
     expect(Object.keys(r.plans).sort()).toEqual(['birthday', 'reengagement', 'verification', 'welcome']);
+    expect(Object.keys(r.rules.segments).sort()).toEqual(['has_birthday', 'inactive_90d', 'new_subscribers', 'subscribed', 'unverified_180d', 'vip']);
     for (const seg of Object.values(r.rules.segments)) expect(seg.filter).not.toBeNull();
     expect(r.plans.verification.extraTriggers).toEqual([{ kind: 'event', event: 'contact.email_changed' }]);
     expect(r.plans.reengagement.trigger).toMatchObject({ kind: 'schedule', audience: { expr: { source: expect.stringContaining('> 90') } } });

@@ -1,4 +1,4 @@
-import { DAY, changeContact, contact, deploy, eventually, plan, useEngine } from '../helpers';
+import { DAY, changeContact, contact, deploy, eventually, plan, sendsOf, useEngine } from '../helpers';
 import { eventSignal, statusQuery, type JourneyResult } from '../../../workflows/definitions';
 
 const steps = [
@@ -30,6 +30,8 @@ describe('exit_when and goals', () => {
     await changeContact(c, { tags: ['stop'] });
     const r: JourneyResult = await handle.result();
     expect(r).toMatchObject({ outcome: 'exited', reason: 'exit_when', step: 'two_days' });
+    expect(r.sends.map((s) => s.templateId)).toEqual(['welcome']);
+    expect((await sendsOf(c)).map((s) => s.templateId)).toEqual(['welcome']);
   });
 
   it('ends the run as converted when the goal event arrives within the goal window', async () => {

@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { DAY, contact, deploy, eventually, plan, sendsOf, useEngine } from '../helpers';
+import { DAY, changeContact, contact, deploy, eventually, plan, sendsOf, useEngine } from '../helpers';
 import { setJourneyPaused } from '../../../data/journey-versions';
 import { createEventDispatcher } from '../../../worker/dispatch';
 import { journeyWorkflowId, statusQuery, type JourneyResult } from '../../../workflows/definitions';
@@ -33,6 +33,11 @@ describe('event triggers', () => {
     const r = await dispatcher().dispatch(ev(c, 'contact.updated'));
     expect(r.started).toEqual([{ journeyId: 'trig-when', outcome: 'not_eligible' }]);
     await expect(handleOf('trig-when', c).describe()).rejects.toThrow();
+    // The once-only entry is still there: when the condition holds, the same contact enters.
+    await changeContact(c, { 'consent.email.status': 'subscribed' });
+    const again = await dispatcher().dispatch(ev(c, 'contact.updated'));
+    expect(again.started).toEqual([{ journeyId: 'trig-when', outcome: 'delivered' }]);
+    await handleOf('trig-when', c).describe();
   });
 
   it('replaces the running run on a new entry when the entry policy is restart', async () => {
