@@ -16,8 +16,8 @@ import path from 'node:path';
 
 export const VERSIONS = {
   temporalCli: '1.9.1',
-  /** Go fallback for the CLI: a tag whose go.mod has no replace directives. */
-  temporalCliGoTag: 'v1.4.1',
+  /** Go fallback for the CLI: the newest tag whose go.mod has no replace directives (1.9.1's has one), built and run here. */
+  temporalCliGoTag: 'v1.5.1',
   testServer: '1.40.0',
   ferretdb: 'v1.24.2',
 } as const;
