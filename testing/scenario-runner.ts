@@ -12,6 +12,7 @@ import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import mongoose from 'mongoose';
 import { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
@@ -40,8 +41,10 @@ export interface Check { line: number; text: string; ok: boolean; detail?: strin
 export interface ScenarioOutcome { file: string; name: string; line: number; ok: boolean; checks: Check[]; error?: string }
 
 const TASK_QUEUE = 'sojourn-scenarios';
-/** How long (wall clock) an expectation waits for the system to get there before it fails. */
-const SETTLE_MS = 8_000;
+const EventType = temporal.api.enums.v1.EventType;
+/** How long (wall clock) an expectation waits for the system to get there before it fails: generous, since a
+ * passing check returns as soon as it holds, and on a loaded 2-core machine activities may retry (SQLite busy). */
+const SETTLE_MS = 20_000;
 
 interface SentEmail { key: string; templateId: string; messageId: string; subject: string; to: string; createdAt: Date }
 
@@ -327,24 +330,33 @@ export class ScenarioHarness {
     });
   }
 
-  /** Waits (wall clock) until the runs of this scenario's contact have settled: no workflow task or activity in flight. */
+  /**
+   * Waits (wall clock) until the runs of this scenario's contact are idle: closed, or blocked on a timer
+   * or a signal with nothing in flight (the last history event is TimerStarted or WorkflowTaskCompleted:
+   * no workflow task, activity or delivered-but-unhandled signal pending), and the ledger stopped moving.
+   * Only then may simulated time move on, or an absence of email be asserted.
+   */
   private async settle(ctx: { plan: JourneyPlan; contactId: string }): Promise<void> {
     let previous = '';
-    for (let i = 0; i < 40; i++) {
-      const ids = await this.candidateIds(ctx.plan, ctx.contactId);
+    const deadline = Date.now() + SETTLE_MS;
+    while (Date.now() < deadline) {
       const states: string[] = [];
-      for (const id of ids) {
-        try {
-          const d = await this.client.workflow.getHandle(id).describe();
-          const pending = (d.raw.pendingActivities?.length ?? 0) + (d.raw.pendingWorkflowTask ? 1 : 0);
-          states.push(`${id}:${d.status.name}:${d.historyLength}:${pending}`);
-        } catch {
-          /* no such run */
+      let busy = false;
+      for (const id of await this.candidateIds(ctx.plan, ctx.contactId)) {
+        const handle = this.client.workflow.getHandle(id);
+        const d = await handle.describe().catch(() => null);
+        if (!d) continue;
+        if (d.status.name !== 'RUNNING') {
+          states.push(`${id}:${d.status.name}`);
+          continue;
         }
+        const events = (await handle.fetchHistory()).events ?? [];
+        const last = events[events.length - 1]?.eventType;
+        if (last !== EventType.EVENT_TYPE_TIMER_STARTED && last !== EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) busy = true;
+        states.push(`${id}:${events.length}:${last}`);
       }
-      const sends = await Send.countDocuments({ contactId: ctx.contactId });
-      const now = `${states.join('|')}#${sends}`;
-      if (now === previous && !states.some((s) => !s.endsWith(':0'))) return;
+      const now = `${states.join('|')}#${await Send.countDocuments({ contactId: ctx.contactId })}`;
+      if (!busy && now === previous) return;
       previous = now;
       await new Promise((r) => setTimeout(r, 100));
     }
