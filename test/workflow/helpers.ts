@@ -150,6 +150,19 @@ export async function contactDoc(contactId: string): Promise<Record<string, unkn
   return (await mongoose.connection.collection('contacts').findOne({ _id: _id as never })) as Record<string, unknown>;
 }
 
+/** History sizes of every run in a continue-as-new chain, first run first (the test server has no visibility list). */
+export async function historyLengthsOfChain(client: Client, workflowId: string, firstRunId: string): Promise<number[]> {
+  const runs: number[] = [];
+  let runId: string | undefined = firstRunId;
+  while (runId) {
+    const events = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+    runs.push(events.length);
+    const last = events[events.length - 1] as { workflowExecutionContinuedAsNewEventAttributes?: { newExecutionRunId?: string | null } } | undefined;
+    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+  return runs;
+}
+
 export const HOUR = 3600_000;
 export const DAY = 24 * HOUR;
 

@@ -1,4 +1,4 @@
-import { calendar, contact, deploy, eventually, plan, sendsOf, startAt, useEngine } from '../helpers';
+import { calendar, contact, deploy, eventually, historyLengthsOfChain, plan, sendsOf, startAt, useEngine } from '../helpers';
 import { statusQuery } from '../../../workflows/definitions';
 
 describe('yearly journeys', () => {
@@ -20,14 +20,7 @@ describe('yearly journeys', () => {
     expect(sends.map((s) => s.key)).toEqual([`${handle.workflowId}:wish:0`, `${handle.workflowId}:wish:1`]);
 
     // Follow the chain of runs (the test server has no visibility list) and count each run's events.
-    const runs: number[] = [];
-    let runId: string | undefined = handle.firstExecutionRunId;
-    while (runId) {
-      const history: Awaited<ReturnType<typeof handle.fetchHistory>> = await engine.env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
-      runs.push(history.events!.length);
-      const last = history.events![history.events!.length - 1] as { workflowExecutionContinuedAsNewEventAttributes?: { newExecutionRunId?: string | null } };
-      runId = last.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-    }
+    const runs = await historyLengthsOfChain(engine.env.client, handle.workflowId, handle.firstExecutionRunId);
     expect(runs.length).toBe(3);
     for (const n of runs) expect(n).toBeLessThan(200);
     await handle.terminate('test done');

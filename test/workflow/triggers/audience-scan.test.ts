@@ -1,4 +1,4 @@
-import { contact, deploy, plan, sendsOf, useEngine } from '../helpers';
+import { contact, deploy, historyLengthsOfChain, plan, sendsOf, useEngine } from '../helpers';
 import { journeyWorkflowId } from '../../../workflows/definitions';
 import type { SegmentPlan } from '../../../rules/plan';
 
@@ -21,14 +21,7 @@ describe('audience scans', () => {
     for (const c of members) expect((await sendsOf(c)).map((s) => s.templateId)).toEqual(['offer']);
     // Follow the chain of runs from the first: pageSize 2 and one page per run over 4 contacts (3 matching)
     // must continue-as-new, and every run's history stays small.
-    const runs: number[] = [];
-    let runId: string | undefined = handle.firstExecutionRunId;
-    while (runId) {
-      const history: Awaited<ReturnType<typeof handle.fetchHistory>> = await engine.env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
-      runs.push(history.events!.length);
-      const last = history.events![history.events!.length - 1] as { workflowExecutionContinuedAsNewEventAttributes?: { newExecutionRunId?: string | null } };
-      runId = last.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-    }
+    const runs = await historyLengthsOfChain(engine.env.client, handle.workflowId, handle.firstExecutionRunId);
     expect(runs.length).toBeGreaterThan(1);
     for (const n of runs) expect(n).toBeLessThan(40);
   });
