@@ -17,6 +17,12 @@ function log(msg: string): void {
   process.stderr.write(`[dev] ${msg}\n`);
 }
 
+/** The last `n` lines of a text file ('' when it does not exist). */
+function tail(file: string, n: number): string {
+  if (!fs.existsSync(file)) return '';
+  return fs.readFileSync(file, 'utf8').split('\n').slice(-n - 1).join('\n') + '\n';
+}
+
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
   const n = raw ? Number(raw) : fallback;
@@ -101,11 +107,14 @@ async function main(): Promise<void> {
 
     const env: NodeJS.ProcessEnv = { ...process.env, SOJOURN_CACHE: p.cacheDir };
     for (const [k, v] of Object.entries(ports)) env[k] = String(v);
-    const app = spawnServer('sojourn serve', process.execPath, [require.resolve('tsx/cli'), path.join(root, 'cli', 'main.ts'), 'serve', '--demo'], { env, cwd: root });
+    // The product's own logs (JSON, one line per event) go to a file, so the terminal keeps the summary.
+    const appLog = path.join(logDir, 'sojourn.log');
+    const app = spawnServer('sojourn serve', process.execPath, [require.resolve('tsx/cli'), path.join(root, 'cli', 'main.ts'), 'serve', '--demo'], { env, cwd: root, logFile: appLog });
     children.push(app);
     app.child.once('exit', (code) => {
       if (!stopping) {
-        log(`sojourn serve exited with code ${code}; stopping the stack`);
+        log(`sojourn serve exited with code ${code}; stopping the stack. Last lines of ${appLog}:`);
+        process.stderr.write(tail(appLog, 15));
         void stopAll(code || 1);
       }
     });
@@ -119,6 +128,7 @@ async function main(): Promise<void> {
       external.mongo ? '  Database           MONGODB_URI (external)' : `  Database           mongodb://127.0.0.1:${ports.FERRETDB_PORT}/sojourn (FerretDB, data in ${path.join(dataDir, 'ferretdb')})`,
       external.smtp ? '  SMTP               SMTP_URL (external)' : `  Inbox (maildev)    http://127.0.0.1:${ports.MAILDEV_WEB_PORT}   (SMTP on 127.0.0.1:${ports.SMTP_PORT})`,
       `  HTTP API           http://127.0.0.1:${ports.HTTP_PORT}/v1   (OpenAPI: /v1/openapi.json)`,
+      `  Logs               ${logDir} (sojourn.log: worker and HTTP server)`,
       '',
       'Try the UI filter:  SojournJourney = "welcome"   Ctrl-C stops everything.',
       '',
