@@ -30,7 +30,7 @@ import { buildWorker } from '../worker/build-worker';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { createEventSink, createSendActivities, type EventSink } from '../worker/wiring';
 import { dataLayerContactStore } from '../activities/contact-store';
-import { createEventDispatcher } from '../worker/dispatch';
+import { candidateIds, createEventDispatcher } from '../worker/dispatch';
 import { dataLayerContactsPort } from '../mail/contacts-port';
 import { journeyWorkflowId, statusQuery, type JourneyResult } from '../workflows/definitions';
 import { createSmtpTransport } from '../mail/transport';
@@ -306,16 +306,7 @@ export class ScenarioHarness {
   }
 
   private async candidateIds(plan: JourneyPlan, contactId: string): Promise<string[]> {
-    const now = await this.now();
-    if (plan.trigger.kind === 'date') {
-      const y = now.getUTCFullYear();
-      return [y + 1, y, y - 1].map((p) => journeyWorkflowId(plan.journeyId, contactId, String(p)));
-    }
-    if (plan.entry.kind === 'every') {
-      const k = Math.floor(now.getTime() / plan.entry.periodMs);
-      return [k, k - 1].map((p) => journeyWorkflowId(plan.journeyId, contactId, String(p)));
-    }
-    return [journeyWorkflowId(plan.journeyId, contactId)];
+    return candidateIds(plan.journeyId, contactId, plan, (await this.now()).toISOString());
   }
 
   /** Emails the contact got, from the send ledger (template, key) and the SMTP server (subject, To). */

@@ -86,15 +86,15 @@ async function liveJourneysIncludingPaused(): Promise<JourneyDoc[]> {
   return JourneyModel.find({}).lean();
 }
 
-/** Workflow ids a contact's running run in a journey may have: the plain id, or the current and previous period. */
-function candidateIds(journeyId: string, contactId: string, plan: JourneyPlan | null, at: string): string[] {
+/** Workflow ids a contact's run in a journey may have, newest first: the plain id, or the neighbouring periods. */
+export function candidateIds(journeyId: string, contactId: string, plan: JourneyPlan | null, at: string): string[] {
   if (plan?.trigger.kind === 'date') {
     const y = new Date(at).getUTCFullYear();
-    return [journeyWorkflowId(journeyId, contactId, String(y)), journeyWorkflowId(journeyId, contactId, String(y - 1)), journeyWorkflowId(journeyId, contactId, String(y + 1))];
+    return [y + 1, y, y - 1].map((p) => journeyWorkflowId(journeyId, contactId, String(p)));
   }
   if (plan?.entry.kind === 'every') {
     const k = Number(periodKeyFor(plan.entry, at));
-    return [journeyWorkflowId(journeyId, contactId, String(k)), journeyWorkflowId(journeyId, contactId, String(k - 1))];
+    return [k, k - 1].map((p) => journeyWorkflowId(journeyId, contactId, String(p)));
   }
   return [journeyWorkflowId(journeyId, contactId)];
 }

@@ -4,7 +4,7 @@
  * concurrency) and continues-as-new every few pages so its history stays small.
  */
 import { continueAsNew } from '@temporalio/workflow';
-import { liveJourney as live, scanActs as acts } from './scan-activities';
+import { pinnedVersion, scanActs as acts } from './scan-activities';
 
 export interface AudienceScanInput {
   journeyId: string;
@@ -21,12 +21,8 @@ export interface AudienceScanInput {
 
 export async function audienceScan(input: AudienceScanInput): Promise<AudienceScanInput['totals']> {
   const totals = input.totals ?? { scanned: 0, matched: 0, started: 0, alreadyEntered: 0 };
-  let version = input.version;
-  if (version === undefined) {
-    const j = await live.getLiveJourney({ journeyId: input.journeyId });
-    if (!j || j.paused) return totals;
-    version = j.version;
-  }
+  const version = await pinnedVersion(input.journeyId, input.version);
+  if (version === null) return totals;
   const scanAt = input.scanAt ?? new Date(Date.now()).toISOString();
   let afterId = input.afterId ?? null;
   for (let page = 0; page < (input.pagesPerRun ?? 20); page++) {

@@ -6,7 +6,7 @@
  * added after the schedule was created are included; overlapping passes are deduped by the run id.
  */
 import { continueAsNew } from '@temporalio/workflow';
-import { liveJourney as live, scanActs as acts } from './scan-activities';
+import { pinnedVersion, scanActs as acts } from './scan-activities';
 
 export interface BirthdayScanInput {
   journeyId: string;
@@ -23,12 +23,8 @@ export interface BirthdayScanInput {
 
 export async function birthdayScan(input: BirthdayScanInput): Promise<BirthdayScanInput['totals']> {
   const totals = input.totals ?? { scanned: 0, started: 0, alreadyEntered: 0 };
-  let version = input.version;
-  if (version === undefined) {
-    const j = await live.getLiveJourney({ journeyId: input.journeyId });
-    if (!j || j.paused) return totals;
-    version = j.version;
-  }
+  const version = await pinnedVersion(input.journeyId, input.version);
+  if (version === null) return totals;
   const scanAt = input.scanAt ?? new Date(Date.now()).toISOString();
   let afterId = input.afterId ?? null;
   for (let page = 0; page < (input.pagesPerRun ?? 20); page++) {

@@ -1,4 +1,4 @@
-/** The activities the audience and birthday scan workflows call, with their timeouts and retries. */
+/** What the audience and birthday scan workflows share: their activities (timeouts, retries) and version pinning. */
 import { proxyActivities } from '@temporalio/workflow';
 import type { JourneyActivities } from '../activities/journeys';
 import type { ScanActivities } from '../activities/scan';
@@ -10,3 +10,10 @@ export const scanActs = proxyActivities<ScanActivities>({
 });
 
 export const liveJourney = proxyActivities<Pick<JourneyActivities, 'getLiveJourney'>>({ startToCloseTimeout: '30 seconds' });
+
+/** The version a scan pins at its first page: the given one, or the live one (null: paused or not deployed). */
+export async function pinnedVersion(journeyId: string, version: number | undefined): Promise<number | null> {
+  if (version !== undefined) return version;
+  const j = await liveJourney.getLiveJourney({ journeyId });
+  return !j || j.paused ? null : j.version;
+}
