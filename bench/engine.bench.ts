@@ -13,8 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import mongoose, { Types } from 'mongoose';
-import { Client, Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../lib/config';
+import { createTemporalClient } from '../lib/temporal-connection';
 import { connectDatabase, disconnectDatabase } from '../data/db';
 import { ensureSendLedgerIndexes, Send } from '../data/send-ledger';
 import { saveJourneyVersion } from '../data/journey-versions';
@@ -101,7 +103,7 @@ async function main() {
   let workerRef: { shutdown(): void } | undefined;
   try {
     await ensureSendLedgerIndexes();
-    const client = new Client({ connection });
+    const client = createTemporalClient(connection, loadConfig());
     const taskQueue = 'bench';
     const worker = await buildWorker({
       connection: nativeConnection, client, taskQueue, workflowBundle: await bundleWorkflows(),

@@ -5,11 +5,19 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseTimeScale } from './time-scale';
+import { parseTemporalConfig, type TemporalConnectionConfig } from './temporal-config';
+import { parsePayloadKeys, type PayloadKeyRing } from './payload-keys';
 
 export interface Config {
   mongodbUri: string;
   temporalAddress: string;
   temporalNamespace: string;
+  /** Address, namespace, TLS/mTLS and API key: what lib/temporal-connection.ts connects with. */
+  temporal: TemporalConnectionConfig;
+  /** Keys of the payload codec (lib/payload-codec.ts); the first encrypts. */
+  payloadKeys: PayloadKeyRing;
+  /** The codec endpoint (/codec/decode) for the Temporal UI: on in development, opt-in in production. */
+  codecEndpoint: { enabled: boolean; corsOrigins: string[] };
   taskQueue: string;
   smtpUrl: string;
   httpPort: number;
@@ -45,10 +53,19 @@ const DEV_PHONE_KEY = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1
 /** Reads the environment. Outside development (NODE_ENV=production) the secrets must be set. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const httpPort = port(env, 'HTTP_PORT', 3000);
+  const production = env.NODE_ENV === 'production';
+  const temporal = parseTemporalConfig(env);
+  const uiPort = port(env, 'TEMPORAL_UI_PORT', 8233);
   const cfg: Config = {
     mongodbUri: env.MONGODB_URI || `mongodb://127.0.0.1:${env.FERRETDB_PORT || 27017}/sojourn`,
-    temporalAddress: env.TEMPORAL_ADDRESS || `127.0.0.1:${env.TEMPORAL_PORT || 7233}`,
-    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    temporalAddress: temporal.address,
+    temporalNamespace: temporal.namespace,
+    temporal,
+    payloadKeys: parsePayloadKeys(env.SOJOURN_PAYLOAD_KEYS, production),
+    codecEndpoint: {
+      enabled: env.SOJOURN_CODEC_ENDPOINT ? /^(1|true|on|yes)$/i.test(env.SOJOURN_CODEC_ENDPOINT) : !production,
+      corsOrigins: (env.SOJOURN_CODEC_CORS_ORIGINS || (production ? '' : `http://127.0.0.1:${uiPort},http://localhost:${uiPort}`)).split(',').map((o) => o.trim()).filter(Boolean),
+    },
     taskQueue: env.TASK_QUEUE || 'sojourn',
     smtpUrl: env.SMTP_URL || `smtp://127.0.0.1:${env.SMTP_PORT || 1025}`,
     httpPort,

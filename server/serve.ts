@@ -4,8 +4,9 @@
  * the HTTP server, optionally the first-start demo, and stops cleanly on SIGINT/SIGTERM.
  */
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { connectTemporal, connectWorkerConnection } from '../lib/temporal-connection';
 import type { Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { connectDatabase, disconnectDatabase, initDatabase } from '../data/db';
@@ -40,9 +41,8 @@ export async function startSojourn(config: Config, opts: ServeOptions): Promise<
   await connectDatabase(config.mongodbUri);
   await initDatabase();
 
-  const connection = await Connection.connect({ address: config.temporalAddress });
-  const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
-  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const { connection, client } = await connectTemporal(config);
+  const nativeConnection = await connectWorkerConnection(config.temporal);
 
   const deployed = await deployJourneys(opts.journeys ?? [path.join(process.cwd(), 'journeys')], { client, taskQueue: config.taskQueue, timeScale: config.timeScale });
   for (const m of deployed.messages) log.warn(m);
@@ -56,6 +56,7 @@ export async function startSojourn(config: Config, opts: ServeOptions): Promise<
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     contacts: dataLayerContactStore(),
+    payloadKeys: config.payloadKeys,
     send: createSendActivities(config),
   });
   const workerRun = worker.run();

@@ -34,6 +34,7 @@ import { candidateIds, createEventDispatcher } from '../worker/dispatch';
 import { dataLayerContactsPort } from '../mail/contacts-port';
 import { journeyWorkflowId, statusQuery, type JourneyResult } from '../workflows/definitions';
 import { createSmtpTransport } from '../mail/transport';
+import { sojournDataConverter } from '../lib/payload-codec';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
 import type { Scenario, ScenarioAction, ScenarioFile } from './scenarios';
 
@@ -90,11 +91,13 @@ export class ScenarioHarness {
     }
 
     const smtp = await startSmtpSink();
-    const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: opts.testServerBin } } });
+    // Payloads are encrypted here as in production (lib/payload-codec.ts), so every scenario exercises the codec.
+    const dataConverter = sojournDataConverter(loadConfig().payloadKeys);
+    const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: opts.testServerBin } }, client: { dataConverter } });
     await registerSearchAttributes(env.connection);
     // env.client lets the server skip time while it waits for a result; simulated time must move only
     // on `advance`, so everything here uses a plain client on the same server.
-    const client = new Client({ connection: env.connection, namespace: 'default' });
+    const client = new Client({ connection: env.connection, namespace: 'default', dataConverter });
     const config = { ...loadConfig(), smtpUrl: smtp.url };
     const worker = await buildWorker({
       connection: env.nativeConnection,

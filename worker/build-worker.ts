@@ -9,6 +9,8 @@ import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleO
 import { createEngineActivities, type EngineActivities } from '../activities';
 import type { ContactStore } from '../activities/contact-store';
 import type { SendActivities } from '../activities/send';
+import { loadConfig } from '../lib/config';
+import { sojournDataConverter, type PayloadKeyRing } from '../lib/payload-codec';
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
 
@@ -27,6 +29,8 @@ export interface BuildWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
+  /** Keys of the payload codec; default: SOJOURN_PAYLOAD_KEYS (the development key outside production). Clients must use the same ring. */
+  payloadKeys?: PayloadKeyRing;
 }
 
 /** Bundles the workflow code once (webpack; a few seconds). */
@@ -40,7 +44,8 @@ const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (
 
 export async function buildWorker(opts: BuildWorkerOptions): Promise<Worker> {
   const namespace = opts.namespace ?? 'default';
-  const client = opts.client ?? (opts.clientConnection ? new Client({ connection: opts.clientConnection, namespace }) : undefined);
+  const payloadKeys = opts.payloadKeys ?? loadConfig().payloadKeys;
+  const client = opts.client ?? (opts.clientConnection ? new Client({ connection: opts.clientConnection, namespace, dataConverter: sojournDataConverter(payloadKeys) }) : undefined);
   const activities = {
     ...createEngineActivities({ client, taskQueue: opts.taskQueue, contacts: opts.contacts, send: opts.send }),
     ...(opts.activityOverrides ?? {}),
@@ -52,6 +57,8 @@ export async function buildWorker(opts: BuildWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     workflowBundle: bundle,
     activities,
+    // Every payload leaves this worker encrypted (lib/payload-codec.ts): no contact data in Temporal's history.
+    dataConverter: sojournDataConverter(payloadKeys),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTaskExecutions,
   });

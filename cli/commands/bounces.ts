@@ -27,9 +27,8 @@ export function register(program: Command): void {
       let onEvent: Sink | undefined;
       let closeTemporal: (() => Promise<void>) | undefined;
       if (opts.signal) {
-        const { Connection, Client } = await import('@temporalio/client');
-        const connection = await Connection.connect({ address: config.temporalAddress });
-        const client = new Client({ connection, namespace: config.temporalNamespace });
+        const { connectTemporal } = await import('../../lib/temporal-connection');
+        const { connection, client } = await connectTemporal(config);
         closeTemporal = () => connection.close();
         onEvent = async (e) => {
           const workflowId = typeof e.data.workflowId === 'string' ? e.data.workflowId : null;

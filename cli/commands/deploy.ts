@@ -5,7 +5,8 @@
  * Exit codes: 0 deployed (or nothing to do), 1 the files have errors, 2 bad usage or a crash.
  */
 import type { Command } from 'commander';
-import { Client, Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
+import { connectClientConnection, createTemporalClient } from '../../lib/temporal-connection';
 import { loadConfig } from '../../lib/config';
 import { connectDatabase, disconnectDatabase } from '../../data/db';
 import { deployJourneys } from '../../worker/deploy';
@@ -22,8 +23,8 @@ export function register(program: Command): void {
       await connectDatabase(cfg.mongodbUri);
       let connection: Connection | undefined;
       try {
-        if (opts.schedules) connection = await Connection.connect({ address: cfg.temporalAddress });
-        const client = connection ? new Client({ connection, namespace: cfg.temporalNamespace }) : undefined;
+        if (opts.schedules) connection = await connectClientConnection(cfg.temporal);
+        const client = connection ? createTemporalClient(connection, cfg) : undefined;
         const r = await deployJourneys(paths, { client, taskQueue: cfg.taskQueue, timeScale: cfg.timeScale });
         if (opts.format === 'json') console.log(JSON.stringify(r, null, 2));
         else {

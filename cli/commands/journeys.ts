@@ -4,7 +4,7 @@
  * runs already in flight continue. Exit codes: 0 ok, 1 unknown journey, 2 bad usage or a crash.
  */
 import type { Command } from 'commander';
-import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../../lib/temporal-connection';
 import { loadConfig } from '../../lib/config';
 import { connectDatabase, disconnectDatabase } from '../../data/db';
 import { getJourney, getJourneyPlan, listJourneys, setJourneyPaused } from '../../data/journey-versions';
@@ -32,9 +32,9 @@ async function setPaused(journeyId: string, paused: boolean): Promise<void> {
     if (plan) {
       const cfg = loadConfig();
       try {
-        const connection = await Connection.connect({ address: cfg.temporalAddress });
+        const { connection, client } = await connectTemporal(cfg);
         try {
-          const changed = await setScheduleState(new Client({ connection, namespace: cfg.temporalNamespace }), plan, paused);
+          const changed = await setScheduleState(client, plan, paused);
           if (changed) scheduleNote = `; schedule ${paused ? 'paused' : 'resumed'}`;
         } finally {
           await connection.close();

@@ -5,7 +5,8 @@
  * Exit codes: 0 ok, 1 no such run, 2 bad usage or a crash.
  */
 import type { Command } from 'commander';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { connectTemporal } from '../../lib/temporal-connection';
 import { loadConfig } from '../../lib/config';
 import { journeyWorkflowId, statusQuery } from '../../workflows/definitions';
 import { SOJOURN_STEP } from '../../workflows/search-attributes';
@@ -20,8 +21,7 @@ export function register(program: Command): void {
     .option('--format <format>', 'text or json', 'text')
     .action(async (journeyId: string, contactId: string | undefined, opts: { period?: string; format: string }) => {
       const cfg = loadConfig();
-      const connection = await Connection.connect({ address: cfg.temporalAddress });
-      const client = new Client({ connection, namespace: cfg.temporalNamespace });
+      const { connection, client } = await connectTemporal(cfg);
       try {
         if (contactId) {
           const id = journeyWorkflowId(journeyId, contactId, opts.period);

@@ -5,6 +5,13 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { provision } from '../../scripts/provision';
+import { loadConfig } from '../../lib/config';
+import { sojournDataConverter } from '../../lib/payload-codec';
+
+/** The payload codec the product uses (development key), so every test exercises encryption. */
+export function testDataConverter() {
+  return sojournDataConverter(loadConfig().payloadKeys);
+}
 
 function provisioned(): { testServer: string; temporal: string } {
   if (process.env.SOJOURN_TEST_SERVER_BIN && process.env.TEMPORAL_CLI_BIN) {
@@ -21,5 +28,6 @@ export function temporalCliBin(): string {
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: provisioned().testServer } },
+    client: { dataConverter: testDataConverter() },
   });
 }

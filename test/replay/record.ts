@@ -17,6 +17,7 @@ import { ensureSendLedgerIndexes } from '../../data/send-ledger';
 import { saveJourneyVersion } from '../../data/journey-versions';
 import { upsertContact } from '../../data/contacts';
 import { buildWorker } from '../../worker/build-worker';
+import { testDataConverter } from '../helpers/temporal';
 import { deployJourneys } from '../../worker/deploy';
 import { createEventDispatcher } from '../../worker/dispatch';
 import { registerSearchAttributes } from '../../worker/search-attributes';
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
   await ensureSendLedgerIndexes();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: process.env.SOJOURN_TEST_SERVER_BIN ?? '/tmp/prov/tts/bin/temporal-test-server' } },
+    client: { dataConverter: testDataConverter() },
   });
   await registerSearchAttributes(env.connection);
   const worker = await buildWorker({ connection: env.nativeConnection, client: env.client, taskQueue, workflowBundle: await workflowBundle() });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../workflow/bundle';
+import { testDataConverter } from '../helpers/temporal';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 
@@ -32,7 +33,7 @@ describe('replaying recorded histories', () => {
     const results: { file: string; error?: string }[] = [];
     const histories = files.map(load);
     let i = 0;
-    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), replayName: 'sojourn-replay' }, histories)) {
+    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), replayName: 'sojourn-replay', dataConverter: testDataConverter() }, histories)) {
       results.push({ file: files[i++], error: r.error ? `${r.error.name}: ${r.error.message}` : undefined });
     }
     expect(results.filter((r) => r.error)).toEqual([]);

@@ -24,7 +24,7 @@ process.env.TEMPORAL_CLI_BIN ??= '/tmp/prov/tb/bin/temporal';
 
 // Imported after the defaults above are in place.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { createTimeSkippingEnv } = require('../helpers/temporal') as typeof import('../helpers/temporal');
+const { createTimeSkippingEnv, testDataConverter } = require('../helpers/temporal') as typeof import('../helpers/temporal');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { useTestDatabase } = require('../helpers/db') as typeof import('../helpers/db');
 
@@ -60,7 +60,7 @@ export function useEngine(opts: Partial<Omit<BuildWorkerOptions, 'connection' | 
       workflowBundle: await workflowBundle(),
     });
     running = engine.worker.run();
-    engine.client = new Client({ connection: engine.env.connection });
+    engine.client = new Client({ connection: engine.env.connection, dataConverter: testDataConverter() });
     engine.advanceTo = async (iso) => {
       const ms = Date.parse(iso) - (await engine.env.currentTimeMs());
       if (ms > 0) await engine.env.sleep(ms);

@@ -15,6 +15,7 @@ import { SOJOURN_STEP } from '../../../workflows/search-attributes';
 import { journeyWorkflowId, statusQuery } from '../../../workflows/definitions';
 import { contact, deploy, eventually, plan, DAY } from '../../workflow/helpers';
 import { useTestDatabase } from '../../helpers/db';
+import { testDataConverter } from '../../helpers/temporal';
 import { workflowBundle } from '../../workflow/bundle';
 import { deployJourneys } from '../../../worker/deploy';
 import { setScheduleState } from '../../../worker/schedules';
@@ -40,7 +41,7 @@ describe('the engine on the dev server', () => {
     });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
-    client = new Client({ connection });
+    client = new Client({ connection, dataConverter: testDataConverter() });
     worker = await buildWorker({ connection: nativeConnection, client, taskQueue, workflowBundle: await workflowBundle() });
     running = worker.run();
   });

@@ -9,7 +9,7 @@ import { ensureSendLedgerIndexes, Send } from '../../../data/send-ledger';
 import { loadConfig } from '../../../lib/config';
 import { createSmtpTransport } from '../../../mail/transport';
 import { useTestDatabase } from '../../helpers/db';
-import { createTimeSkippingEnv } from '../../helpers/temporal';
+import { createTimeSkippingEnv, testDataConverter } from '../../helpers/temporal';
 import { insertContact, loadRecipient } from './fixtures/contacts';
 import { startSmtpSink, type SmtpSink } from './fixtures/smtp-sink';
 
@@ -47,6 +47,7 @@ describe('sendEmail under Temporal retries', () => {
       taskQueue: 'mail-retry',
       workflowsPath: path.join(__dirname, 'fixtures/send-workflow.ts'),
       activities: acts,
+      dataConverter: testDataConverter(),
     });
     const input = { key: 'journey/welcome/c-t:s1:0', workflowId: 'journey/welcome/c-t', contactId: 'c-t', journeyId: 'welcome', stepId: 's1', templateId: 'welcome' };
     const result = await worker.runUntil(env.client.workflow.execute('sendOnceWorkflow', { taskQueue: 'mail-retry', workflowId: 'mail-retry-1', args: [input] }));

@@ -1,6 +1,6 @@
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createTimeSkippingEnv } from '../../helpers/temporal';
+import { createTimeSkippingEnv, testDataConverter } from '../../helpers/temporal';
 import { sleepyWorkflow } from '../../fixtures/workflows/sleepy';
 
 describe('the time-skipping test server', () => {
@@ -16,6 +16,7 @@ describe('the time-skipping test server', () => {
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: 'harness',
+      dataConverter: testDataConverter(),
       workflowsPath: require.resolve('../../fixtures/workflows/sleepy'),
     });
     const wallStart = Date.now();
