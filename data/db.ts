@@ -22,6 +22,13 @@ export async function connectDatabase(uri: string): Promise<typeof mongoose> {
   return mongoose.connect(uri, { serverSelectionTimeoutMS: 15_000 });
 }
 
+/** Round trip to the database server (readiness checks). */
+export async function pingDatabase(): Promise<void> {
+  const db = mongoose.connection.db;
+  if (!db || mongoose.connection.readyState !== 1) throw new Error('not connected');
+  await db.admin().ping();
+}
+
 export async function disconnectDatabase(): Promise<void> {
   await mongoose.disconnect();
 }

@@ -17,7 +17,7 @@ export interface Config {
   /** Keys of the payload codec (lib/payload-codec.ts); the first encrypts. */
   payloadKeys: PayloadKeyRing;
   /** The codec endpoint (/codec/decode) for the Temporal UI: on in development, opt-in in production. */
-  codecEndpoint: { enabled: boolean; corsOrigins: string[] };
+  codecEndpoint: { enabled: boolean; corsOrigins: string[]; requireAuth: boolean };
   taskQueue: string;
   smtpUrl: string;
   httpPort: number;
@@ -63,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporal,
     payloadKeys: parsePayloadKeys(env.SOJOURN_PAYLOAD_KEYS, production),
     codecEndpoint: {
+      requireAuth: production,
       enabled: env.SOJOURN_CODEC_ENDPOINT ? /^(1|true|on|yes)$/i.test(env.SOJOURN_CODEC_ENDPOINT) : !production,
       corsOrigins: (env.SOJOURN_CODEC_CORS_ORIGINS || (production ? '' : `http://127.0.0.1:${uiPort},http://localhost:${uiPort}`)).split(',').map((o) => o.trim()).filter(Boolean),
     },

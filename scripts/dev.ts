@@ -83,6 +83,8 @@ async function main(): Promise<void> {
           dbFile: path.join(dataDir, 'temporal.db'),
           searchAttributes: [...SEARCH_ATTRIBUTES],
           logFile: path.join(logDir, 'temporal.log'),
+          // The UI shows decrypted payloads through Sojourn's codec endpoint (lib/payload-codec.ts).
+          uiCodecEndpoint: `http://127.0.0.1:${ports.HTTP_PORT}/codec`,
         }).then((s) => void children.push(s)),
       );
     }

@@ -10,6 +10,8 @@ import type { SegmentPlan } from '../rules/plan';
 import { apiPlugin } from './api';
 import { publicPlugin } from './public';
 import type { EventSink } from '../worker/wiring';
+import { codecPlugin } from './codec-routes';
+import { registerHealthRoutes, type ReadinessChecks } from './health-routes';
 
 export interface ServerDeps {
   config: Config;
@@ -19,12 +21,21 @@ export interface ServerDeps {
   sink?: EventSink;
   segments?: Record<string, SegmentPlan>;
   logLevel?: string;
+  /** Readiness checks for /readyz (database, Temporal); none: ready while up. */
+  readiness?: ReadinessChecks;
+  /** True once shutdown began (/readyz then answers 503). */
+  draining?: () => boolean;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const logger = createLogger({ name: 'http', level: deps.logLevel ?? process.env.LOG_LEVEL ?? 'info' }) as unknown as FastifyBaseLogger;
   const app = Fastify({ loggerInstance: logger, trustProxy: true });
   app.get('/health', async () => ({ ok: true }));
+  registerHealthRoutes(app, { checks: deps.readiness ?? {}, draining: deps.draining });
+  if (deps.config.codecEndpoint.enabled) {
+    const { codecEndpoint: c, payloadKeys, apiKey } = deps.config;
+    await app.register(codecPlugin, { keys: payloadKeys, corsOrigins: c.corsOrigins, token: c.requireAuth ? apiKey : null });
+  }
   await app.register(async (api) => {
     await api.register(apiPlugin, {
       config: deps.config,
