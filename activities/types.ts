@@ -20,6 +20,8 @@ export interface GateInput {
   stepId: string;
   templateId: string;
   marketing: boolean;
+  /** Preference-centre topic of the template (from the pinned plan); absent in plans deployed before topics: the gate reads the template catalog. */
+  topic?: string | null;
   /** Ledger key of this send, excluded from the frequency count (a retried send must not cap itself). */
   key: string;
   settings: Settings;
@@ -30,12 +32,15 @@ export interface GateInput {
 /** The gate's decision. Not a failure in any case: the workflow branches on it and records it. */
 export type GateOutcome =
   | { outcome: 'send' }
-  | { outcome: 'defer'; until: string; reason: 'quiet_hours' }
+  | { outcome: 'defer'; until: string; reason: GateDeferReason }
   | { outcome: 'skip'; reason: GateSkipReason };
 
 export type GateSkipReason =
   | 'contact_not_found' | 'no_email' | 'suppressed' | 'email_bounced' | 'email_complained' | 'email_invalid'
-  | 'email_dormant' | 'no_consent' | 'frequency_cap';
+  | 'email_dormant' | 'no_consent' | 'topic_opt_out' | 'frequency_cap';
+
+/** Why a send waits: the contact's quiet hours, or a "pause emails for 30/90 days" from the preference centre. */
+export type GateDeferReason = 'quiet_hours' | 'paused';
 
 /** Delivery's send input and result (activities/messaging.ts): sent, duplicate (ledger key seen), or failed permanently. */
 export type { SendEmailInput, SendResult } from './messaging';

@@ -243,7 +243,11 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
       case 'send': {
         const ref = ctx.templates[st.template.value];
         if (!ref) sink.error('E_UNKNOWN_TEMPLATE', `There is no template "${st.template.value}".${suggestion(st.template.value, Object.keys(ctx.templates))} Templates are templates/<id>.hbs.`, st.template.span);
-        else if (ref.marketing) { marketing = true; if (!guarded && !unguardedMarketing) unguardedMarketing = st.template.span; }
+        else if (ref.marketing) {
+          marketing = true;
+          if (!guarded && !unguardedMarketing) unguardedMarketing = st.template.span;
+          if (!ref.topic) sink.error('E_TEMPLATE_NO_TOPIC', `The marketing template "${st.template.value}" declares no topic. Add \`topic: <name>\` (e.g. news or offers) to the front matter of templates/${st.template.value}.hbs, so a contact who turned that topic off in the preference centre does not get it.`, st.template.span);
+        }
         return { terminates: false, guarded };
       }
       case 'wait':

@@ -101,7 +101,12 @@ export type StepKind = Step['kind'];
 
 export type EmailStatus = 'unverified' | 'pending' | 'verified' | 'bounced' | 'complained' | 'invalid' | 'dormant';
 
-export interface TemplateRef { id: string; marketing: boolean }
+export interface TemplateRef {
+  id: string;
+  marketing: boolean;
+  /** Preference-centre topic from the template's front matter (marketing templates must have one). Additive, optional. */
+  topic?: string | null;
+}
 
 export interface JourneyPlan {
   planFormat: typeof PLAN_FORMAT;

@@ -72,6 +72,8 @@ export interface RunStatus {
   reason: string | null;
   iteration: number;
   outcome?: RunOutcome;
+  /** The last send decision of this run (sent, or skipped with the gate's reason such as topic_opt_out). */
+  lastSend?: SendRecord;
 }
 
 export const eventSignal = defineSignal<[JourneyEvent]>('event');

@@ -45,6 +45,7 @@ export class Run {
     this.status = {
       journeyId: input.journeyId, version: input.version, contactId: input.contactId,
       step: null, waitingFor: null, until: null, reason: null, iteration: this.iteration,
+      ...(this.sends.length ? { lastSend: this.sends[this.sends.length - 1] } : {}),
     };
     setHandler(eventSignal, (ev) => {
       if (this.seen.includes(ev.eventId)) return; // at-least-once delivery of events: dedupe by id

@@ -1,14 +1,16 @@
 /**
  * `sojourn status <journey> [contact]`: with a contact, the run's current step, what it waits for, until
  * when and why (the workflow's `status` query); without, the journey's running runs counted by step
- * (visibility query on the Sojourn search attributes). --period for "every" journeys.
+ * (visibility query on the Sojourn search attributes). --period for "every" journeys. The last send decision
+ * is shown with the gate's reason (e.g. `skipped (topic_opt_out)`), and a deferred send shows what it waits
+ * for (`quiet_hours`, `paused`) and until when.
  * Exit codes: 0 ok, 1 no such run, 2 bad usage or a crash.
  */
 import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { connectTemporal } from '../../lib/temporal-connection';
 import { loadConfig } from '../../lib/config';
-import { journeyWorkflowId, statusQuery } from '../../workflows/definitions';
+import { journeyWorkflowId, statusQuery, type RunStatus } from '../../workflows/definitions';
 import { SOJOURN_STEP } from '../../workflows/search-attributes';
 
 export function register(program: Command): void {
@@ -28,7 +30,7 @@ export function register(program: Command): void {
           try {
             const s = await client.workflow.getHandle(id).query(statusQuery);
             if (opts.format === 'json') console.log(JSON.stringify(s, null, 2));
-            else console.log(`${id}\n  step: ${s.step ?? '-'}\n  waiting for: ${s.waitingFor ?? '-'}${s.until ? ` until ${s.until}` : ''}\n  reason: ${s.reason ?? '-'}${s.outcome ? `\n  outcome: ${s.outcome}` : ''}`);
+            else console.log(formatRunStatus(id, s));
           } catch (err) {
             if (!(err instanceof WorkflowNotFoundError)) throw err;
             console.error(`no run ${id}`);
@@ -51,4 +53,21 @@ export function register(program: Command): void {
         await connection.close();
       }
     });
+}
+
+/** The text form of a run's status: where it is, what it waits for and why, and its last send decision. */
+export function formatRunStatus(id: string, s: RunStatus): string {
+  const lines = [
+    id,
+    `  step: ${s.step ?? '-'}`,
+    `  waiting for: ${s.waitingFor ?? '-'}${s.until ? ` until ${s.until}` : ''}`,
+    `  reason: ${s.reason ?? '-'}`,
+  ];
+  if (s.lastSend) {
+    const l = s.lastSend;
+    const what = l.outcome === 'skip' ? `skipped (${l.reason ?? 'unknown'})` : l.outcome === 'failed' ? `failed (${l.reason ?? 'unknown'})` : l.outcome;
+    lines.push(`  last send: ${l.templateId} at step ${l.stepId}: ${what}${l.deferrals ? ` after ${l.deferrals} deferral${l.deferrals === 1 ? '' : 's'}` : ''} at ${l.at}`);
+  }
+  if (s.outcome) lines.push(`  outcome: ${s.outcome}`);
+  return lines.join('\n');
 }

@@ -5,7 +5,7 @@ import { readTemplateCatalog } from '../../../mail/template-catalog';
 
 const root = path.join(__dirname, '..', '..', '..');
 const templates: Record<string, TemplateRef> = {
-  welcome: { id: 'welcome', marketing: true }, welcome_tips: { id: 'welcome_tips', marketing: true },
+  welcome: { id: 'welcome', marketing: true, topic: 'news' }, welcome_tips: { id: 'welcome_tips', marketing: true, topic: 'news' },
   verify_email: { id: 'verify_email', marketing: false },
 };
 const journey = (text: string): SourceFile => ({ path: 'j.yaml', text });

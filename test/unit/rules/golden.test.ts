@@ -9,10 +9,11 @@ import { compileProject, DIAGNOSTIC_CODES, formatDiagnostic, type TemplateRef } 
 const dir = path.join(__dirname, '..', '..', 'golden');
 const fixture = { path: 'test/golden/_fixture.rules.yaml', text: fs.readFileSync(path.join(dir, '_fixture.rules.yaml'), 'utf8') };
 // A fixed catalog, so the goldens don't move when templates/ changes.
+// `promo_no_topic` is a marketing template whose front matter forgot its topic.
 const templates: Record<string, TemplateRef> = Object.fromEntries(
   [['welcome', true], ['welcome_tips', true], ['welcome_offer', true], ['birthday', true], ['winback', true],
-    ['winback_last_chance', true], ['double_optin', false], ['verify_email', false], ['verify_reminder', false]]
-    .map(([id, marketing]) => [id, { id: id as string, marketing: marketing as boolean }]));
+    ['winback_last_chance', true], ['double_optin', false], ['verify_email', false], ['verify_reminder', false], ['promo_no_topic', true]]
+    .map(([id, marketing]) => [id, { id: id as string, marketing: marketing as boolean, topic: marketing && id !== 'promo_no_topic' ? 'news' : null }]));
 
 const cases = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('_')).sort();
 

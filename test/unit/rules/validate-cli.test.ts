@@ -35,4 +35,21 @@ describe('sojourn validate', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('exits 1 when a marketing template sent by a journey declares no topic, naming the send and the template file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sojourn-validate-topic-'));
+    try {
+      fs.cpSync(path.join(root, 'templates'), path.join(dir, 'templates'), { recursive: true });
+      const file = path.join(dir, 'templates', 'welcome_tips.hbs');
+      const original = fs.readFileSync(file, 'utf8');
+      expect(original).toMatch(/^topic: news$/m);
+      fs.writeFileSync(file, original.replace(/^topic: news\n/m, ''));
+      const r = run(['journeys/', '--templates', path.join(dir, 'templates')]);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/journeys\/welcome\.yaml:\d+:\d+: error E_TEMPLATE_NO_TOPIC: The marketing template "welcome_tips" declares no topic\. .*templates\/welcome_tips\.hbs/);
+      expect(r.stdout).toMatch(/1 error/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
