@@ -1,9 +1,11 @@
 /**
  * Configuration from environment variables, parsed and checked once. Defaults are the local stack
- * that `npm start` brings up; production sets MONGODB_URI, TEMPORAL_ADDRESS, SMTP_URL and the secrets.
+ * that `npm start` brings up; production sets MONGODB_URI, TEMPORAL_ADDRESS, SMTP_URL and the secrets
+ * (secrets have defaults only in development mode, SOJOURN_ENV=development).
  */
 import os from 'node:os';
 import path from 'node:path';
+import { parseKey } from './crypto';
 import { parseTimeScale } from './time-scale';
 import { parseTemporalConfig, type TemporalConnectionConfig } from './temporal-config';
 import { parsePayloadKeys, type PayloadKeyRing } from './payload-keys';
@@ -37,6 +39,8 @@ export interface Config {
   timeScale: number;
   /** Optional marker put before marketing subjects where the law asks for it, e.g. "(AD) " or "【广告】". */
   adPrefix: string | undefined;
+  /** Which proxies may set the client address (X-Forwarded-For): none unless SOJOURN_TRUST_PROXY says so. */
+  trustProxy?: false | number | string;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -47,21 +51,85 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return n;
 }
 
+const DEV_API_KEY = 'dev-api-key';
 const DEV_SECRET = 'sojourn-local-dev-secret-change-me';
 const DEV_PHONE_KEY = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
 
-/** Reads the environment. Outside development (NODE_ENV=production) the secrets must be set. */
+/** Shortest API key and HMAC secret accepted outside development mode, in bytes. */
+export const MIN_SECRET_BYTES = 32;
+
+/** A configuration problem, naming the environment variable to fix. */
+export class ConfigError extends Error {
+  constructor(readonly variables: string[], message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** `SOJOURN_ENV=development` (set by `npm start`, `npm test` and the demo) allows the public dev secrets. */
+export function isDevelopmentMode(env: NodeJS.ProcessEnv): boolean {
+  return env.SOJOURN_ENV === 'development';
+}
+
+/** `SOJOURN_TRUST_PROXY`: unset = trust no proxy; a hop count; or addresses/CIDRs separated by commas. */
+function trustProxy(env: NodeJS.ProcessEnv): false | number | string {
+  const raw = (env.SOJOURN_TRUST_PROXY ?? '').trim();
+  if (raw === '' || raw === 'false') return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (!/^[0-9a-fA-F.:/, ]+$/.test(raw)) throw new ConfigError(['SOJOURN_TRUST_PROXY'], `SOJOURN_TRUST_PROXY must be a hop count or proxy addresses/CIDRs separated by commas, got "${raw.slice(0, 80)}"`);
+  return raw;
+}
+
+/**
+ * Reads the environment. Outside development mode (SOJOURN_ENV=development) nothing secret is
+ * defaulted: SOJOURN_API_KEY and SOJOURN_SECRET must be at least 32 bytes, SOJOURN_PHONE_KEY a valid
+ * 32-byte key, and the dev values are refused. Every problem is reported at once, each naming its
+ * variable. Keys given in development mode are validated too.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dev = isDevelopmentMode(env);
+  if (env.SOJOURN_ENV !== undefined && env.SOJOURN_ENV !== '' && !dev && env.SOJOURN_ENV !== 'production') {
+    throw new ConfigError(['SOJOURN_ENV'], `SOJOURN_ENV must be "development" or "production", got "${env.SOJOURN_ENV.slice(0, 40)}"`);
+  }
   const httpPort = port(env, 'HTTP_PORT', 3000);
-  const production = env.NODE_ENV === 'production';
+  // Production rules (no defaulted secrets, codec endpoint off by default) hold everywhere but development mode.
+  const production = !dev;
   const temporal = parseTemporalConfig(env);
   const uiPort = port(env, 'TEMPORAL_UI_PORT', 8233);
+  const problems: { variable: string; message: string }[] = [];
+  const secret = (name: string, devValue: string, check: (v: string) => string | null): string => {
+    const v = env[name];
+    if (v === undefined || v === '') {
+      if (dev) return devValue;
+      problems.push({ variable: name, message: `${name} must be set (outside development mode nothing secret is defaulted; SOJOURN_ENV=development uses the local dev values)` });
+      return '';
+    }
+    const bad = check(v) ?? (!dev && v === devValue ? 'is the public development value' : null);
+    if (bad) problems.push({ variable: name, message: `${name} ${bad}` });
+    return v;
+  };
+  const longEnough = (v: string) => (dev || Buffer.byteLength(v, 'utf8') >= MIN_SECRET_BYTES ? null : `must be at least ${MIN_SECRET_BYTES} bytes long`);
+  const validKey = (v: string) => {
+    try {
+      parseKey(v);
+      return null;
+    } catch (err) {
+      return `is not a valid key: ${(err as Error).message}`;
+    }
+  };
   const cfg: Config = {
     mongodbUri: env.MONGODB_URI || `mongodb://127.0.0.1:${env.FERRETDB_PORT || 27017}/sojourn`,
     temporalAddress: temporal.address,
     temporalNamespace: temporal.namespace,
     temporal,
-    payloadKeys: parsePayloadKeys(env.SOJOURN_PAYLOAD_KEYS, production),
+    payloadKeys: (() => {
+      try {
+        return parsePayloadKeys(env.SOJOURN_PAYLOAD_KEYS, production);
+      } catch (err) {
+        problems.push({ variable: 'SOJOURN_PAYLOAD_KEYS', message: (err as Error).message });
+        return { current: '', keys: new Map<string, Buffer>() };
+      }
+    })(),
     codecEndpoint: {
       requireAuth: production,
       enabled: env.SOJOURN_CODEC_ENDPOINT ? /^(1|true|on|yes)$/i.test(env.SOJOURN_CODEC_ENDPOINT) : !production,
@@ -72,9 +140,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpPort,
     httpHost: env.HTTP_HOST || '127.0.0.1',
     publicBaseUrl: (env.PUBLIC_BASE_URL || `http://127.0.0.1:${httpPort}`).replace(/\/$/, ''),
-    apiKey: env.SOJOURN_API_KEY || 'dev-api-key',
-    secret: env.SOJOURN_SECRET || DEV_SECRET,
-    phoneKey: env.SOJOURN_PHONE_KEY || DEV_PHONE_KEY,
+    apiKey: secret('SOJOURN_API_KEY', DEV_API_KEY, longEnough),
+    secret: secret('SOJOURN_SECRET', DEV_SECRET, longEnough),
+    phoneKey: secret('SOJOURN_PHONE_KEY', DEV_PHONE_KEY, validKey),
+    trustProxy: trustProxy(env),
     mailFrom: env.MAIL_FROM || 'Sojourn Demo <hello@sojourn.local>',
     mailDomain: env.MAIL_DOMAIN || 'sojourn.local',
     postalAddress: env.POSTAL_ADDRESS || 'Sojourn Demo Ltd, 1 Example Road, Shanghai 200000, China',
@@ -82,11 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     timeScale: parseTimeScale(env.SOJOURN_TIME_SCALE),
     adPrefix: env.MAIL_AD_PREFIX || undefined,
   };
-  if (env.NODE_ENV === 'production' && cfg.timeScale !== 1) throw new Error('SOJOURN_TIME_SCALE is a test setting and must not be set in production');
-  if (env.NODE_ENV === 'production') {
-    for (const [k, v, dev] of [['SOJOURN_SECRET', cfg.secret, DEV_SECRET], ['SOJOURN_PHONE_KEY', cfg.phoneKey, DEV_PHONE_KEY], ['SOJOURN_API_KEY', cfg.apiKey, 'dev-api-key']] as const) {
-      if (v === dev) throw new Error(`${k} must be set in production`);
-    }
-  }
+  if (!dev && cfg.timeScale !== 1) problems.push({ variable: 'SOJOURN_TIME_SCALE', message: 'SOJOURN_TIME_SCALE is a test setting, allowed only with SOJOURN_ENV=development' });
+  if (problems.length) throw new ConfigError(problems.map((p) => p.variable), problems.map((p) => p.message).join('\n'));
   return cfg;
 }

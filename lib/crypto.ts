@@ -28,11 +28,21 @@ export function keyedHash(secret: string, purpose: HashPurpose, value: string): 
   return crypto.createHmac('sha256', purposeKey(secret, purpose)).update(value, 'utf8').digest('hex');
 }
 
-/** Parses a 32-byte key given as 64 hex characters or base64. Throws when it is not 32 bytes. */
+/**
+ * Parses a 32-byte key given as 64 hex characters or canonical base64 (44 characters with its "="; or
+ * base64url, 43). Throws when it is anything else, so a mistyped key fails at start-up, not at first use.
+ */
 export function parseKey(key: string): Buffer {
-  const buf = /^[0-9a-fA-F]{64}$/.test(key) ? Buffer.from(key, 'hex') : Buffer.from(key, 'base64');
-  if (buf.length !== 32) throw new Error('encryption key must be 32 bytes (64 hex characters or base64)');
-  return buf;
+  if (/^[0-9a-fA-F]{64}$/.test(key)) return Buffer.from(key, 'hex');
+  if (/^[A-Za-z0-9+/]{43}=$/.test(key)) {
+    const buf = Buffer.from(key, 'base64');
+    if (buf.length === 32 && buf.toString('base64') === key) return buf;
+  }
+  if (/^[A-Za-z0-9_-]{43}$/.test(key)) {
+    const buf = Buffer.from(key, 'base64url');
+    if (buf.length === 32 && buf.toString('base64url') === key) return buf;
+  }
+  throw new Error('encryption key must be 32 bytes (64 hex characters or base64)');
 }
 
 const VERSION = 'v1:';

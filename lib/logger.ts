@@ -25,6 +25,23 @@ export function createLogger(opts: LoggerOptions = {}, destination?: Destination
   return destination ? pino(options, destination) : pino(options);
 }
 
+/**
+ * Request and response serializers for the HTTP server's logs. Fastify's defaults log the full URL
+ * (live unsubscribe and click tokens, query strings that may carry an address) and the client
+ * address; these keep only the method, the route pattern and the status.
+ */
+export const httpLogSerializers = {
+  req(req: { method?: string; id?: string; routeOptions?: { url?: string } }) {
+    return { method: req.method, route: req.routeOptions?.url ?? null, id: req.id };
+  },
+  res(reply: { statusCode?: number }) {
+    return { statusCode: reply.statusCode };
+  },
+  err(err: { message?: string; code?: string; type?: string; name?: string; statusCode?: number }) {
+    return { type: err.name ?? err.type, code: err.code, statusCode: err.statusCode, message: err.message ? scrubPii(err.message) : undefined };
+  },
+};
+
 const EMAIL_RE = /[^\s@<>"',;:()]+@[^\s@<>"',;:()]+/g;
 const PHONE_RE = /\+?\d[\d\s().-]{6,}\d/g;
 

@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     log('starting the local servers (logs in ' + logDir + ') ...');
     await Promise.all(starting);
 
-    const env: NodeJS.ProcessEnv = { ...process.env, SOJOURN_CACHE: p.cacheDir };
+    const env: NodeJS.ProcessEnv = { ...process.env, SOJOURN_CACHE: p.cacheDir, SOJOURN_ENV: 'development' };
     for (const [k, v] of Object.entries(ports)) env[k] = String(v);
     // The product's own logs (JSON, one line per event) go to a file, so the terminal keeps the summary.
     const appLog = path.join(logDir, 'sojourn.log');

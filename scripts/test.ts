@@ -69,6 +69,7 @@ async function main(): Promise<number> {
       FERRETDB_BIN: p.ferretdb,
       SOJOURN_CACHE: p.cacheDir,
       NODE_ENV: 'test',
+      SOJOURN_ENV: 'development',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     };
     const bundle = path.join(tmp, 'workflow-bundle.js');

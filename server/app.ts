@@ -4,8 +4,9 @@
  * redirect, bounce reports). Events from both reach the engine through `events`.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import type { Config } from '../lib/config';
-import { createLogger } from '../lib/logger';
+import { createLogger, httpLogSerializers } from '../lib/logger';
 import type { SegmentPlan } from '../rules/plan';
 import { apiPlugin } from './api';
 import { publicPlugin } from './public';
@@ -25,11 +26,32 @@ export interface ServerDeps {
   readiness?: ReadinessChecks;
   /** True once shutdown began (/readyz then answers 503). */
   draining?: () => boolean;
+  /** Where request logs go (tests capture them); default stdout. */
+  logDestination?: DestinationStream;
+}
+
+const routeLists = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+export interface RegisteredRoute { method: string; url: string }
+
+/** Every route the server registered (method and pattern), read from fastify itself, e.g. for the auth corpus test. */
+export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
+  return [...(routeLists.get(app) ?? [])];
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const logger = createLogger({ name: 'http', level: deps.logLevel ?? process.env.LOG_LEVEL ?? 'info' }) as unknown as FastifyBaseLogger;
-  const app = Fastify({ loggerInstance: logger, trustProxy: true });
+  const logger = createLogger({ name: 'http', level: deps.logLevel ?? process.env.LOG_LEVEL ?? 'info', serializers: httpLogSerializers }, deps.logDestination) as unknown as FastifyBaseLogger;
+  // X-Forwarded-For is believed only when the operator says which proxies to trust (SOJOURN_TRUST_PROXY):
+  // the client address is stored as consent evidence, so no client may choose it.
+  const tp = deps.config.trustProxy ?? false;
+  const app = Fastify({ loggerInstance: logger, trustProxy: typeof tp === 'number' ? (_addr: string, hop: number) => hop < tp : tp });
+  const routes: RegisteredRoute[] = [];
+  routeLists.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url ?? r.path });
+  });
+  // Fastify's default 404 logs the raw URL (tokens, query strings); this one logs nothing extra.
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: { code: 'E_NO_ROUTE', message: 'no such route', pointer: '' } }));
   app.get('/health', async () => ({ ok: true }));
   registerHealthRoutes(app, { checks: deps.readiness ?? {}, draining: deps.draining });
   if (deps.config.codecEndpoint.enabled) {

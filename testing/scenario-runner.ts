@@ -92,19 +92,21 @@ export class ScenarioHarness {
 
     const smtp = await startSmtpSink();
     // Payloads are encrypted here as in production (lib/payload-codec.ts), so every scenario exercises the codec.
-    const dataConverter = sojournDataConverter(loadConfig().payloadKeys);
+    const dataConverter = sojournDataConverter(loadConfig({ ...process.env, SOJOURN_ENV: 'development' }).payloadKeys);
     const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: opts.testServerBin } }, client: { dataConverter } });
     await registerSearchAttributes(env.connection);
     // env.client lets the server skip time while it waits for a result; simulated time must move only
     // on `advance`, so everything here uses a plain client on the same server.
     const client = new Client({ connection: env.connection, namespace: 'default', dataConverter });
-    const config = { ...loadConfig(), smtpUrl: smtp.url };
+    // Test tooling (simulated time, an in-process SMTP sink): the development secrets are fine here.
+    const config = { ...loadConfig({ ...process.env, SOJOURN_ENV: 'development' }), smtpUrl: smtp.url };
     const worker = await buildWorker({
       connection: env.nativeConnection,
       client,
       taskQueue: TASK_QUEUE,
       contacts: dataLayerContactStore(),
       send: createSendActivities(config, { transport: createSmtpTransport(smtp.url), templatesDir: opts.templatesDir }),
+      payloadKeys: config.payloadKeys,
       workflowBundle: opts.workflowBundlePath ? { codePath: opts.workflowBundlePath } : undefined,
     });
     const sink = createEventSink(createEventDispatcher({ client, taskQueue: TASK_QUEUE }));

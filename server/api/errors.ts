@@ -6,6 +6,14 @@ import { scrubPii } from '../../lib/logger';
 
 export interface ApiError { code: string; message: string; pointer: string }
 
+/** A request refused before any handler ran (body encoding, nesting depth): always a 4xx with a pointer. */
+export class RequestError extends Error {
+  constructor(readonly code: string, message: string, readonly pointer: string, readonly status = 400) {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
 export function sendError(reply: FastifyReply, status: number, error: ApiError) {
   return reply.code(status).send({ error });
 }
@@ -29,6 +37,7 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
     const ctx = err.validationContext && err.validationContext !== 'body' ? `/${err.validationContext}` : '';
     return sendError(reply, 400, { code: 'E_VALIDATION', message: ajvMessage(e), pointer: ctx + ajvPointer(e) });
   }
+  if (err instanceof RequestError) return sendError(reply, err.status, { code: err.code, message: err.message, pointer: err.pointer });
   if (err instanceof ContactError) return sendError(reply, err.status, { code: err.code, message: err.message, pointer: err.pointer });
   if (err.statusCode && err.statusCode < 500) {
     return sendError(reply, err.statusCode, { code: err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.statusCode === 400 ? 'E_BAD_REQUEST' : err.code ?? 'E_REQUEST', message: scrubPii(err.message), pointer: '' });

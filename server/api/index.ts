@@ -6,12 +6,11 @@
  *
  *   app.register(apiPlugin, { config, onEvent: async (event) => engine.signal(event) })
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Config } from '../../lib/config';
-import { safeEqual } from '../../lib/crypto';
 import { createContacts, ContactError, toObjectId, type Contacts, type ContactInput } from '../../data/contacts';
 import { ContactModel, type ContactDoc } from '../../data/contact-model';
 import type { ContactEventDoc } from '../../data/contact-event-model';
@@ -21,7 +20,9 @@ import { toMongoFilter } from '../../rules/pushdown';
 import { segmentFilter } from '../../rules/segment-filter';
 import { evaluateBool } from '../../rules/evaluate';
 import { contactIdParams, contactInput, errorResponse, eventBatch, eventInput, searchBody, tagsBody } from './schemas';
-import { errorHandler, sendError } from './errors';
+import { errorHandler } from './errors';
+import { requireApiKey } from '../auth';
+import { useStrictJson } from './json-body';
 
 export interface ApiOptions {
   config: Config;
@@ -50,35 +51,17 @@ export function apiContact(doc: ContactDoc) {
 
 const SEARCH_SCAN_LIMIT = 10_000;
 
-export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app: FastifyInstance, opts: ApiOptions) => {
+/**
+ * The contact and event routes. Registered inside the authenticated context of `apiPlugin`, so they
+ * never see a request without a valid key.
+ */
+export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app: FastifyInstance, opts: ApiOptions) => {
   const contacts = opts.contacts ?? createContacts({ secret: opts.config.secret, phoneKey: opts.config.phoneKey });
-  const ajv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: true, strict: false });
-  addFormats(ajv);
-  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
-  app.setErrorHandler(errorHandler);
-
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'Sojourn API', version: '1.0.0', description: 'Contacts and events. Authenticate with `Authorization: Bearer <key>` or `X-API-Key`.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } },
-      security: [{ bearer: [] }, { apiKey: [] }],
-    },
-  });
-
-  app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/v1/') || req.url === '/v1/openapi.json') return;
-    const auth = req.headers.authorization;
-    const key = (typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined) ?? req.headers['x-api-key'];
-    if (typeof key !== 'string' || !safeEqual(key, opts.config.apiKey)) {
-      return sendError(reply, 401, { code: 'E_AUTH', message: 'missing or wrong API key', pointer: '' });
-    }
-  });
 
   const errors = { 400: errorResponse, 401: errorResponse, 404: errorResponse, 409: errorResponse };
   const notFound = () => new ContactError('E_NOT_FOUND', 'no contact with this id', '/params/id', 404);
 
-  const upsert = async (req: FastifyRequest<{ Body: ContactInput }>, reply: import('fastify').FastifyReply) => {
+  const upsert = async (req: FastifyRequest<{ Body: ContactInput }>, reply: FastifyReply) => {
     // The address before the upsert, to tell an address change (the verification journey listens for it).
     const before = req.body.externalId ? await ContactModel.findOne({ externalId: req.body.externalId }, { emailKey: 1 }).lean<{ emailKey?: string }>().exec() : null;
     const r = await contacts.upsertContact(req.body, { source: 'api' });
@@ -190,7 +173,41 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app: FastifyInst
     return reply.code(202).send({ results });
   });
 
+};
+
+/**
+ * Route plugins of the API. Each is registered inside the authenticated context below, so a route
+ * added here (in its own file under server/api/) is behind the API key without doing anything else.
+ */
+export const API_ROUTES: readonly FastifyPluginAsync<ApiOptions>[] = [contactAndEventRoutes];
+
+/**
+ * The API: one encapsulated context whose `onRequest` hook checks the key for every route registered
+ * in it. Authentication is decided by which route matched (after the router decoded the path), never
+ * by the text of the URL, so `/%761/...` and friends cannot slip past it. Only the OpenAPI document
+ * is outside that context.
+ */
+export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app: FastifyInstance, opts: ApiOptions) => {
+  const ajv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: true, strict: false });
+  addFormats(ajv);
+  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+  app.setErrorHandler(errorHandler);
+  useStrictJson(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Sojourn API', version: '1.0.0', description: 'Contacts and events. Authenticate with `Authorization: Bearer <key>` or `X-API-Key`.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+  });
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(async (authenticated) => {
+    authenticated.addHook('onRequest', requireApiKey(opts.config.apiKey));
+    for (const routes of API_ROUTES) await authenticated.register(routes, opts);
+  });
 };
 
 export default apiPlugin;

@@ -13,10 +13,10 @@
  * State changes go through `contacts` (the ContactsPort; defaults to the Contacts data layer, which
  * keeps consent records and the hashed suppression list); every tracked event goes to `onEvent`.
  */
-import crypto from 'node:crypto';
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../lib/config';
+import { requireApiKey } from '../auth';
 import { ingestReport } from '../../mail/bounces';
 import { dataLayerContactsPort, type ContactsPort } from '../../mail/contacts-port';
 import type { EventSink } from '../../mail/events';
@@ -36,13 +36,6 @@ export interface PublicPluginOptions {
   /** Preference-centre topics (templates declare theirs in front matter `topic:`). */
   topics?: string[];
   now?: () => Date;
-}
-
-function apiKeyMatches(given: string | undefined, expected: string): boolean {
-  if (!given) return false;
-  const a = crypto.createHash('sha256').update(given).digest();
-  const b = crypto.createHash('sha256').update(expected).digest();
-  return crypto.timingSafeEqual(a, b);
 }
 
 async function defaultContactsPort(): Promise<ContactsPort> {
@@ -76,9 +69,7 @@ export const publicPlugin: FastifyPluginAsync<PublicPluginOptions> = async (app,
   registerConsentRoutes(app, ctx);
   registerTrackingRoutes(app, ctx);
 
-  app.post('/bounces', { bodyLimit: 2 * 1024 * 1024 }, async (req, reply) => {
-    const auth = req.headers.authorization?.replace(/^Bearer\s+/i, '') ?? (req.headers['x-api-key'] as string | undefined);
-    if (!apiKeyMatches(auth, opts.config.apiKey)) return reply.code(401).send({ error: 'unauthorized' });
+  app.post('/bounces', { bodyLimit: 2 * 1024 * 1024, onRequest: requireApiKey(opts.config.apiKey) }, async (req, reply) => {
     const body = req.body;
     const raw = Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : null;
     if (!raw || raw.length === 0) return reply.code(400).send({ error: 'expected a DSN or ARF message (Content-Type: message/rfc822)' });

@@ -48,7 +48,7 @@ describe('the shipped journeys on the local stack', () => {
     const config = {
       ...loadConfig({
         MONGODB_URI: uniqueDatabaseUri('e2e'), TEMPORAL_ADDRESS: temporal.address, SMTP_URL: smtp.url,
-        HTTP_PORT: String(httpPort), SOJOURN_API_KEY: API_KEY, SOJOURN_TIME_SCALE: '1/86400', TASK_QUEUE: 'sojourn-e2e',
+        HTTP_PORT: String(httpPort), SOJOURN_ENV: 'development', SOJOURN_API_KEY: API_KEY, SOJOURN_TIME_SCALE: '1/86400', TASK_QUEUE: 'sojourn-e2e',
       } as NodeJS.ProcessEnv),
     };
     sojourn = await startSojourn(config, { demo: false, journeys: [path.join(__dirname, '..', '..', 'journeys')] });

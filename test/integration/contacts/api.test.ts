@@ -8,7 +8,7 @@ import type { ContactEventDoc } from '../../../data/contact-event-model';
 
 describe('the HTTP API under /v1', () => {
   const { contacts } = useContactsDatabase('api');
-  const config = { ...loadConfig({}), apiKey: 'test-key', ...TEST_KEYS };
+  const config = { ...loadConfig({ SOJOURN_ENV: 'development' }), apiKey: 'test-key', ...TEST_KEYS };
   const told: ContactEventDoc[] = [];
   let app: FastifyInstance;
   const auth = { authorization: 'Bearer test-key' };

@@ -12,7 +12,7 @@ import { contactDoc, insertContact } from './fixtures/contacts';
 import { listen, request } from './fixtures/http';
 
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, 'fixtures', name));
-const config = { ...loadConfig({}), mailDomain: 'sojourn.test', apiKey: 'bounce-key' };
+const config = { ...loadConfig({ SOJOURN_ENV: 'development' }), mailDomain: 'sojourn.test', apiKey: 'bounce-key' };
 
 async function ledgerRow(contactId: string, hex: string): Promise<void> {
   await Send.create({

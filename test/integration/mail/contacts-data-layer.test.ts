@@ -14,7 +14,7 @@ import { createMessagingActivities, dataLayerRecipientLoader } from '../../../ac
 import { ensureSendLedgerIndexes } from '../../../data/send-ledger';
 import { createSmtpTransport } from '../../../mail/transport';
 
-const config = { ...loadConfig({}), publicBaseUrl: 'https://go.sojourn.test', mailDomain: 'sojourn.test' };
+const config = { ...loadConfig({ SOJOURN_ENV: 'development' }), publicBaseUrl: 'https://go.sojourn.test', mailDomain: 'sojourn.test' };
 const links = new LinkBuilder(new TokenSigner(config.secret), config.publicBaseUrl, config.mailDomain);
 
 describe('the public endpoints over the Contacts data layer (the default port)', () => {

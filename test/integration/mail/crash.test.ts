@@ -20,7 +20,7 @@ function input(stepId: string) {
 describe('a send activity that dies after the SMTP call and before completion', () => {
   const db = useTestDatabase('mail_crash');
   let sink: SmtpSink;
-  const config = () => ({ ...loadConfig({}), smtpUrl: sink.url, mailDomain: 'sojourn.test' });
+  const config = () => ({ ...loadConfig({ SOJOURN_ENV: 'development' }), smtpUrl: sink.url, mailDomain: 'sojourn.test' });
 
   beforeAll(async () => {
     await ensureSendLedgerIndexes();

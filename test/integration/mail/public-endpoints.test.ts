@@ -11,7 +11,7 @@ import { useTestDatabase } from '../../helpers/db';
 import { contactDoc, insertContact } from './fixtures/contacts';
 import { FORM, listen, request } from './fixtures/http';
 
-const config = { ...loadConfig({}), publicBaseUrl: 'https://go.sojourn.test', mailDomain: 'sojourn.test', secret: 'endpoint-secret', apiKey: 'k-test' };
+const config = { ...loadConfig({ SOJOURN_ENV: 'development' }), publicBaseUrl: 'https://go.sojourn.test', mailDomain: 'sojourn.test', secret: 'endpoint-secret', apiKey: 'k-test' };
 const links = new LinkBuilder(new TokenSigner(config.secret), config.publicBaseUrl, config.mailDomain);
 const path = (url: string) => new URL(url).pathname;
 const SEND_KEY = 'journey/welcome/c-1:s1:0';

@@ -14,7 +14,7 @@ import { contactDoc, insertContact, loadRecipient } from './fixtures/contacts';
 import { FORM, listen, request } from './fixtures/http';
 import { startSmtpSink, type SmtpSink } from './fixtures/smtp-sink';
 
-const config = { ...loadConfig({}), publicBaseUrl: 'https://go.sojourn.test', mailDomain: 'sojourn.test', secret: 'test-secret', postalAddress: 'Sojourn Test Ltd, 1 Example Road, Shanghai' };
+const config = { ...loadConfig({ SOJOURN_ENV: 'development' }), publicBaseUrl: 'https://go.sojourn.test', mailDomain: 'sojourn.test', secret: 'test-secret', postalAddress: 'Sojourn Test Ltd, 1 Example Road, Shanghai' };
 
 /** A header as sent (unfolded), from the parsed message's raw header lines. */
 function header(m: ParsedMail, name: string): string | undefined {

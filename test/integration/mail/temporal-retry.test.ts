@@ -32,7 +32,7 @@ describe('sendEmail under Temporal retries', () => {
   it('sends exactly one message when attempt 1 dies after the SMTP call and Temporal retries the activity', async () => {
     const attempts: number[] = [];
     const acts = createMessagingActivities({
-      config: { ...loadConfig({}), smtpUrl: sink.url, mailDomain: 'sojourn.test' },
+      config: { ...loadConfig({ SOJOURN_ENV: 'development' }), smtpUrl: sink.url, mailDomain: 'sojourn.test' },
       transport: createSmtpTransport(sink.url),
       loadRecipient,
       logger: pino({ level: 'silent' }),

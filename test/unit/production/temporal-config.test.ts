@@ -32,7 +32,7 @@ describe('Temporal connection settings from the environment', () => {
     expect(c.tls).toEqual({});
     expect(c.apiKey).toBe('secret-key');
     expect(describeTemporal(c)).not.toContain('secret-key');
-    expect(loadConfig({ TEMPORAL_API_KEY: 'secret-key' }).temporal.apiKey).toBe('secret-key');
+    expect(loadConfig({ SOJOURN_ENV: 'development', TEMPORAL_API_KEY: 'secret-key' }).temporal.apiKey).toBe('secret-key');
   });
 
   it('refuses contradictions and unreadable files, naming the variable', () => {
