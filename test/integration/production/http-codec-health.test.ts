@@ -16,7 +16,7 @@ const b64 = (b: Uint8Array | null | undefined) => Buffer.from(b ?? []).toString(
 describe('the codec endpoint and the health endpoints', () => {
   useTestDatabase('codec');
   let app: FastifyInstance;
-  const config = loadConfig({ SOJOURN_API_KEY: 'k' });
+  const config = loadConfig({ SOJOURN_ENV: 'development', SOJOURN_API_KEY: 'k' });
   let draining = false;
   let temporalUp = true;
   beforeAll(async () => {
@@ -66,13 +66,13 @@ describe('the codec endpoint and the health endpoints', () => {
   });
 
   it('in production is off unless enabled, and then needs the API key', async () => {
-    const prodEnv = { NODE_ENV: 'production', SOJOURN_SECRET: 's', SOJOURN_PHONE_KEY: '11'.repeat(32), SOJOURN_API_KEY: 'prod-key', SOJOURN_PAYLOAD_KEYS: `p1:${'22'.repeat(32)}` };
+    const prodEnv = { NODE_ENV: 'production', SOJOURN_SECRET: 's'.repeat(32), SOJOURN_PHONE_KEY: '11'.repeat(32), SOJOURN_API_KEY: 'prod-key-0123456789abcdef0123456789', SOJOURN_PAYLOAD_KEYS: `p1:${'22'.repeat(32)}` };
     const off = await buildServer({ config: loadConfig(prodEnv), logLevel: 'silent' });
     expect((await off.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] } })).statusCode).toBe(404);
     await off.close();
     const on = await buildServer({ config: loadConfig({ ...prodEnv, SOJOURN_CODEC_ENDPOINT: 'on' }), logLevel: 'silent' });
     expect((await on.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] } })).statusCode).toBe(401);
-    expect((await on.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: { authorization: 'Bearer prod-key' } })).statusCode).toBe(200);
+    expect((await on.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: { authorization: 'Bearer prod-key-0123456789abcdef0123456789' } })).statusCode).toBe(200);
     await on.close();
   });
 
