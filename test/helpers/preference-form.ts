@@ -25,7 +25,7 @@ export interface PreferenceForm {
 }
 
 export function usePreferenceForm(): PreferenceForm {
-  const config = { ...loadConfig({}), publicBaseUrl: 'http://127.0.0.1', mailDomain: 'sojourn.test' };
+  const config = { ...loadConfig({ SOJOURN_ENV: 'development' }), publicBaseUrl: 'http://127.0.0.1', mailDomain: 'sojourn.test' };
   const links = new LinkBuilder(new TokenSigner(config.secret), config.publicBaseUrl, config.mailDomain);
   let app: FastifyInstance;
   let base = '';
