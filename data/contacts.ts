@@ -8,7 +8,7 @@
  *   concurrent create hits E11000 and falls back to the update path);
  * - updates compare-and-set on `rev` (a lost race re-reads and re-plans; nothing is overwritten);
  * - consent records are inserted before the contact points at them, with deterministic ids;
- * - events insert under a unique eventId; counters are applied once per eventId (guarded by the
+ * - events insert keyed by `_id` = event id; counters are applied once per event id (guarded by the
  *   contact's bounded `engagement.appliedEventIds`);
  * - suppression entries are upserts on their unique hash key.
  * See docs/data-model.md for the per-write table.
@@ -24,7 +24,8 @@ import type { EmailStatus, RuleSetPlan } from '../rules/plan';
 import { ContactModel, CLASSIFICATION_FIELDS, EMAIL_STATUSES, type Channel, type ContactDoc, type ConsentStatus } from './contact-model';
 import { ConsentRecordModel, type ConsentRecordDoc } from './consent-model';
 import { SuppressionModel, type SuppressionReason } from './suppression-model';
-import { ContactEventModel, type ContactEventDoc } from './contact-event-model';
+import { ContactEventModel, type ContactEventDoc, type NewEvent, type SojournEvent } from './contact-event-model';
+import { dropContactFromOutbox } from './event-outbox';
 import { AuditModel } from './audit-model';
 import { toContactView } from './contact-view';
 import { prepareContact, normaliseTag, type ContactInput, type InputError, type PreparedContact } from './contact-input';
@@ -69,12 +70,15 @@ export interface UpdateOptions {
   context?: { wording?: string | null; ip?: string | null; userAgent?: string | null };
 }
 
-export interface EventInput {
-  eventId?: string;
-  contactId: string;
-  name: string;
-  at?: Date;
-  data?: Record<string, unknown>;
+/** What `recordEvent` is given: the one event type, id, time and data optional (see data/contact-event-model.ts). */
+export type EventInput = NewEvent;
+
+export interface RecordEventOptions {
+  /**
+   * Called for a new event after the contact checks and before the event is inserted (the ingest puts
+   * it in the outbox here, so no stored event can miss its dispatch).
+   */
+  beforeInsert?: (event: SojournEvent) => Promise<void>;
 }
 
 export interface ContactExport {
@@ -335,12 +339,12 @@ export function createContacts(deps: ContactsDeps) {
   }
 
   /** Engagement effects of an event, as one guarded update (applied at most once per eventId). */
-  function engagementUpdate(e: { name: string; at: Date; data: Record<string, unknown> }): { inc: Record<string, number>; max: Record<string, Date> } | null {
+  function engagementUpdate(e: { name: string; at: Date; data: Record<string, unknown>; machine?: boolean }): { inc: Record<string, number>; max: Record<string, Date> } | null {
     const at = e.at;
+    // Machine opens and clicks (privacy proxies, link scanners, prefetch) are stored but are not a person.
+    if (e.machine === true || e.data.machine === true) return null;
     switch (e.name) {
       case 'email.opened':
-        // Machine opens (Apple MPP, security scanners) are stored but not counted as engagement.
-        if (e.data.machine === true) return null;
         return { inc: { 'engagement.opens': 1 }, max: { 'engagement.lastOpenAt': at, lastActivityAt: at } };
       case 'email.clicked':
         return { inc: { 'engagement.clicks': 1 }, max: { 'engagement.lastClickAt': at, lastActivityAt: at } };
@@ -348,7 +352,6 @@ export function createContacts(deps: ContactsDeps) {
         const amount = typeof e.data.amount === 'number' && Number.isFinite(e.data.amount) ? e.data.amount : 0;
         return { inc: { 'engagement.orders': 1, 'engagement.revenue': amount }, max: { 'engagement.lastOrderAt': at, lastActivityAt: at } };
       }
-      case 'contact.signup':
       case 'contact.created':
       case 'contact.login':
         return { inc: {}, max: { lastActivityAt: at } };
@@ -362,11 +365,11 @@ export function createContacts(deps: ContactsDeps) {
     if (eng) {
       // The $ne guard makes this apply-once: a retry after a crash finds the id already applied.
       await ContactModel.collection.updateOne(
-        { _id: contact._id, 'engagement.appliedEventIds': { $ne: ev.eventId } },
+        { _id: contact._id, 'engagement.appliedEventIds': { $ne: ev._id } },
         {
           ...(Object.keys(eng.inc).length ? { $inc: { ...eng.inc, rev: 1 } } : { $inc: { rev: 1 } }),
           $max: eng.max,
-          $push: { 'engagement.appliedEventIds': { $each: [ev.eventId], $slice: -APPLIED_EVENTS_KEPT } },
+          $push: { 'engagement.appliedEventIds': { $each: [ev._id], $slice: -APPLIED_EVENTS_KEPT } },
           $set: { updatedAt: now() },
         } as never,
       );
@@ -375,40 +378,61 @@ export function createContacts(deps: ContactsDeps) {
     if (ev.name === 'email.unsubscribed') await applyContactUpdate(String(contact._id), { consent: { channel: 'email', status: 'unsubscribed' } }, ctx);
     if (ev.name === 'email.complained') await applyContactUpdate(String(contact._id), { consent: { channel: 'email', status: 'unsubscribed' }, emailStatus: 'complained' }, ctx);
     if (ev.name === 'email.bounced' && ev.data.type === 'hard') await applyContactUpdate(String(contact._id), { emailStatus: 'bounced' }, ctx);
-    await ContactEventModel.updateOne({ eventId: ev.eventId }, { $set: { appliedAt: now() } });
+    await ContactEventModel.collection.updateOne({ _id: ev._id } as never, { $set: { appliedAt: now() } });
+  }
+
+  /** Marks an event as handed to the engine (a key write). */
+  async function markEventDispatched(eventId: string): Promise<void> {
+    await ContactEventModel.collection.updateOne({ _id: eventId } as never, { $set: { dispatchedAt: now() } });
+  }
+
+  /** A stored event by id (a key lookup), or null. */
+  async function findEvent(eventId: string): Promise<ContactEventDoc | null> {
+    return (await ContactEventModel.collection.findOne({ _id: eventId } as never)) as ContactEventDoc | null;
   }
 
   /**
-   * Stores an event once per eventId and applies its effects (engagement counters, consent, email
-   * status) once. `duplicate` is true when the eventId was already stored.
+   * Stores an event once per event id (an insert keyed by `_id`; the duplicate key says "already
+   * stored") and applies its effects (engagement counters, consent, email status) once. `duplicate` is
+   * true when the id was already stored; the stored copy is returned (an id reused for another contact
+   * is refused). Machine events are stored with their flag and change no engagement.
    */
-  /** Marks an event as handed to the engine (so a retried request after a failed hand-over tells it again). */
-  async function markEventNotified(eventId: string): Promise<void> {
-    await ContactEventModel.updateOne({ eventId }, { $set: { notifiedAt: now() } });
-  }
-
-  async function recordEvent(input: EventInput): Promise<{ event: ContactEventDoc; duplicate: boolean }> {
+  async function recordEvent(input: EventInput, opts: RecordEventOptions = {}): Promise<{ event: ContactEventDoc; duplicate: boolean }> {
+    const eventId = input.eventId ?? randomUUID();
+    const asDuplicate = async (stored: ContactEventDoc) => {
+      if (stored.contactId !== input.contactId.toLowerCase() && stored.contactId !== input.contactId) {
+        throw new ContactError('E_EVENT_ID_REUSED', 'this eventId was already used for another contact', '/eventId', 409);
+      }
+      if (!stored.appliedAt) {
+        const c = await getContact(stored.contactId);
+        if (c && !c.erasedAt) await applyEvent(c, stored); // finish a crashed earlier attempt
+      }
+      return { event: stored, duplicate: true };
+    };
+    const existing = await findEvent(eventId);
+    if (existing) return asDuplicate(existing);
     const contact = await getContact(input.contactId);
     if (!contact) throw new ContactError('E_NOT_FOUND', 'no contact with this id', '/contactId', 404);
     if (contact.erasedAt) throw new ContactError('E_ERASED', 'this contact was erased', '/contactId', 409);
+    const machine = input.machine === true || input.data?.machine === true;
     const event: ContactEventDoc = {
-      eventId: input.eventId ?? randomUUID(),
+      _id: eventId,
+      eventId,
       contactId: String(contact._id),
       name: input.name,
       at: input.at ?? now(),
       data: input.data ?? {},
+      machine,
       receivedAt: now(),
       appliedAt: null,
-      notifiedAt: null,
+      dispatchedAt: null,
     };
+    await opts.beforeInsert?.({ eventId, contactId: event.contactId, name: event.name, at: event.at, data: event.data, machine });
     try {
-      await ContactEventModel.collection.insertOne({ ...event });
+      await ContactEventModel.collection.insertOne({ ...event } as never);
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
-      const stored = (await ContactEventModel.findOne({ eventId: event.eventId }).lean<ContactEventDoc>().exec()) as ContactEventDoc;
-      if (stored.contactId !== event.contactId) throw new ContactError('E_EVENT_ID_REUSED', 'this eventId was already used for another contact', '/eventId', 409);
-      if (!stored.appliedAt) await applyEvent(contact, stored); // finish a crashed earlier attempt
-      return { event: stored, duplicate: true };
+      return asDuplicate((await findEvent(eventId)) as ContactEventDoc); // stored concurrently
     }
     await applyEvent(contact, event);
     return { event, duplicate: false };
@@ -475,6 +499,7 @@ export function createContacts(deps: ContactsDeps) {
     );
     await ConsentRecordModel.deleteMany({ contactId });
     await ContactEventModel.deleteMany({ contactId });
+    await dropContactFromOutbox(contactId);
     return { erased: true, alreadyErased };
   }
 
@@ -523,7 +548,8 @@ export function createContacts(deps: ContactsDeps) {
     upsertContact,
     applyContactUpdate,
     recordEvent,
-    markEventNotified,
+    findEvent,
+    markEventDispatched,
     isSuppressed,
     suppress,
     exportContact,

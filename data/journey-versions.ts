@@ -5,6 +5,7 @@
  */
 import mongoose, { Schema, type Model } from 'mongoose';
 import type { JourneyPlan } from '../rules/plan';
+import { recordRoutes } from './event-routes';
 
 export interface JourneyVersionDoc {
   journeyId: string;
@@ -69,7 +70,8 @@ export const JourneyVersionModel: Model<JourneyVersionDoc> =
 export const JourneyModel: Model<JourneyDoc> =
   (mongoose.models.Journey as Model<JourneyDoc>) ?? mongoose.model<JourneyDoc>('Journey', journeySchema);
 
-function listensTo(plan: JourneyPlan): string[] {
+/** Event names a run of this plan listens to (wait_for, goal), plus `*` when exit_when must see every event. */
+export function listensTo(plan: JourneyPlan): string[] {
   const names = new Set<string>();
   for (const s of Object.values(plan.steps)) if (s.kind === 'wait_for') names.add(s.event);
   if (plan.goal) names.add(plan.goal.event);
@@ -130,6 +132,9 @@ async function setLive(plan: JourneyPlan, version: number, now: Date, force: boo
     // Upsert raced on _id with a doc that already has this hash live: nothing to do.
     if ((err as { code?: number }).code !== 11000) throw err;
   }
+  // Also when unchanged: fills the routes of databases deployed before they existed (idempotent).
+  const live = await JourneyModel.findById(plan.journeyId, { liveHash: 1 }).lean();
+  if (live?.liveHash === plan.hash) await recordRoutes(plan.journeyId, { triggers: eventTriggers(plan).map((t) => t.event), listensTo: listensTo(plan) });
 }
 
 /** A pinned plan. Throws when the version does not exist (a run started for an unknown version). */

@@ -1,24 +1,18 @@
 /**
- * Tracked email events (delivered to waiting runs as the journey `event` signal by the engine, and
- * counted in contact engagement). Ids and small facts only: never an address.
+ * What Delivery hands to the ingest (engine/ingest.ts) about an email: opens, clicks, unsubscribes,
+ * preference changes, confirmations, verifications, bounces and complaints. The event is the one
+ * `SojournEvent` type; its names come from the vocabulary (rules/event-vocabulary.ts). Ids and small
+ * facts only: never an address.
  */
 import crypto from 'node:crypto';
+import type { NewEvent } from '../data/contact-event-model';
+import type { EmittedEventName } from '../rules/event-vocabulary';
 
-export type TrackedEventName =
-  | 'email.unsubscribed' | 'email.preferences_updated' | 'email.confirmed' | 'email.verified'
-  | 'email.opened' | 'email.clicked' | 'email.bounced' | 'email.complained';
+/** An email event as Delivery emits it: a vocabulary name, a time and a deterministic or random id. */
+export type EmailEvent = NewEvent & { name: Extract<EmittedEventName, `email.${string}`>; at: Date; eventId: string; data: Record<string, unknown> };
 
-export interface TrackedEvent {
-  contactId: string;
-  name: TrackedEventName;
-  at: Date;
-  /** sendKey, workflowId, journeyId, stepId, templateId, and per event: machine/reasons/url, type/status. */
-  data: Record<string, unknown>;
-  /** Deterministic for state changes and reports (a replay is the same event), random for opens and clicks. */
-  eventId: string;
-}
-
-export type EventSink = (event: TrackedEvent) => Promise<void>;
+/** The door Delivery emits through (the ingest in production; a recorder in unit tests of Delivery). */
+export type EventSink = (event: EmailEvent) => Promise<unknown>;
 
 export function deterministicEventId(...parts: string[]): string {
   return crypto.createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 32);

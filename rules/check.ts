@@ -11,11 +11,9 @@ import { CONTACT_FIELDS } from './contact-schema';
 import { DiagnosticSink, suggestion } from './diagnostics';
 import { isLocalTime, isTimeZone, parseDuration } from './duration';
 import type { RulesPlan, TemplateRef } from './plan';
+import { KNOWN_EVENTS } from './event-vocabulary';
 
-export const KNOWN_EVENTS = [
-  'contact.created', 'contact.updated', 'contact.email_changed', 'email.delivered', 'email.opened', 'email.clicked',
-  'email.bounced', 'email.complained', 'email.unsubscribed', 'email.verified', 'optin.confirmed', 'order.completed',
-];
+export { KNOWN_EVENTS } from './event-vocabulary';
 export const EMAIL_STATUSES = ['unverified', 'pending', 'verified', 'bounced', 'complained', 'invalid', 'dormant'];
 /** Contact fields an update step may set (classification, profile, custom attributes). */
 export const SETTABLE_FIELDS = ['firstName', 'lastName', 'locale', 'timezone', 'source', 'channel', 'lifecycle', 'importance', 'rfm', 'businessType'];

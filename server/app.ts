@@ -10,16 +10,14 @@ import { createLogger, httpLogSerializers } from '../lib/logger';
 import type { SegmentPlan } from '../rules/plan';
 import { apiPlugin } from './api';
 import { publicPlugin } from './public';
-import type { EventSink } from '../worker/wiring';
 import { codecPlugin } from './codec-routes';
 import { registerHealthRoutes, type ReadinessChecks } from './health-routes';
+import type { Ingest } from '../engine/ingest';
 
 export interface ServerDeps {
   config: Config;
-  /** Events already stored by the API: tell the engine (start or signal runs). */
-  dispatch?: EventSink;
-  /** Events from the public endpoints: store them on the contact, then tell the engine. */
-  sink?: EventSink;
+  /** The one door for events from the API and the public endpoints (engine/ingest.ts). */
+  ingest?: Ingest;
   segments?: Record<string, SegmentPlan>;
   logLevel?: string;
   /** Readiness checks for /readyz (database, Temporal); none: ready while up. */
@@ -62,11 +60,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await api.register(apiPlugin, {
       config: deps.config,
       segments: deps.segments,
-      onEvent: deps.dispatch ? (e) => deps.dispatch!({ contactId: e.contactId, name: e.name, at: e.at, eventId: e.eventId, data: e.data }) : undefined,
+      ingest: deps.ingest?.ingest,
     });
   });
   await app.register(async (pub) => {
-    await pub.register(publicPlugin, { config: deps.config, onEvent: deps.sink });
+    await pub.register(publicPlugin, { config: deps.config, onEvent: deps.ingest?.ingest });
   });
   return app;
 }

@@ -14,7 +14,7 @@ import { ContactModel } from '../data/contact-model';
 import { parseDuration } from '../rules/duration';
 import type { JourneyPlan } from '../rules/plan';
 import { scheduleIdOf } from '../worker/schedules';
-import type { EventSink } from '../worker/wiring';
+import type { Ingest } from '../engine/ingest';
 
 const DEMO_FILE = path.join(__dirname, '..', 'demo', 'contacts.json');
 /** Zones tried for each demo contact; the first where it is daytime now wins, so quiet hours don't hide the demo. */
@@ -30,7 +30,7 @@ function relative(v: unknown, now: Date): Date | undefined {
   return ms === null ? undefined : new Date(now.getTime() + (v[0] === '-' ? -ms : ms));
 }
 
-export async function runDemoOnce(deps: { client: Client; plans: JourneyPlan[]; sink: EventSink; log: Logger }): Promise<boolean> {
+export async function runDemoOnce(deps: { client: Client; plans: JourneyPlan[]; ingest: Ingest; log: Logger }): Promise<boolean> {
   const meta = mongoose.connection.collection<{ _id: string; loadedAt: Date }>('meta');
   try {
     await meta.insertOne({ _id: 'demo', loadedAt: new Date() });
@@ -58,7 +58,7 @@ export async function runDemoOnce(deps: { client: Client; plans: JourneyPlan[]; 
     if (Object.keys(set).length) await ContactModel.updateOne({ _id: r.contact._id }, { $set: set }).exec();
     const id = String(r.contact._id);
     // Sign-ups announce themselves (the API does this on create); imported contacts do not.
-    if (r.created && source !== 'import') await deps.sink({ contactId: id, name: 'contact.created', at: now, eventId: `contact.created:${id}` });
+    if (r.created && source !== 'import') await deps.ingest.ingest({ contactId: id, name: 'contact.created', at: now, eventId: `contact.created:${id}` });
   }
   deps.log.info({ contacts: people.length }, 'demo contacts loaded');
   for (const plan of deps.plans) {

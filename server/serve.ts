@@ -14,9 +14,9 @@ import { getJourneyPlan } from '../data/journey-versions';
 import type { JourneyPlan } from '../rules/plan';
 import { buildWorker } from '../worker/build-worker';
 import { deployJourneys } from '../worker/deploy';
-import { createEventSink, createSendActivities } from '../worker/wiring';
+import { createEngineIngest, createSendActivities } from '../worker/wiring';
 import { dataLayerContactStore } from '../activities/contact-store';
-import { createEventDispatcher } from '../worker/dispatch';
+import { startOutboxSweeper } from '../engine/outbox-sweeper';
 import { buildServer } from './app';
 import { runDemoOnce } from './demo';
 
@@ -24,6 +24,8 @@ export interface ServeOptions {
   demo: boolean;
   /** Journey folders/files deployed at start (default: journeys/). */
   journeys?: string[];
+  /** How often the outbox of undispatched events is swept (default 5 s). */
+  outboxIntervalMs?: number;
 }
 
 export interface RunningSojourn {
@@ -61,19 +63,19 @@ export async function startSojourn(config: Config, opts: ServeOptions): Promise<
   });
   const workerRun = worker.run();
 
-  const dispatcher = createEventDispatcher({ client, taskQueue: config.taskQueue });
-  const sink = createEventSink(dispatcher);
+  const ingest = createEngineIngest(client, config.taskQueue, { log });
+  // Events stored while Temporal was unreachable (or before a crash) reach their runs from here.
+  const sweeper = startOutboxSweeper(ingest, { intervalMs: opts.outboxIntervalMs, log });
   const app = await buildServer({
     config,
-    dispatch: async (e) => void (await dispatcher.dispatch(e)),
-    sink,
+    ingest,
     segments: Object.assign({}, ...plans.map((p) => p.segments)),
   });
   await app.listen({ port: config.httpPort, host: config.httpHost });
   log.info({ url: `http://${config.httpHost}:${config.httpPort}` }, 'HTTP server listening');
 
   if (opts.demo) {
-    const loaded = await runDemoOnce({ client, plans, sink, log });
+    const loaded = await runDemoOnce({ client, plans, ingest, log });
     log.info(loaded ? 'demo loaded: runs are starting' : 'demo already loaded in this database (delete the data folder to start afresh)');
   }
 
@@ -82,6 +84,7 @@ export async function startSojourn(config: Config, opts: ServeOptions): Promise<
     (stopped ??= (async () => {
       log.info('stopping');
       await app.close();
+      await sweeper.stop();
       // The worker also listens for SIGINT/SIGTERM and may already be draining.
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun.catch(() => undefined);

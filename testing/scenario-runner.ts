@@ -28,9 +28,10 @@ import { parseDuration } from '../rules/duration';
 import { formatDiagnostic, type JourneyPlan } from '../rules';
 import { buildWorker } from '../worker/build-worker';
 import { registerSearchAttributes } from '../worker/search-attributes';
-import { createEventSink, createSendActivities, type EventSink } from '../worker/wiring';
+import { createEngineIngest, createSendActivities } from '../worker/wiring';
+import type { Ingest } from '../engine/ingest';
 import { dataLayerContactStore } from '../activities/contact-store';
-import { candidateIds, createEventDispatcher } from '../worker/dispatch';
+import { candidateIds } from '../worker/dispatch';
 import { dataLayerContactsPort } from '../mail/contacts-port';
 import { journeyWorkflowId, statusQuery, type JourneyResult } from '../workflows/definitions';
 import { createSmtpTransport } from '../mail/transport';
@@ -71,7 +72,7 @@ export class ScenarioHarness {
     private readonly worker: Worker,
     private readonly smtp: SmtpSink,
     private readonly plans: Record<string, JourneyPlan>,
-    private readonly sink: EventSink,
+    private readonly ingest: Ingest,
     private readonly config: Config,
   ) {}
 
@@ -109,8 +110,8 @@ export class ScenarioHarness {
       payloadKeys: config.payloadKeys,
       workflowBundle: opts.workflowBundlePath ? { codePath: opts.workflowBundlePath } : undefined,
     });
-    const sink = createEventSink(createEventDispatcher({ client, taskQueue: TASK_QUEUE }));
-    const h = new ScenarioHarness(env, client, worker, smtp, project.result.plans, sink, config);
+    const ingest = createEngineIngest(client, TASK_QUEUE);
+    const h = new ScenarioHarness(env, client, worker, smtp, project.result.plans, ingest, config);
     h.runPromise = worker.run();
     return h;
   }
@@ -273,9 +274,9 @@ export class ScenarioHarness {
     const ctx = { source: 'scenario', at };
     // Clicking "confirm" or "verify" in an email changes the contact through the public endpoints; do
     // the same here. (Unsubscribes, bounces and complaints are applied when the event is stored.)
-    if (name === 'optin.confirmed') await port.setEmailConsent(contactId, 'subscribed', ctx);
+    if (name === 'email.confirmed') await port.setEmailConsent(contactId, 'subscribed', ctx);
     if (name === 'email.verified') await port.markEmailVerified(contactId, ctx);
-    await this.sink({ contactId, name, at, eventId: randomUUID(), data });
+    await this.ingest.ingest({ contactId, name, at, eventId: randomUUID(), data });
   }
 
   /** Starts the journey's audience or birthday scan now, as its schedule would, and waits for it. */

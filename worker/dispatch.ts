@@ -1,89 +1,138 @@
 /**
- * Events -> runs. For each event (from the HTTP API or CLI):
- *  - journeys whose trigger is this event start a run per the entry policy (signal-with-start; the
- *    trigger's `when` is evaluated here, against the contact, so that a non-matching event does not
- *    consume a "once" entry);
- *  - running runs of this contact in other journeys that listen to it (wait_for, goal, exit_when) get
- *    it as the `event` signal. Their ids are deterministic, so no visibility query is needed.
- * Paused journeys refuse new entries but keep receiving events for runs in flight.
+ * Events -> runs. For each event (handed over by the ingest, engine/ingest.ts):
+ *  - journeys whose live version is triggered by this event start a run per the entry policy
+ *    (signal-with-start; the trigger's `when` is evaluated here, against the contact, so that a
+ *    non-matching event does not consume a "once" entry);
+ *  - running runs of this contact that listen to it (wait_for, goal, exit_when) get it as the `event`
+ *    signal, decided by the version each run is pinned to (a run started on version 1 keeps waiting
+ *    for what version 1 waits for, whatever is live now). Run ids are deterministic, so no visibility
+ *    query is needed: each candidate run is described (its SojournVersion search attribute).
+ * Journeys are found through the event routes (data/event-routes.ts) and read by `_id`; plans come
+ * from a bounded cache keyed by journey and version. Paused journeys refuse new entries but keep
+ * receiving events for runs in flight.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { eventTriggers, getJourneyPlan, JourneyModel, type JourneyDoc } from '../data/journey-versions';
+import { eventTriggers, getJourneyPlan, JourneyModel, listensTo, type JourneyDoc } from '../data/journey-versions';
+import { routesFor } from '../data/event-routes';
+import type { SojournEvent } from '../data/contact-event-model';
 import { evaluateBool } from '../rules/evaluate';
 import type { JourneyPlan } from '../rules/plan';
 import { dataLayerContactStore, type ContactStore } from '../activities/contact-store';
 import { periodKeyFor, startJourneyRun, type StartOutcome } from '../activities/start-run';
 import { eventSignal, journeyWorkflowId, type JourneyEvent } from '../workflows/definitions';
-
-export interface DispatchEvent { contactId: string; name: string; at: string | Date; eventId: string; data?: Record<string, unknown> }
+import { SOJOURN_VERSION } from '../workflows/search-attributes';
 
 export interface DispatchResult {
   started: { journeyId: string; outcome: StartOutcome | 'not_eligible' | 'paused' }[];
   signalled: string[];
+  /** Running runs of a journey that listens to the event in some version, but not in the one they are pinned to. */
+  notListening: string[];
 }
 
-export interface EventDispatcher { dispatch(event: DispatchEvent): Promise<DispatchResult> }
+export interface EventDispatcher { dispatch(event: SojournEvent): Promise<DispatchResult> }
 
-export function createEventDispatcher(deps: { client: Client; taskQueue: string; contacts?: ContactStore }): EventDispatcher {
-  const contacts = deps.contacts ?? dataLayerContactStore();
-  const plans = new Map<string, JourneyPlan>();
-  const planOf = async (j: JourneyDoc): Promise<JourneyPlan | null> => {
-    const k = `${j._id}@${j.liveVersion}`;
-    if (!plans.has(k)) {
-      const p = await getJourneyPlan(j._id, j.liveVersion);
-      if (!p) return null;
-      plans.set(k, p);
+/** The wire form of an event for a run (JSON: `at` as ISO text; no contact id, the run knows it). */
+export function toJourneyEvent(e: Pick<SojournEvent, 'name' | 'at' | 'eventId' | 'data'>): JourneyEvent {
+  return { name: e.name, at: new Date(e.at).toISOString(), eventId: e.eventId, data: e.data };
+}
+
+/** A small LRU: plans are immutable per (journey, version), so entries never go stale, only old. */
+export class PlanCache {
+  private readonly map = new Map<string, JourneyPlan>();
+  constructor(private readonly max = 256) {}
+  get size(): number { return this.map.size; }
+  async get(journeyId: string, version: number, load = getJourneyPlan): Promise<JourneyPlan | null> {
+    const k = `${journeyId}@${version}`;
+    const hit = this.map.get(k);
+    if (hit) {
+      this.map.delete(k);
+      this.map.set(k, hit);
+      return hit;
     }
-    return plans.get(k)!;
-  };
+    const p = await load(journeyId, version);
+    if (!p) return null;
+    this.map.set(k, p);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+    return p;
+  }
+}
+
+export function createEventDispatcher(deps: { client: Client; taskQueue: string; contacts?: ContactStore; planCacheSize?: number }): EventDispatcher {
+  const contacts = deps.contacts ?? dataLayerContactStore();
+  const plans = new PlanCache(deps.planCacheSize);
+
+  async function trigger(j: JourneyDoc, e: SojournEvent, event: JourneyEvent): Promise<DispatchResult['started'][number] | null> {
+    if (j.paused) return { journeyId: j._id, outcome: 'paused' };
+    const plan = await plans.get(j._id, j.liveVersion);
+    const triggers = plan ? eventTriggers(plan).filter((t) => t.event === e.name) : [];
+    if (!plan || triggers.length === 0) return null;
+    // Eligible when any of the journey's triggers for this event has no condition or a true one.
+    let eligible = triggers.some((t) => !t.when);
+    if (!eligible) {
+      const contact = await contacts.getContactView(e.contactId);
+      eligible = contact !== null && triggers.some((t) => evaluateBool(t.when!, {
+        contact, event: { name: event.name, at: new Date(event.at), data: event.data ?? {} }, now: new Date(event.at),
+        defaultTimezone: plan.settings.defaultTimezone,
+      }));
+    }
+    if (!eligible) return { journeyId: j._id, outcome: 'not_eligible' };
+    const outcome = await startJourneyRun(deps.client, deps.taskQueue, { journeyId: j._id, version: j.liveVersion, entry: plan.entry, contactId: e.contactId, event });
+    return { journeyId: j._id, outcome };
+  }
+
+  /** Signals the contact's running runs in this journey whose pinned version listens to the event. */
+  async function signalListeners(j: JourneyDoc, e: SojournEvent, event: JourneyEvent, result: DispatchResult): Promise<void> {
+    const live = await plans.get(j._id, j.liveVersion);
+    for (const id of candidateIds(j._id, e.contactId, live, event.at)) {
+      const handle = deps.client.workflow.getHandle(id);
+      let version: number | undefined;
+      try {
+        const d = await handle.describe();
+        if (d.status.name !== 'RUNNING') continue;
+        version = d.typedSearchAttributes.get(SOJOURN_VERSION) ?? j.liveVersion;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) continue;
+        throw err;
+      }
+      const pinned = version === j.liveVersion ? live : await plans.get(j._id, version);
+      const listens = pinned ? listensTo(pinned) : [];
+      if (!listens.includes(e.name) && !listens.includes('*')) {
+        result.notListening.push(id);
+        continue;
+      }
+      try {
+        await handle.signal(eventSignal, event);
+        result.signalled.push(id);
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err; // ended between describe and signal
+      }
+    }
+  }
 
   return {
     async dispatch(e) {
-      const event: JourneyEvent = { name: e.name, at: new Date(e.at).toISOString(), eventId: e.eventId, data: e.data };
-      const result: DispatchResult = { started: [], signalled: [] };
-      const triggered = await JourneyModel.find({ triggerEvents: e.name }).lean();
-      for (const j of triggered) {
-        if (j.paused) { result.started.push({ journeyId: j._id, outcome: 'paused' }); continue; }
-        const plan = await planOf(j);
-        const triggers = plan ? eventTriggers(plan).filter((t) => t.event === e.name) : [];
-        if (!plan || triggers.length === 0) continue;
-        // Eligible when any of the journey's triggers for this event has no condition or a true one.
-        let eligible = triggers.some((t) => !t.when);
-        if (!eligible) {
-          const contact = await contacts.getContactView(e.contactId);
-          eligible = contact !== null && triggers.some((t) => evaluateBool(t.when!, {
-            contact, event: { name: event.name, at: new Date(event.at), data: event.data ?? {} }, now: new Date(event.at),
-            defaultTimezone: plan.settings.defaultTimezone,
-          }));
-        }
-        if (!eligible) { result.started.push({ journeyId: j._id, outcome: 'not_eligible' }); continue; }
-        const outcome = await startJourneyRun(deps.client, deps.taskQueue, { journeyId: j._id, version: j.liveVersion, entry: plan.entry, contactId: e.contactId, event });
-        result.started.push({ journeyId: j._id, outcome });
+      const event = toJourneyEvent(e);
+      const result: DispatchResult = { started: [], signalled: [], notListening: [] };
+      const routes = await routesFor(e.name);
+      const ids = [...new Set([...routes.triggers, ...routes.listenedBy])];
+      if (ids.length === 0) return result;
+      const journeys = new Map((await JourneyModel.find({ _id: { $in: ids } }).lean()).map((j) => [j._id, j]));
+      // A delivered trigger went to the running run through signal-with-start already.
+      const delivered = new Set<string>();
+      for (const id of routes.triggers) {
+        const j = journeys.get(id);
+        const r = j ? await trigger(j, e, event) : null;
+        if (!r) continue;
+        result.started.push(r);
+        if (r.outcome === 'delivered' || r.outcome === 'started') delivered.add(id);
       }
-      // Runs in flight that may care about this event, in journeys it did not just trigger.
-      const triggeredIds = new Set(triggered.map((j) => j._id));
-      for (const j of await liveJourneysIncludingPaused()) {
-        if (triggeredIds.has(j._id)) continue;
-        if (!j.listensTo.includes(e.name) && !j.listensTo.includes('*')) continue;
-        const plan = await planOf(j);
-        const ids = candidateIds(j._id, e.contactId, plan, event.at);
-        for (const id of ids) {
-          try {
-            await deps.client.workflow.getHandle(id).signal(eventSignal, event);
-            result.signalled.push(id);
-          } catch (err) {
-            if (!(err instanceof WorkflowNotFoundError)) throw err;
-          }
-        }
+      for (const id of routes.listenedBy) {
+        const j = journeys.get(id);
+        if (j && !delivered.has(id)) await signalListeners(j, e, event, result);
       }
       return result;
     },
   };
-}
-
-/** Every deployed journey (a handful): paused ones still have runs in flight that need their events. */
-async function liveJourneysIncludingPaused(): Promise<JourneyDoc[]> {
-  return JourneyModel.find({}).lean();
 }
 
 /** Workflow ids a contact's run in a journey may have, newest first: the plain id, or the neighbouring periods. */

@@ -2,26 +2,20 @@
  * How the parts meet in production and in the scenario harness: the engine and Delivery reach the
  * one contacts data layer (data/contacts.ts) through their adapters (activities/contact-store.ts,
  * mail/contacts-port.ts, activities/messaging.ts), and every event (API, public endpoints, bounces,
- * scenario tests) goes through one sink: stored on the contact (idempotent by eventId, which also
- * updates engagement), then handed to the engine's dispatcher (start or signal runs).
+ * the demo, scenario tests) goes through one door, the ingest (engine/ingest.ts): stored once by
+ * event id, dispatched to the runs by the dispatcher (worker/dispatch.ts), marked dispatched.
  */
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
 import { createMessagingActivities, dataLayerRecipientLoader } from '../activities/messaging';
 import type { Config } from '../lib/config';
-import { recordEvent } from '../data/contacts';
 import type { MailTransport } from '../mail/transport';
-import type { EventDispatcher } from './dispatch';
+import { createIngest, type Ingest, type IngestDeps } from '../engine/ingest';
+import { createEventDispatcher } from './dispatch';
 
-/** Any event about a contact: from the API, the public endpoints, bounce reports or a scenario test. */
-export interface SojournEvent { contactId: string; name: string; at: Date | string; eventId: string; data?: Record<string, unknown> }
-export type EventSink = (event: SojournEvent) => Promise<void>;
-
-/** Stores the event on the contact, then lets the engine start or signal runs. */
-export function createEventSink(dispatcher: EventDispatcher | null): EventSink {
-  return async (event) => {
-    const at = new Date(event.at);
-    const { duplicate } = await recordEvent({ eventId: event.eventId, contactId: event.contactId, name: event.name, at, data: event.data });
-    if (!duplicate && dispatcher) await dispatcher.dispatch({ ...event, at });
-  };
+/** The ingest over the real dispatcher for this Temporal client and task queue. */
+export function createEngineIngest(client: Client, taskQueue: string, opts: Omit<IngestDeps, 'dispatcher'> & { log?: Logger } = {}): Ingest {
+  return createIngest({ ...opts, dispatcher: createEventDispatcher({ client, taskQueue }) });
 }
 
 /** Delivery's send activity over the data layer's recipients. */

@@ -1,8 +1,10 @@
 /**
  * `sojourn bounces ingest <file.eml...>`: reads DSN bounce and ARF complaint reports, correlates each
  * to the send ledger by the original Message-ID, and updates the contact (email status, consent,
- * suppression) through the Contacts data layer. With --signal, the run that sent the email gets the
- * email.bounced / email.complained event through Temporal.
+ * suppression) through the Contacts data layer. The email.bounced / email.complained event goes through
+ * the one ingest (engine/ingest.ts): stored once (deterministic id: re-ingesting a file stores nothing
+ * twice), then dispatched to the runs. With --signal it is dispatched now (needs Temporal); without,
+ * it waits in the outbox and the running `sojourn serve` dispatches it within seconds.
  * Exit codes: 0 all files processed, 1 a file could not be read or parsed, 2 bad usage.
  */
 import fs from 'node:fs';
@@ -14,7 +16,7 @@ export function register(program: Command): void {
   bounces
     .command('ingest <files...>')
     .description('ingest DSN/ARF messages (.eml): classify hard/soft/complaint, update contacts and suppression')
-    .option('--signal', 'signal the journey run that sent the email (needs Temporal)')
+    .option('--signal', 'dispatch the events to the journey runs now (needs Temporal); default: `sojourn serve` does it from the outbox')
     .option('--format <format>', 'text or json', 'text')
     .action(async (files: string[], opts: { signal?: boolean; format?: string }) => {
       const config = loadConfig();
@@ -22,20 +24,23 @@ export function register(program: Command): void {
       const { applyContactUpdate, getContact, suppress } = await import('../../data/contacts');
       const { dataLayerContactsPort } = await import('../../mail/contacts-port');
       const { ingestReport } = await import('../../mail/bounces');
-      type Sink = import('../../mail/events').EventSink;
+      const { createIngest } = await import('../../engine/ingest');
       await connectDatabase(config.mongodbUri);
-      let onEvent: Sink | undefined;
+      let dispatcher: import('../../worker/dispatch').EventDispatcher | null = null;
       let closeTemporal: (() => Promise<void>) | undefined;
       if (opts.signal) {
         const { connectTemporal } = await import('../../lib/temporal-connection');
         const { connection, client } = await connectTemporal(config);
+        const { createEventDispatcher } = await import('../../worker/dispatch');
         closeTemporal = () => connection.close();
-        onEvent = async (e) => {
-          const workflowId = typeof e.data.workflowId === 'string' ? e.data.workflowId : null;
-          if (!workflowId) return;
-          await client.workflow.getHandle(workflowId).signal('event', { name: e.name, at: e.at.toISOString(), eventId: e.eventId, data: e.data }).catch(() => undefined); // the run may have ended
-        };
+        dispatcher = createEventDispatcher({ client, taskQueue: config.taskQueue });
       }
+      const ingest = createIngest({ dispatcher });
+      let pending = 0;
+      const onEvent = async (e: import('../../data/contact-event-model').NewEvent) => {
+        const r = await ingest.ingest(e);
+        if (!r.dispatched) pending++;
+      };
       const contacts = dataLayerContactsPort({ applyContactUpdate, getContact, suppress });
       const results: Array<Record<string, unknown>> = [];
       let failed = false;
@@ -60,6 +65,7 @@ export function register(program: Command): void {
           else console.log(`${r.file}: ${r.type} ${r.classification}${r.code ? ` (${r.code})` : ''} -> ${r.contactId ? `contact ${r.contactId}: ${r.effect}` : `no matching send (${r.originalMessageId ?? 'no Message-ID'})`}`);
         }
       }
+      if (pending && opts.format !== 'json') console.log(`${pending} event(s) stored and waiting in the outbox: \`sojourn serve\` dispatches them`);
       if (failed) process.exitCode = 1;
     });
 }

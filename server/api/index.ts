@@ -4,7 +4,7 @@
  * pointer of the bad field), API-key auth (Authorization: Bearer <key> or X-API-Key), OpenAPI at
  * /v1/openapi.json. Every request is validated completely before anything is written.
  *
- *   app.register(apiPlugin, { config, onEvent: async (event) => engine.signal(event) })
+ *   app.register(apiPlugin, { config, ingest: createIngest({ dispatcher }).ingest })
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -13,7 +13,7 @@ import addFormats from 'ajv-formats';
 import type { Config } from '../../lib/config';
 import { createContacts, ContactError, toObjectId, type Contacts, type ContactInput } from '../../data/contacts';
 import { ContactModel, type ContactDoc } from '../../data/contact-model';
-import type { ContactEventDoc } from '../../data/contact-event-model';
+import { createIngest, type Ingest } from '../../engine/ingest';
 import { toContactView } from '../../data/contact-view';
 import type { SegmentPlan } from '../../rules/plan';
 import { toMongoFilter } from '../../rules/pushdown';
@@ -27,10 +27,10 @@ import { useStrictJson } from './json-body';
 export interface ApiOptions {
   config: Config;
   /**
-   * Told about every stored event after it is stored, e.g. to signal journey workflows. Called again for a
-   * retried request if an earlier call threw (at-least-once; dedupe by eventId).
+   * The one door for events (engine/ingest.ts): stores each event once, then dispatches it. Default: an
+   * ingest without a dispatcher (events wait in the outbox for `sojourn serve`).
    */
-  onEvent?: (event: ContactEventDoc) => Promise<void>;
+  ingest?: Ingest['ingest'];
   /** Named segments (compiled rules) for POST /v1/contacts/search { segment }. */
   segments?: Record<string, SegmentPlan>;
   /** Repository override (tests); default built from config. */
@@ -57,6 +57,7 @@ const SEARCH_SCAN_LIMIT = 10_000;
  */
 export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app: FastifyInstance, opts: ApiOptions) => {
   const contacts = opts.contacts ?? createContacts({ secret: opts.config.secret, phoneKey: opts.config.phoneKey });
+  const ingest = opts.ingest ?? createIngest({ dispatcher: null, contacts }).ingest;
 
   const errors = { 400: errorResponse, 401: errorResponse, 404: errorResponse, 409: errorResponse };
   const notFound = () => new ContactError('E_NOT_FOUND', 'no contact with this id', '/params/id', 404);
@@ -67,11 +68,13 @@ export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app:
     const r = await contacts.upsertContact(req.body, { source: 'api' });
     const id = String(r.contact._id);
     // Lifecycle events with deterministic ids, so a retried request does not start anything twice.
-    if (r.created) await record({ eventId: `contact.created:${id}`, contactId: id, name: 'contact.created' });
+    // The contact is stored whatever happens to the hand-over: `dispatched: false` = the event waits in the outbox.
+    let dispatched = true;
+    if (r.created) dispatched = (await record({ eventId: `contact.created:${id}`, contactId: id, name: 'contact.created' })).dispatched;
     else if (before?.emailKey && r.contact.emailKey && before.emailKey !== r.contact.emailKey) {
-      await record({ eventId: `contact.email_changed:${id}:${r.contact.rev}`, contactId: id, name: 'contact.email_changed' });
+      dispatched = (await record({ eventId: `contact.email_changed:${id}:${r.contact.rev}`, contactId: id, name: 'contact.email_changed' })).dispatched;
     }
-    return reply.code(r.created ? 201 : 200).send({ id: String(r.contact._id), created: r.created, merged: r.merged, changed: r.changed, ignored: r.ignored, contact: apiContact(r.contact) });
+    return reply.code(r.created ? 201 : 200).send({ id: String(r.contact._id), created: r.created, merged: r.merged, changed: r.changed, ignored: r.ignored, dispatched, contact: apiContact(r.contact) });
   };
   const upsertSchema = { tags: ['contacts'], summary: 'Create or update a contact (by externalId or email)', body: contactInput, response: errors };
   app.put('/v1/contacts', { schema: upsertSchema }, upsert);
@@ -144,15 +147,10 @@ export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app:
   });
 
   type EventBody = { eventId?: string; contactId: string; name: string; at?: string; data?: Record<string, unknown> };
+  // Stored first, dispatched second, marked third (engine/ingest.ts); a failed dispatch stays in the outbox.
   const record = async (e: EventBody) => {
-    const r = await contacts.recordEvent({ ...e, at: e.at ? new Date(e.at) : undefined });
-    // At-least-once hand-over: a duplicate whose earlier hand-over failed is handed over again; the
-    // engine dedupes by eventId. Stored first, told second, marked third.
-    if (opts.onEvent && !r.event.notifiedAt) {
-      await opts.onEvent(r.event);
-      await contacts.markEventNotified(r.event.eventId);
-    }
-    return { eventId: r.event.eventId, duplicate: r.duplicate };
+    const r = await ingest({ ...e, at: e.at ? new Date(e.at) : undefined });
+    return { eventId: r.eventId, duplicate: r.duplicate, dispatched: r.dispatched };
   };
   /** Every contact of the batch must exist and be live before anything is written. */
   const checkContacts = async (events: EventBody[], pointer: (i: number) => string) => {
@@ -164,7 +162,8 @@ export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app:
   app.post<{ Body: EventBody }>('/v1/events', { schema: { tags: ['events'], summary: 'Record an event (idempotent by eventId)', body: eventInput, response: errors } }, async (req, reply) => {
     await checkContacts([req.body], () => '/contactId');
     const r = await record(req.body);
-    return reply.code(r.duplicate ? 200 : 202).send(r);
+    // 200: seen before and with the engine; 202: stored, dispatched now or (dispatched: false) from the outbox.
+    return reply.code(r.duplicate && r.dispatched ? 200 : 202).send(r);
   });
   app.post<{ Body: { events: EventBody[] } }>('/v1/events/batch', { schema: { tags: ['events'], summary: 'Record up to 500 events; all are validated before any is stored', body: eventBatch, response: errors } }, async (req, reply) => {
     await checkContacts(req.body.events, (i) => `/events/${i}/contactId`);

@@ -6,11 +6,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../lib/config';
 import { Send, type SendDoc } from '../../data/send-ledger';
 import type { ContactsPort } from '../../mail/contacts-port';
-import { deterministicEventId, randomEventId, type TrackedEvent } from '../../mail/events';
+import { deterministicEventId, randomEventId, type EmailEvent } from '../../mail/events';
 import { TokenSigner, type TokenClaims, type TokenPurpose } from '../../mail/tokens';
 import { langOf, messagePage, t, type Lang } from './pages';
 
-export type PublicEvent = TrackedEvent;
+export type PublicEvent = EmailEvent;
 
 export interface PublicContext {
   config: Pick<Config, 'secret' | 'apiKey' | 'publicBaseUrl' | 'mailDomain'>;

@@ -29,7 +29,7 @@ export type { PublicEvent } from './context';
 
 export interface PublicPluginOptions {
   config: Pick<Config, 'secret' | 'apiKey' | 'publicBaseUrl' | 'mailDomain'>;
-  /** Receives every tracked event; the engine turns it into the journey `event` signal. */
+  /** The ingest (engine/ingest.ts): stores every event once and dispatches it to the runs. */
   onEvent?: EventSink;
   /** Consent, preference and email-status writes; defaults to the Contacts data layer (data/contacts.ts). */
   contacts?: ContactsPort;
@@ -60,8 +60,9 @@ export const publicPlugin: FastifyPluginAsync<PublicPluginOptions> = async (app,
       try {
         await opts.onEvent(event);
       } catch (err) {
-        // The state change is already stored (journeys re-check it before every step); log, do not fail the person's request.
-        app.log.error({ err, contactId: event.contactId, name: event.name, eventId: event.eventId }, 'event delivery failed');
+        // The ingest failed to store it (a dispatch failure never throws: it waits in the outbox). The state
+        // change itself is stored and journeys re-check it before every step: log, do not fail the person's page.
+        app.log.error({ err, contactId: event.contactId, name: event.name, eventId: event.eventId }, 'event not stored');
       }
     },
   };
@@ -73,7 +74,8 @@ export const publicPlugin: FastifyPluginAsync<PublicPluginOptions> = async (app,
     const body = req.body;
     const raw = Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : null;
     if (!raw || raw.length === 0) return reply.code(400).send({ error: 'expected a DSN or ARF message (Content-Type: message/rfc822)' });
-    const result = await ingestReport(raw, { contacts: ctx.contacts, onEvent: ctx.emit, mailDomain: opts.config.mailDomain, now: ctx.now });
+    // A report whose event could not be stored fails the request (the reporter retries; the event id is deterministic).
+    const result = await ingestReport(raw, { contacts: ctx.contacts, onEvent: opts.onEvent, mailDomain: opts.config.mailDomain, now: ctx.now });
     return reply.code(200).send(result);
   });
 };

@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     // The shipped journeys, each through its longest path.
     const dispatcher = createEventDispatcher({ client: env.client, taskQueue });
     const w = await newContact({ source: 'signup_form' });
-    await dispatcher.dispatch({ contactId: w, name: 'contact.created', at: new Date(), eventId: 'rec-welcome' });
+    await dispatcher.dispatch({ contactId: w, name: 'contact.created', at: new Date(), eventId: 'rec-welcome', data: {} });
     const welcome = env.client.workflow.getHandle(journeyWorkflowId('welcome', w));
     await welcome.result();
     await save('journey-welcome', welcome);

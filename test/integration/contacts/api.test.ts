@@ -4,12 +4,13 @@ import { apiPlugin } from '../../../server/api';
 import { loadConfig } from '../../../lib/config';
 import { ContactModel } from '../../../data/contact-model';
 import { ContactEventModel } from '../../../data/contact-event-model';
-import type { ContactEventDoc } from '../../../data/contact-event-model';
+import type { SojournEvent } from '../../../data/contact-event-model';
+import { createIngest } from '../../../engine/ingest';
 
 describe('the HTTP API under /v1', () => {
   const { contacts } = useContactsDatabase('api');
   const config = { ...loadConfig({ SOJOURN_ENV: 'development' }), apiKey: 'test-key', ...TEST_KEYS };
-  const told: ContactEventDoc[] = [];
+  const told: SojournEvent[] = [];
   let app: FastifyInstance;
   const auth = { authorization: 'Bearer test-key' };
 
@@ -27,7 +28,8 @@ describe('the HTTP API under /v1', () => {
   beforeAll(async () => {
     app = Fastify();
     await app.register(apiPlugin, {
-      config, contacts, onEvent: async (e) => void told.push(e),
+      // The real ingest; the engine side records what it is handed (the Temporal path: test/integration/engine/ingest-outbox.test.ts).
+      config, contacts, ingest: createIngest({ contacts, dispatcher: { dispatch: async (e) => void told.push(e) } }).ingest,
       segments: { vips: { name: 'vips', expr: { source: '"vip" in contact.tags' }, filter: null } },
     });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -76,8 +78,8 @@ describe('the HTTP API under /v1', () => {
   it('records an event once, tells the engine after storing it, and validates a whole batch before storing any', async () => {
     const { id } = (await call({ method: 'POST', url: '/v1/contacts', headers: auth, payload: { email: 'ev@example.com' } })).json();
     const ev = { eventId: 'click-1', contactId: id, name: 'email.clicked', at: '2026-05-01T08:00:00Z' };
-    expect((await call({ method: 'POST', url: '/v1/events', headers: auth, payload: ev })).json()).toEqual({ eventId: 'click-1', duplicate: false });
-    expect((await call({ method: 'POST', url: '/v1/events', headers: auth, payload: ev })).json()).toEqual({ eventId: 'click-1', duplicate: true });
+    expect((await call({ method: 'POST', url: '/v1/events', headers: auth, payload: ev })).json()).toEqual({ eventId: 'click-1', duplicate: false, dispatched: true });
+    expect((await call({ method: 'POST', url: '/v1/events', headers: auth, payload: ev })).json()).toEqual({ eventId: 'click-1', duplicate: true, dispatched: true });
     expect(told.filter((e) => e.contactId === id).map((e) => e.eventId)).toEqual([`contact.created:${id}`, 'click-1']);
     const batch = { events: [{ eventId: 'b1', contactId: id, name: 'order.completed', data: { amount: 3 } }, { eventId: 'b2', contactId: id, name: 'Bad Name' }] };
     const r = await call({ method: 'POST', url: '/v1/events/batch', headers: auth, payload: batch });
@@ -88,19 +90,23 @@ describe('the HTTP API under /v1', () => {
     expect(got.contact.engagement.clicks).toBe(1);
   });
 
-  it('tells the engine again when a retried request follows a failed hand-over', async () => {
+  it('answers 202 (stored, not yet dispatched) when the engine is down, and dispatches on a retried request', async () => {
     let fail = true;
     const flaky = Fastify();
     const seen: string[] = [];
-    await flaky.register(apiPlugin, { config, contacts, onEvent: async (e) => { if (fail) throw new Error('engine down'); seen.push(e.eventId); } });
+    const dispatcher = { dispatch: async (e: SojournEvent) => { if (fail) throw new Error('engine down'); seen.push(e.eventId); } };
+    await flaky.register(apiPlugin, { config, contacts, ingest: createIngest({ contacts, dispatcher }).ingest });
     const url = await flaky.listen({ port: 0, host: '127.0.0.1' });
     try {
       const { id } = (await call({ method: 'POST', url: '/v1/contacts', headers: auth, payload: { email: 'flaky@example.com' } })).json();
       const send = () => fetch(`${url}/v1/events`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ eventId: 'sig-1', contactId: id, name: 'contact.signup' }) });
-      expect((await send()).status).toBe(500);
+      const down = await send();
+      expect([down.status, await down.json()]).toEqual([202, { eventId: 'sig-1', duplicate: false, dispatched: false }]);
+      expect(await ContactEventModel.countDocuments({ eventId: 'sig-1' })).toBe(1);
       fail = false;
-      expect(await (await send()).json()).toEqual({ eventId: 'sig-1', duplicate: true });
-      expect(await (await send()).json()).toEqual({ eventId: 'sig-1', duplicate: true });
+      const retried = await send();
+      expect([retried.status, await retried.json()]).toEqual([200, { eventId: 'sig-1', duplicate: true, dispatched: true }]);
+      expect(await (await send()).json()).toEqual({ eventId: 'sig-1', duplicate: true, dispatched: true });
       expect(seen).toEqual(['sig-1']);
     } finally {
       await flaky.close();

@@ -95,11 +95,13 @@ describe('contacts in the database', () => {
     const second = await contacts.recordEvent({ eventId: 'ord-1', contactId: id, name: 'order.completed', at, data: { amount: 42.5 } });
     await contacts.recordEvent({ eventId: 'open-1', contactId: id, name: 'email.opened', at, data: { machine: true } });
     await contacts.recordEvent({ eventId: 'open-2', contactId: id, name: 'email.opened', at });
+    await contacts.recordEvent({ eventId: 'click-1', contactId: id, name: 'email.clicked', at, machine: true, data: { reasons: ['head_request'] } });
     expect([first.duplicate, second.duplicate]).toEqual([false, true]);
+    expect(await contacts.findEvent('click-1')).toMatchObject({ _id: 'click-1', machine: true, name: 'email.clicked' });
     const stored = await contacts.getContact(id);
-    expect(stored!.engagement).toMatchObject({ orders: 1, revenue: 42.5, opens: 1, lastOrderAt: at, lastOpenAt: at });
+    expect(stored!.engagement).toMatchObject({ orders: 1, revenue: 42.5, opens: 1, clicks: 0, lastOrderAt: at, lastOpenAt: at });
     expect(stored!.lastActivityAt).toEqual(at);
-    expect(await ContactEventModel.countDocuments({ contactId: id })).toBe(3 + 0 + 0);
+    expect(await ContactEventModel.countDocuments({ contactId: id })).toBe(4);
   });
 
   it('classifies contacts with compiled rule sets and stores the value with its rule and reason', async () => {
@@ -149,7 +151,7 @@ describe('contacts in the database', () => {
       ['contacts.externalId', () => ContactModel.collection.insertMany([{ externalId: 'E1' }, { externalId: 'E1' }] as never[])],
       ['consent_records.recordId', () => ConsentRecordModel.collection.insertMany([{ recordId: 'r1' }, { recordId: 'r1' }] as never[])],
       ['suppressions.key', () => SuppressionModel.collection.insertMany([{ key: 'k1' }, { key: 'k1' }] as never[])],
-      ['contact_events.eventId', () => ContactEventModel.collection.insertMany([{ eventId: 'e1' }, { eventId: 'e1' }] as never[])],
+      ['contact_events._id (the event id)', () => ContactEventModel.collection.insertMany([{ _id: 'e1' }, { _id: 'e1' }] as never[])],
     ];
     it.each(cases)('%s', async (_name, write) => {
       await expect(write()).rejects.toMatchObject({ code: 11000 });

@@ -5,7 +5,7 @@ import { Send } from '../../../data/send-ledger';
 import { loadConfig } from '../../../lib/config';
 import { ingestReport } from '../../../mail/bounces';
 import { collectionContactsPort } from '../../../mail/contacts-port';
-import type { TrackedEvent } from '../../../mail/events';
+import type { EmailEvent } from '../../../mail/events';
 import { publicPlugin } from '../../../server/public';
 import { useTestDatabase } from '../../helpers/db';
 import { contactDoc, insertContact } from './fixtures/contacts';
@@ -23,8 +23,8 @@ async function ledgerRow(contactId: string, hex: string): Promise<void> {
 
 describe('bounces and complaints', () => {
   useTestDatabase('mail_bounces');
-  const events: TrackedEvent[] = [];
-  const deps = () => ({ contacts: collectionContactsPort(), onEvent: async (e: TrackedEvent) => void events.push(e), mailDomain: 'sojourn.test' });
+  const events: EmailEvent[] = [];
+  const deps = () => ({ contacts: collectionContactsPort(), onEvent: async (e: EmailEvent) => void events.push(e), mailDomain: 'sojourn.test' });
   let app: FastifyInstance;
   let base: string;
 

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Send } from '../../../data/send-ledger';
 import { loadConfig } from '../../../lib/config';
-import type { TrackedEvent } from '../../../mail/events';
+import type { EmailEvent } from '../../../mail/events';
 import { messageIdFor } from '../../../mail/headers';
 import { LinkBuilder } from '../../../mail/links';
 import { TokenSigner } from '../../../mail/tokens';
@@ -20,7 +20,7 @@ describe('the public endpoints behind email links', () => {
   useTestDatabase('mail_public');
   let app: FastifyInstance;
   let base: string;
-  const events: TrackedEvent[] = [];
+  const events: EmailEvent[] = [];
   const ref = { contactId: 'c-1' };
 
   beforeAll(async () => {

@@ -6,7 +6,7 @@ import { createMessagingActivities } from '../../../activities/messaging';
 import { ensureSendLedgerIndexes, Send } from '../../../data/send-ledger';
 import { loadConfig } from '../../../lib/config';
 import { createSmtpTransport } from '../../../mail/transport';
-import type { TrackedEvent } from '../../../mail/events';
+import type { EmailEvent } from '../../../mail/events';
 import { collectionContactsPort } from '../../../mail/contacts-port';
 import { publicPlugin } from '../../../server/public';
 import { useTestDatabase } from '../../helpers/db';
@@ -32,7 +32,7 @@ describe('sending an email through a real SMTP server', () => {
   let sink: SmtpSink;
   let app: FastifyInstance;
   let base: string;
-  const events: TrackedEvent[] = [];
+  const events: EmailEvent[] = [];
   let acts: ReturnType<typeof createMessagingActivities>;
 
   beforeAll(async () => {

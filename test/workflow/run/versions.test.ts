@@ -15,14 +15,14 @@ describe('journey versions', () => {
     const dispatcher = createEventDispatcher({ client: engine.env.client, taskQueue: engine.taskQueue });
     const v1 = await deploy(journey('hello_v1'));
     const early = await contact();
-    await dispatcher.dispatch({ contactId: early, name: 'signup', at: new Date(), eventId: 'a' });
+    await dispatcher.dispatch({ contactId: early, name: 'signup', at: new Date(), eventId: 'a', data: {} });
     const earlyRun = engine.env.client.workflow.getHandle(journeyWorkflowId('pinned', early));
     await eventually(async () => (await earlyRun.query(statusQuery)).waitingFor === 'timer');
 
     const v2 = await deploy(journey('hello_v2'));
     expect([v1.version, v2.version]).toEqual([1, 2]);
     const late = await contact();
-    await dispatcher.dispatch({ contactId: late, name: 'signup', at: new Date(), eventId: 'b' });
+    await dispatcher.dispatch({ contactId: late, name: 'signup', at: new Date(), eventId: 'b', data: {} });
     const lateRun = engine.env.client.workflow.getHandle(journeyWorkflowId('pinned', late));
 
     const earlyResult: JourneyResult = await earlyRun.result();
@@ -45,5 +45,31 @@ describe('journey versions', () => {
     await handle.result();
     const done = (await handle.describe()).typedSearchAttributes;
     expect([done.get(SOJOURN_STEP), done.get(SOJOURN_STATUS)]).toEqual(['hello', 'completed']);
+  });
+
+  it('routes an event by the version a run is pinned to: a v1 run still gets what v1 waits for after v2 stopped listening', async () => {
+    const dispatcher = createEventDispatcher({ client: engine.env.client, taskQueue: engine.taskQueue });
+    await deploy(plan('pinned_listen', [
+      { id: 'wait_for_quiz', kind: 'wait_for', event: 'quiz.answered', timeoutMs: 5 * DAY, onTimeout: null },
+      { id: 'thanks', kind: 'send', template: 'thanks', marketing: true },
+    ], { trigger: { kind: 'event', event: 'join' } }));
+    const c = await contact();
+    await dispatcher.dispatch({ contactId: c, name: 'join', at: new Date(), eventId: `join-${c}`, data: {} });
+    const run = engine.env.client.workflow.getHandle(journeyWorkflowId('pinned_listen', c));
+    await eventually(async () => (await run.query(statusQuery)).waitingFor === 'event:quiz.answered');
+    // v2 no longer waits for the quiz (and no longer has exit_when): its routes do not list the event.
+    await deploy(plan('pinned_listen', [{ id: 'wait', kind: 'wait', mode: 'duration', ms: DAY }], { trigger: { kind: 'event', event: 'join' } }));
+    const other = await contact();
+    await dispatcher.dispatch({ contactId: other, name: 'join', at: new Date(), eventId: `join-${other}`, data: {} });
+    const v2run = engine.env.client.workflow.getHandle(journeyWorkflowId('pinned_listen', other));
+    await eventually(async () => (await v2run.query(statusQuery)).waitingFor === 'timer');
+
+    const r = await dispatcher.dispatch({ contactId: c, name: 'quiz.answered', at: new Date(), eventId: `quiz-${c}`, data: {} });
+    expect(r.signalled).toEqual([journeyWorkflowId('pinned_listen', c)]);
+    const result: JourneyResult = await run.result();
+    expect(result.sends.map((s) => s.templateId)).toEqual(['thanks']);
+    // The v2 run is pinned to a version that does not listen: it is not signalled.
+    const r2 = await dispatcher.dispatch({ contactId: other, name: 'quiz.answered', at: new Date(), eventId: `quiz-${other}`, data: {} });
+    expect([r2.signalled, r2.notListening]).toEqual([[], [journeyWorkflowId('pinned_listen', other)]]);
   });
 });

@@ -5,7 +5,7 @@ import { createEventDispatcher } from '../../../worker/dispatch';
 import { journeyWorkflowId, statusQuery, type JourneyResult } from '../../../workflows/definitions';
 
 let seq = 0;
-const ev = (contactId: string, name: string, data?: Record<string, unknown>) => ({ contactId, name, at: new Date(), eventId: `ev-${++seq}`, data });
+const ev = (contactId: string, name: string, data?: Record<string, unknown>) => ({ contactId, name, at: new Date(), eventId: `ev-${++seq}`, data: data ?? {} });
 
 describe('event triggers', () => {
   const engine = useEngine();
