@@ -71,29 +71,36 @@ export class TokenSigner {
     return `${body}.${this.mac(body)}`;
   }
 
-  /** Checks signature (constant time), purpose and expiry. Never throws on hostile input. */
+  /**
+   * Checks encoding, signature (constant time), shape, purpose and expiry. Exactly one spelling of a
+   * token is accepted: both parts strict base64url (no padding, no whitespace, no `+/`) that
+   * re-encode to themselves, so a changed last character or added padding is a different, refused
+   * token rather than the same one under another name. Never throws on hostile input.
+   */
   verify(token: string, purpose: TokenPurpose, now: Date = new Date()): TokenCheck {
     if (typeof token !== 'string' || token.length > 4096) return { ok: false, reason: 'malformed' };
     const dot = token.indexOf('.');
     if (dot <= 0 || dot !== token.lastIndexOf('.')) return { ok: false, reason: 'malformed' };
     const body = token.slice(0, dot);
-    const given = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = Buffer.from(this.mac(body), 'base64url');
-    if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
-    let wire: WirePayload;
+    const bodyBytes = canonicalBase64url(body);
+    const given = canonicalBase64url(token.slice(dot + 1));
+    if (!bodyBytes || !given || given.length !== MAC_BYTES) return { ok: false, reason: 'malformed' };
+    const expected = crypto.createHmac('sha256', this.key).update(body).digest();
+    if (!crypto.timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
+    let wire: unknown;
     try {
-      wire = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as WirePayload;
+      wire = JSON.parse(bodyBytes.toString('utf8'));
     } catch {
       return { ok: false, reason: 'malformed' };
     }
-    if (!wire || typeof wire.c !== 'string' || typeof wire.e !== 'number' || !PURPOSES.has(wire.p)) return { ok: false, reason: 'malformed' };
+    if (!isWirePayload(wire)) return { ok: false, reason: 'malformed' };
     if (wire.p !== purpose) return { ok: false, reason: 'wrong-purpose' };
     if (wire.e * 1000 <= now.getTime()) return { ok: false, reason: 'expired' };
     const claims: TokenClaims = { purpose: wire.p, contactId: wire.c, iat: wire.i, exp: wire.e };
     if (wire.s !== undefined) claims.sendRef = wire.s;
     if (wire.u !== undefined) claims.url = wire.u;
     if (wire.n !== undefined) claims.nonce = wire.n;
-    return { ok: true, claims, tokenId: tokenId(token) };
+    return { ok: true, claims, tokenId: tokenIdOf(wire, body) };
   }
 
   private mac(body: string): string {
@@ -101,7 +108,37 @@ export class TokenSigner {
   }
 }
 
-/** Stable id of a token (hash of its text), used as the replay-protection key for one-time tokens. */
-export function tokenId(token: string): string {
-  return crypto.createHash('sha256').update(token).digest('base64url');
+const MAC_BYTES = 32;
+const NONCE_RE = /^[A-Za-z0-9_-]{12}$/;
+const WIRE_KEYS = new Set(['p', 'c', 's', 'u', 'i', 'e', 'n']);
+
+/** The bytes of `text` if it is strict, canonical base64url (alphabet A-Z a-z 0-9 - _, no padding, unused bits zero). */
+export function canonicalBase64url(text: string): Buffer | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(text) || text.length % 4 === 1) return null;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? bytes : null;
+}
+
+/** The signed payload has exactly our shape: known keys, right types, a nonce iff the purpose is one-time. */
+function isWirePayload(w: unknown): w is WirePayload {
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) return false;
+  const o = w as Record<string, unknown>;
+  if (Object.keys(o).some((k) => !WIRE_KEYS.has(k))) return false;
+  if (typeof o.p !== 'string' || !PURPOSES.has(o.p) || typeof o.c !== 'string' || o.c === '' || o.c.length > 64) return false;
+  if (!Number.isSafeInteger(o.i) || !Number.isSafeInteger(o.e)) return false;
+  if (o.s !== undefined && typeof o.s !== 'string') return false;
+  if (o.u !== undefined && typeof o.u !== 'string') return false;
+  const oneTime = ONE_TIME_PURPOSES.has(o.p as TokenPurpose);
+  if (oneTime ? typeof o.n !== 'string' || !NONCE_RE.test(o.n) : o.n !== undefined) return false;
+  return true;
+}
+
+/**
+ * Stable id of a verified token. One-time tokens are identified by their signed nonce (with purpose
+ * and contact), so replay protection does not depend on how the token was spelled; other tokens by
+ * a hash of their signed payload. Used as the replay key and in deterministic event ids.
+ */
+function tokenIdOf(wire: WirePayload, body: string): string {
+  const basis = wire.n !== undefined ? `nonce/v1\u0000${wire.p}\u0000${wire.c}\u0000${wire.n}` : `payload/v1\u0000${body}`;
+  return crypto.createHash('sha256').update(basis).digest('base64url');
 }
