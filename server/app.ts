@@ -18,6 +18,8 @@ export interface ServerDeps {
   config: Config;
   /** The one door for events from the API and the public endpoints (engine/ingest.ts). */
   ingest?: Ingest;
+  /** The public endpoints' clock (token expiry, event times); the scenario harness gives its simulated time. */
+  now?: () => Date;
   segments?: Record<string, SegmentPlan>;
   logLevel?: string;
   /** Readiness checks for /readyz (database, Temporal); none: ready while up. */
@@ -64,7 +66,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     });
   });
   await app.register(async (pub) => {
-    await pub.register(publicPlugin, { config: deps.config, onEvent: deps.ingest?.ingest });
+    await pub.register(publicPlugin, { config: deps.config, onEvent: deps.ingest?.ingest, now: deps.now });
   });
   return app;
 }

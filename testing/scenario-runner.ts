@@ -1,8 +1,13 @@
 /**
  * Plays journey scenarios (testing/scenarios.ts) for real: the shipped journeys compiled and deployed
  * into a database, the real interpreter on Temporal's time-skipping test server, the real activities
- * (contacts, gate, rendering, SMTP into an in-process server, send ledger), and events through the same
- * sink the HTTP API uses. A passing scenario means the journey works, not that a mock agreed.
+ * (contacts, gate, rendering, SMTP into an in-process server, send ledger), and the real HTTP server
+ * (server/app.ts) on a loopback port: a person's opens, clicks, confirmations, verifications,
+ * unsubscribes and preference changes follow the links of the email actually received, through the
+ * public endpoints; other events go through POST /v1/events. Every event therefore takes the product's
+ * one door (engine/ingest.ts); no event name means anything special here. The server, the send activity
+ * and the token checks share the simulated clock. A passing scenario means the journey works, not that a
+ * mock agreed.
  *
  * Each scenario gets its own contact (the address is made unique with a +tag, so several scenarios
  * may name the same person); simulated time is shared and only moves forward.
@@ -12,13 +17,14 @@ import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import mongoose from 'mongoose';
 import { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
 import { loadProject } from '../lib/project';
 import { initDatabase } from '../data/db';
-import { createContacts, upsertContact, getContact } from '../data/contacts';
+import { upsertContact, getContact } from '../data/contacts';
 import type { Config } from '../lib/config';
 import { ContactModel } from '../data/contact-model';
 import { toContactView } from '../data/contact-view';
@@ -32,7 +38,8 @@ import { createEngineIngest, createSendActivities } from '../worker/wiring';
 import type { Ingest } from '../engine/ingest';
 import { dataLayerContactStore } from '../activities/contact-store';
 import { candidateIds } from '../worker/dispatch';
-import { dataLayerContactsPort } from '../mail/contacts-port';
+import { buildServer } from '../server/app';
+import { freePort } from '../scripts/servers';
 import { journeyWorkflowId, statusQuery, type JourneyResult } from '../workflows/definitions';
 import { createSmtpTransport } from '../mail/transport';
 import { sojournDataConverter } from '../lib/payload-codec';
@@ -48,7 +55,25 @@ const EventType = temporal.api.enums.v1.EventType;
  * passing check returns as soon as it holds, and on a loaded 2-core machine activities may retry (SQLite busy). */
 const SETTLE_MS = 20_000;
 
-interface SentEmail { key: string; templateId: string; messageId: string; subject: string; to: string; createdAt: Date }
+interface SentEmail { key: string; templateId: string; messageId: string; subject: string; to: string; createdAt: Date; sentAt: Date | null; html: string; listUnsubscribe: string }
+
+/** A desktop browser: what a person clicks with. */
+const BROWSER_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+/** A security gateway that follows every link of incoming mail (mail/machine.ts knows it). */
+const SCANNER_UA = 'Mozilla/5.0 (compatible; Proofpoint URL Defense scanner)';
+/** Apple Mail Privacy Protection fetches images with this bare user agent. */
+const PROXY_UA = 'Mozilla/5.0';
+/** A person opens or clicks at the earliest this long after the email arrived (faster is what machines do). */
+const HUMAN_DELAY_MS = 15_000;
+
+/** The simulated clock outside workflows: wall time plus the offset the test server has skipped. */
+class SimClock {
+  offset = 0;
+  readonly now = (): Date => new Date(Date.now() + this.offset);
+  async sync(env: TestWorkflowEnvironment): Promise<void> {
+    this.offset = (await env.currentTimeMs()) - Date.now();
+  }
+}
 
 export interface HarnessOptions {
   /** Journey and rules files or folders (default: journeys/). */
@@ -72,8 +97,9 @@ export class ScenarioHarness {
     private readonly worker: Worker,
     private readonly smtp: SmtpSink,
     private readonly plans: Record<string, JourneyPlan>,
-    private readonly ingest: Ingest,
     private readonly config: Config,
+    private readonly server: FastifyInstance,
+    private readonly clock: SimClock,
   ) {}
 
   static async open(opts: HarnessOptions): Promise<ScenarioHarness> {
@@ -100,23 +126,29 @@ export class ScenarioHarness {
     // on `advance`, so everything here uses a plain client on the same server.
     const client = new Client({ connection: env.connection, namespace: 'default', dataConverter });
     // Test tooling (simulated time, an in-process SMTP sink): the development secrets are fine here.
-    const config = { ...loadConfig({ ...process.env, SOJOURN_ENV: 'development' }), smtpUrl: smtp.url };
+    const port = await freePort();
+    const config = { ...loadConfig({ ...process.env, SOJOURN_ENV: 'development' }), smtpUrl: smtp.url, publicBaseUrl: `http://127.0.0.1:${port}` };
+    const clock = new SimClock();
+    await clock.sync(env);
     const worker = await buildWorker({
       connection: env.nativeConnection,
       client,
       taskQueue: TASK_QUEUE,
       contacts: dataLayerContactStore(),
-      send: createSendActivities(config, { transport: createSmtpTransport(smtp.url), templatesDir: opts.templatesDir }),
+      send: createSendActivities(config, { transport: createSmtpTransport(smtp.url), templatesDir: opts.templatesDir, now: clock.now }),
       payloadKeys: config.payloadKeys,
       workflowBundle: opts.workflowBundlePath ? { codePath: opts.workflowBundlePath } : undefined,
     });
-    const ingest = createEngineIngest(client, TASK_QUEUE);
-    const h = new ScenarioHarness(env, client, worker, smtp, project.result.plans, ingest, config);
+    const ingest: Ingest = createEngineIngest(client, TASK_QUEUE);
+    const server = await buildServer({ config, ingest, now: clock.now, logLevel: 'silent' });
+    await server.listen({ port, host: '127.0.0.1' });
+    const h = new ScenarioHarness(env, client, worker, smtp, project.result.plans, config, server, clock);
     h.runPromise = worker.run();
     return h;
   }
 
   async close(): Promise<void> {
+    await this.server.close();
     this.worker.shutdown();
     await this.runPromise?.catch(() => undefined);
     await this.env.teardown();
@@ -136,6 +168,7 @@ export class ScenarioHarness {
     }
     const n = ++this.counter;
     await this.env.sleep(msUntilNext(await this.now(), scenario.startTime));
+    await this.clock.sync(this.env);
     const t0 = await this.now();
     const { contactId, email } = await this.createContact(scenario, n, t0);
     const consumed = new Set<string>();
@@ -199,22 +232,68 @@ export class ScenarioHarness {
     const label = (text: string) => ({ line: a.line, text });
     switch (a.kind) {
       case 'event':
-        await this.emit(ctx.contactId, a.name, a.data);
-        return null;
+        return this.postEvent(ctx.contactId, a.name, a.data, label(`event ${a.name}`));
       case 'advance':
         await this.settle(ctx);
         await this.env.sleep(a.ms);
+        await this.clock.sync(this.env);
         return null;
       case 'run_scan':
         await this.runScan(ctx.plan);
         return null;
       case 'open':
       case 'click': {
-        const sent = await this.waitFor(() => this.sentEmails(ctx.contactId), (list) => list.some((e) => e.templateId === a.template));
-        const mail = sent.filter((e) => e.templateId === a.template).pop();
-        if (!mail) return { ...label(`${a.kind} the "${a.template}" email`), ok: false, detail: 'no such email was sent' };
-        await this.emit(ctx.contactId, a.kind === 'open' ? 'email.opened' : 'email.clicked', { sendKey: mail.key, templateId: a.template, journeyId: ctx.plan.journeyId, machine: false });
-        return null;
+        const what = label(`${a.by === 'person' ? '' : `a ${a.by} `}${a.kind === 'open' ? 'opens' : 'clicks'} the "${a.template}" email`);
+        const mail = await this.emailWith(ctx.contactId, a.template, a.kind === 'open' ? 'o' : 'r');
+        if (!mail) return { ...what, ok: false, detail: `no "${a.template}" email with a ${a.kind === 'open' ? 'tracking pixel' : 'tracked link'} was received` };
+        const url = linksIn(mail.html, this.config.publicBaseUrl, a.kind === 'open' ? 'o' : 'r')[0];
+        if (a.by === 'person') await this.waitLikeAPerson(mail);
+        if (a.kind === 'open') {
+          const res = await fetch(url, { headers: { 'user-agent': a.by === 'person' ? BROWSER_UA : a.by === 'proxy' ? PROXY_UA : SCANNER_UA } });
+          await res.arrayBuffer();
+          return res.status === 200 ? null : { ...what, ok: false, detail: `the open pixel answered ${res.status}` };
+        }
+        // A scanner checks the link with HEAD, then fetches it, at once; a person follows it in a browser.
+        if (a.by !== 'person') await fetch(url, { method: 'HEAD', redirect: 'manual', headers: { 'user-agent': SCANNER_UA } }).then((r) => r.arrayBuffer());
+        const res = await fetch(url, { redirect: 'manual', headers: { 'user-agent': a.by === 'person' ? BROWSER_UA : SCANNER_UA } });
+        await res.arrayBuffer();
+        return res.status === 302 ? null : { ...what, ok: false, detail: `the click redirect answered ${res.status}` };
+      }
+      case 'confirm':
+      case 'verify': {
+        const kind = a.kind === 'confirm' ? 'c' : 'v';
+        const what = label(`presses the ${a.kind} button of the ${a.template ? `"${a.template}" ` : ''}email`);
+        const mail = await this.emailWith(ctx.contactId, a.template, kind);
+        if (!mail) return { ...what, ok: false, detail: `no ${a.template ? `"${a.template}" ` : ''}email with a ${a.kind} link was received` };
+        await this.waitLikeAPerson(mail);
+        return this.pressButton(linksIn(mail.html, this.config.publicBaseUrl, kind)[0], new URLSearchParams(), what);
+      }
+      case 'unsubscribe': {
+        const what = label(`unsubscribes with one click from the ${a.template ? `"${a.template}" ` : ''}email`);
+        const mail = await this.emailWith(ctx.contactId, a.template, 'u');
+        const url = mail ? /<(https?:[^>]+)>/.exec(mail.listUnsubscribe)?.[1] : undefined;
+        if (!mail || !url) return { ...what, ok: false, detail: 'no email with a List-Unsubscribe link was received' };
+        // RFC 8058: the mail client POSTs List-Unsubscribe=One-Click to the header's https URL.
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': BROWSER_UA }, body: 'List-Unsubscribe=One-Click' });
+        await res.text();
+        return res.status === 200 ? null : { ...what, ok: false, detail: `the one-click unsubscribe answered ${res.status}` };
+      }
+      case 'preferences': {
+        const what = label(`saves preferences (keeps ${a.keep.join(', ') || 'no topic'}${a.pauseDays ? `, pauses ${a.pauseDays} days` : ''}${a.unsubscribeAll ? ', unsubscribes from all' : ''})`);
+        const mail = await this.emailWith(ctx.contactId, a.template, 'p');
+        if (!mail) return { ...what, ok: false, detail: 'no email with a preference-centre link was received' };
+        await this.waitLikeAPerson(mail);
+        const url = linksIn(mail.html, this.config.publicBaseUrl, 'p')[0];
+        const page = await fetch(url, { headers: { 'user-agent': BROWSER_UA } });
+        const html = await page.text();
+        const offered = [...html.matchAll(/name="topics" value="([^"]+)"/g)].map((m) => m[1]);
+        const missing = a.keep.filter((t) => !offered.includes(t));
+        if (page.status !== 200 || missing.length) return { ...what, ok: false, detail: page.status !== 200 ? `the preference page answered ${page.status}` : `the form offers no topic ${missing.join(', ')} (it offers ${offered.join(', ')})` };
+        const form = new URLSearchParams();
+        for (const t of a.keep) form.append('topics', t);
+        form.append('pause', a.pauseDays ? String(a.pauseDays) : '');
+        if (a.unsubscribeAll) form.append('unsubscribe_all', '1');
+        return this.submitForm(html, url, form, what);
       }
       case 'expect_email': {
         const text = `receives the "${a.template}" email${a.subject ? ` with "${a.subject}" in the subject` : ''}`;
@@ -268,15 +347,54 @@ export class ScenarioHarness {
     }
   }
 
-  private async emit(contactId: string, name: string, data: Record<string, unknown>): Promise<void> {
-    const at = await this.now();
-    const port = dataLayerContactsPort(createContacts({ secret: this.config.secret, phoneKey: this.config.phoneKey }));
-    const ctx = { source: 'scenario', at };
-    // Clicking "confirm" or "verify" in an email changes the contact through the public endpoints; do
-    // the same here. (Unsubscribes, bounces and complaints are applied when the event is stored.)
-    if (name === 'email.confirmed') await port.setEmailConsent(contactId, 'subscribed', ctx);
-    if (name === 'email.verified') await port.markEmailVerified(contactId, ctx);
-    await this.ingest.ingest({ contactId, name, at, eventId: randomUUID(), data });
+  /** An integration event through the real API, at the simulated time. */
+  private async postEvent(contactId: string, name: string, data: Record<string, unknown>, what: { line: number; text: string }): Promise<Check | null> {
+    const res = await fetch(`${this.config.publicBaseUrl}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.config.apiKey}` },
+      body: JSON.stringify({ eventId: randomUUID(), contactId, name, at: this.clock.now().toISOString(), data }),
+    });
+    const body = await res.text();
+    return res.status === 200 || res.status === 202 ? null : { ...what, ok: false, detail: `POST /v1/events answered ${res.status}: ${body.slice(0, 200)}` };
+  }
+
+  /** The newest email (of `template`, if given) whose HTML or List-Unsubscribe header carries a link of this kind. */
+  private async emailWith(contactId: string, template: string | undefined, kind: LinkKind): Promise<SentEmail | undefined> {
+    const has = (e: SentEmail) => (!template || e.templateId === template) && (kind === 'u' ? /<https?:/.test(e.listUnsubscribe) : linksIn(e.html, this.config.publicBaseUrl, kind).length > 0);
+    const list = await this.waitFor(() => this.sentEmails(contactId), (l) => l.some(has));
+    return list.filter(has).pop();
+  }
+
+  /** A person reads the email before acting: simulated time moves to at least 15 s after it was sent. */
+  private async waitLikeAPerson(mail: SentEmail): Promise<void> {
+    const sent = (mail.sentAt ?? mail.createdAt).getTime();
+    const lag = sent + HUMAN_DELAY_MS - this.clock.now().getTime();
+    if (lag > 0) {
+      await this.env.sleep(lag);
+      await this.clock.sync(this.env);
+    }
+  }
+
+  /** Opens a button page (GET changes nothing) and presses its button: POSTs the form's hidden fields to its action. */
+  private async pressButton(url: string, extra: URLSearchParams, what: { line: number; text: string }): Promise<Check | null> {
+    const page = await fetch(url, { headers: { 'user-agent': BROWSER_UA } });
+    const html = await page.text();
+    if (page.status !== 200) return { ...what, ok: false, detail: `the page behind the link answered ${page.status}` };
+    const form = new URLSearchParams(extra);
+    for (const m of html.matchAll(/<input[^>]*type="hidden"[^>]*>/g)) {
+      const name = /name="([^"]*)"/.exec(m[0])?.[1];
+      const value = /value="([^"]*)"/.exec(m[0])?.[1] ?? '';
+      if (name) form.append(name, value);
+    }
+    return this.submitForm(html, url, form, what);
+  }
+
+  private async submitForm(html: string, pageUrl: string, form: URLSearchParams, what: { line: number; text: string }): Promise<Check | null> {
+    const action = /<form[^>]*action="([^"]*)"/.exec(html)?.[1];
+    if (!action) return { ...what, ok: false, detail: 'the page has no form' };
+    const res = await fetch(new URL(action.replace(/&amp;/g, '&'), pageUrl), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': BROWSER_UA }, body: form.toString() });
+    await res.text();
+    return res.status === 200 ? null : { ...what, ok: false, detail: `the form POST answered ${res.status}` };
   }
 
   /** Starts the journey's audience or birthday scan now, as its schedule would, and waits for it. */
@@ -323,7 +441,12 @@ export class ScenarioHarness {
     return rows.map((r) => {
       const m = byId.get(String(r.messageId));
       const to = m?.to && !Array.isArray(m.to) ? m.to.value[0]?.address ?? '' : '';
-      return { key: String(r.key), templateId: String(r.templateId), messageId: String(r.messageId), subject: m?.subject ?? '', to, createdAt: r.createdAt as Date };
+      // The raw header line (mailparser folds List-* headers into an object).
+      const listUnsubscribe = m?.headerLines.find((h) => h.key === 'list-unsubscribe')?.line.replace(/^list-unsubscribe:\s*/i, '').replace(/\r?\n\s+/g, ' ') ?? '';
+      return {
+        key: String(r.key), templateId: String(r.templateId), messageId: String(r.messageId), subject: m?.subject ?? '', to,
+        createdAt: r.createdAt as Date, sentAt: (r.sentAt as Date | null) ?? null, html: typeof m?.html === 'string' ? m.html : '', listUnsubscribe,
+      };
     });
   }
 
@@ -368,6 +491,19 @@ export class ScenarioHarness {
     }
     return v;
   }
+}
+
+type LinkKind = 'o' | 'r' | 'c' | 'v' | 'p' | 'u';
+
+/** The public-endpoint links of one kind in an email's HTML (tracked links /r/, pixel /o/, confirm /c/, ...). */
+export function linksIn(html: string, baseUrl: string, kind: LinkKind): string[] {
+  const prefix = `${baseUrl}/${kind}/`;
+  const out: string[] = [];
+  for (const m of html.matchAll(/(?:href|src)="([^"]+)"/g)) {
+    const url = m[1].replace(/&amp;/g, '&');
+    if (url.startsWith(prefix)) out.push(url);
+  }
+  return out;
 }
 
 /** Milliseconds from `now` to the next `HH:MM` UTC at least one minute away. */

@@ -17,8 +17,10 @@
  * fields take relative dates: lastActivityAt: -120d, emailVerifiedAt: -200d, birthday: +3d (the day
  * three days after the start).
  *
- * Actions: event, advance, run_scan, open, click, expect_email, expect_no_email, expect_contact, expect_run.
- * Errors name file:line:col.
+ * Actions: event, advance, run_scan, open, click, confirm, verify, unsubscribe, preferences, expect_email,
+ * expect_no_email, expect_contact, expect_run. The person's actions (open, click, confirm, verify,
+ * unsubscribe, preferences) use the links of the email they received, through the real public endpoints;
+ * `event` goes through the real API (POST /v1/events). Errors name file:line:col.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { parseDuration } from '../rules/duration';
@@ -29,12 +31,26 @@ export type ScenarioAction = Located & (
   | { kind: 'event'; name: string; data: Record<string, unknown> }
   | { kind: 'advance'; ms: number; text: string }
   | { kind: 'run_scan' }
-  | { kind: 'open' | 'click'; template: string }
+  | { kind: 'open' | 'click'; template: string; by: Actor }
+  /** A button page behind the email's link (double opt-in, verification): open it, press the button. */
+  | { kind: 'confirm' | 'verify'; template?: string }
+  /** The one-click unsubscribe of the email's List-Unsubscribe header (RFC 8058), as a mail client does it. */
+  | { kind: 'unsubscribe'; template?: string }
+  /** The preference centre behind the email's link: keep these topics, optionally pause, or unsubscribe from all. */
+  | { kind: 'preferences'; template?: string; keep: string[]; pauseDays?: 30 | 90; unsubscribeAll: boolean }
   | { kind: 'expect_email'; template: string; subject?: string }
   | { kind: 'expect_no_email'; template?: string }
   | { kind: 'expect_contact'; fields: Record<string, unknown> }
   | { kind: 'expect_run'; ended?: string; reason?: string; waitingFor?: string }
 );
+
+/**
+ * Who opens or clicks: a person (a browser, at least 15 s after the email arrived), a link scanner
+ * (a HEAD then a GET with a security scanner's user agent, at once) or a privacy proxy (Apple Mail
+ * Privacy Protection fetching the pixel). The endpoint decides what is a machine, not the harness.
+ */
+export const ACTORS = ['person', 'scanner', 'proxy'] as const;
+export type Actor = (typeof ACTORS)[number];
 
 export interface Scenario extends Located {
   name: string;
@@ -57,7 +73,7 @@ export class ScenarioFormatError extends Error {
   }
 }
 
-const ACTIONS = ['event', 'advance', 'run_scan', 'open', 'click', 'expect_email', 'expect_no_email', 'expect_contact', 'expect_run'] as const;
+const ACTIONS = ['event', 'advance', 'run_scan', 'open', 'click', 'confirm', 'verify', 'unsubscribe', 'preferences', 'expect_email', 'expect_no_email', 'expect_contact', 'expect_run'] as const;
 export const RUN_OUTCOMES = ['completed', 'exited', 'converted', 'holdout', 'running'] as const;
 
 export function parseScenarioFile(text: string, file: string): ScenarioFile {
@@ -135,8 +151,32 @@ export function parseScenarioFile(text: string, file: string): ScenarioFile {
       case 'run_scan':
         return { ...loc, kind };
       case 'open':
-      case 'click':
-        return { ...loc, kind, template: str(typeof json === 'string' ? json : obj(json)?.template, `${kind} template`) };
+      case 'click': {
+        if (typeof json === 'string') return { ...loc, kind, template: str(json, `${kind} template`), by: 'person' };
+        const o = obj(json) ?? fail(value, `${kind} is a template name, or { template, by: person|scanner|proxy }`);
+        for (const k of Object.keys(o)) if (!['template', 'by'].includes(k)) fail(value, `unknown key "${k}" in ${kind} (template, by)`);
+        const by = o.by === undefined ? 'person' : String(o.by);
+        if (!(ACTORS as readonly string[]).includes(by)) fail(value, `by must be one of ${ACTORS.join(', ')}`);
+        return { ...loc, kind, template: str(o.template, `${kind} template`), by: by as Actor };
+      }
+      case 'confirm':
+      case 'verify':
+      case 'unsubscribe': {
+        // `confirm: double_optin` (the email of that template) or `confirm: {}` / `confirm: true` (the latest email with such a link).
+        if (typeof json === 'string') return { ...loc, kind, template: str(json, `${kind} template`) };
+        if (json === true || json === null) return { ...loc, kind };
+        const o = obj(json) ?? fail(value, `${kind} is a template name, or { template }`);
+        for (const k of Object.keys(o)) if (k !== 'template') fail(value, `unknown key "${k}" in ${kind} (template)`);
+        return { ...loc, kind, template: o.template === undefined ? undefined : str(o.template, 'template') };
+      }
+      case 'preferences': {
+        const o = obj(json) ?? fail(value, 'preferences is { template?, keep: [topics], pause?: 30 | 90, unsubscribe_all?: true }');
+        for (const k of Object.keys(o)) if (!['template', 'keep', 'pause', 'unsubscribe_all'].includes(k)) fail(value, `unknown key "${k}" in preferences (template, keep, pause, unsubscribe_all)`);
+        const keep = o.keep === undefined ? [] : Array.isArray(o.keep) && o.keep.every((t) => typeof t === 'string') ? (o.keep as string[]) : fail(value, 'keep is a list of topics, e.g. [news]');
+        const pause = o.pause === undefined ? undefined : Number(String(o.pause).replace(/d$/, ''));
+        if (pause !== undefined && pause !== 30 && pause !== 90) fail(value, 'pause is 30 or 90 (days), as the preference centre offers');
+        return { ...loc, kind, template: o.template === undefined ? undefined : str(o.template, 'template'), keep, pauseDays: pause as 30 | 90 | undefined, unsubscribeAll: o.unsubscribe_all === true };
+      }
       case 'expect_email': {
         const o = typeof json === 'string' ? { template: json } : obj(json) ?? fail(value, 'expect_email is { template, subject? }');
         for (const k of Object.keys(o)) if (!['template', 'subject'].includes(k)) fail(value, `unknown key "${k}" in expect_email (template, subject)`);

@@ -19,7 +19,7 @@ export function createEngineIngest(client: Client, taskQueue: string, opts: Omit
 }
 
 /** Delivery's send activity over the data layer's recipients. */
-export function createSendActivities(config: Config, opts: { transport?: MailTransport; templatesDir?: string } = {}) {
-  const { sendEmail } = createMessagingActivities({ config, transport: opts.transport, templatesDir: opts.templatesDir, loadRecipient: dataLayerRecipientLoader() });
+export function createSendActivities(config: Config, opts: { transport?: MailTransport; templatesDir?: string; now?: () => Date } = {}) {
+  const { sendEmail } = createMessagingActivities({ config, transport: opts.transport, templatesDir: opts.templatesDir, loadRecipient: dataLayerRecipientLoader(), now: opts.now });
   return { sendEmail };
 }

@@ -1,5 +1,5 @@
 import { parseScenarioFile, ScenarioFormatError } from '../../../testing/scenarios';
-import { fieldMatches, msUntilNext } from '../../../testing/scenario-runner';
+import { fieldMatches, linksIn, msUntilNext } from '../../../testing/scenario-runner';
 
 const good = `journey: welcome
 scenarios:
@@ -33,6 +33,37 @@ describe('scenario files', () => {
   it('reject a duration a marketer mistyped, at its place', () => {
     const bad = good.replace('advance: 2d', 'advance: two days');
     expect(() => parseScenarioFile(bad, 'w.yaml')).toThrow(/^w\.yaml:8:18: "two days" is not a duration/);
+  });
+
+  it('parse the person\'s steps: click and open by a person, a scanner or a proxy; confirm, verify, unsubscribe, preferences', () => {
+    const steps = `      - click: welcome
+      - click: { template: winback, by: scanner }
+      - open: { template: welcome, by: proxy }
+      - confirm: double_optin
+      - verify: {}
+      - unsubscribe: winback
+      - preferences: { keep: [news], pause: 30 }
+`;
+    const f = parseScenarioFile(good.replace('      - advance: 2d\n', steps), 'w.yaml');
+    expect(f.scenarios[0].actions.slice(2, 9)).toMatchObject([
+      { kind: 'click', template: 'welcome', by: 'person' },
+      { kind: 'click', template: 'winback', by: 'scanner' },
+      { kind: 'open', template: 'welcome', by: 'proxy' },
+      { kind: 'confirm', template: 'double_optin' },
+      { kind: 'verify', template: undefined },
+      { kind: 'unsubscribe', template: 'winback' },
+      { kind: 'preferences', keep: ['news'], pauseDays: 30, unsubscribeAll: false },
+    ]);
+    expect(() => parseScenarioFile(good.replace('      - advance: 2d\n', '      - click: { template: w, by: robot }\n'), 'w.yaml')).toThrow(/^w\.yaml:8:16: by must be one of person, scanner, proxy/);
+    expect(() => parseScenarioFile(good.replace('      - advance: 2d\n', '      - preferences: { keep: [news], pause: 45 }\n'), 'w.yaml')).toThrow(/pause is 30 or 90/);
+  });
+
+  it('find the public-endpoint links of one kind in an email, and nothing else', () => {
+    const html = '<a href="http://h:1/r/abc.def?x=1&amp;y=2">go</a><a href="http://h:1/c/tok">confirm</a><img src="http://h:1/o/px.gif"><a href="https://elsewhere/r/x">no</a>';
+    expect(linksIn(html, 'http://h:1', 'r')).toEqual(['http://h:1/r/abc.def?x=1&y=2']);
+    expect(linksIn(html, 'http://h:1', 'c')).toEqual(['http://h:1/c/tok']);
+    expect(linksIn(html, 'http://h:1', 'o')).toEqual(['http://h:1/o/px.gif']);
+    expect(linksIn(html, 'http://h:1', 'v')).toEqual([]);
   });
 
   it('reject a run outcome that does not exist', () => {
