@@ -21,6 +21,10 @@ export interface Config {
   /** The codec endpoint (/codec/decode) for the Temporal UI: on in development, opt-in in production. */
   codecEndpoint: { enabled: boolean; corsOrigins: string[]; requireAuth: boolean };
   taskQueue: string;
+  /** A worker-only process serves /healthz and /readyz on this port when set (HEALTH_PORT). */
+  healthPort: number | null;
+  /** On SIGTERM, how long running activities may finish before they are cancelled. */
+  shutdownGraceSeconds: number;
   smtpUrl: string;
   httpPort: number;
   httpHost: string;
@@ -48,6 +52,13 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`${name} must be a port number, got "${raw}"`);
+  return n;
+}
+
+function grace(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 30;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 3600) throw new Error(`SHUTDOWN_GRACE_SECONDS must be a number of seconds (0-3600), got "${raw}"`);
   return n;
 }
 
@@ -136,6 +147,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       corsOrigins: (env.SOJOURN_CODEC_CORS_ORIGINS || (production ? '' : `http://127.0.0.1:${uiPort},http://localhost:${uiPort}`)).split(',').map((o) => o.trim()).filter(Boolean),
     },
     taskQueue: env.TASK_QUEUE || 'sojourn',
+    healthPort: env.HEALTH_PORT ? port(env, 'HEALTH_PORT', 0) : null,
+    shutdownGraceSeconds: grace(env.SHUTDOWN_GRACE_SECONDS),
     smtpUrl: env.SMTP_URL || `smtp://127.0.0.1:${env.SMTP_PORT || 1025}`,
     httpPort,
     httpHost: env.HTTP_HOST || '127.0.0.1',

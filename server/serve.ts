@@ -1,16 +1,26 @@
 /**
- * The long-running product process (`sojourn serve`, what `npm start` runs after the servers):
- * connects to MongoDB and Temporal, deploys journeys/ (a no-op when unchanged), runs the worker and
- * the HTTP server, optionally the first-start demo, and stops cleanly on SIGINT/SIGTERM.
+ * The long-running product processes. One code path, three roles:
+ *  - `worker` (`sojourn worker`): the Temporal worker only; scale it by running more of them on the
+ *    same task queue.
+ *  - `server` (`sojourn server`): the HTTP API and public endpoints only; it starts and signals runs
+ *    through a Temporal client.
+ *  - `both` (`sojourn serve`, what `npm start` runs): both in one process, and journeys/ deployed at
+ *    start (a no-op when unchanged) plus the optional first-start demo. Separate roles never deploy:
+ *    production deploys with `sojourn deploy`.
+ * Every role stops gracefully on SIGINT/SIGTERM: /readyz turns 503, the HTTP server finishes in-flight
+ * requests, the worker stops polling and lets running activities finish (SHUTDOWN_GRACE_SECONDS), then
+ * the connections close.
  */
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { connectTemporal, connectWorkerConnection } from '../lib/temporal-connection';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
 import type { Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { connectDatabase, disconnectDatabase, initDatabase } from '../data/db';
-import { getJourneyPlan } from '../data/journey-versions';
+import { connectTemporal, connectWorkerConnection } from '../lib/temporal-connection';
+import { describeTemporal } from '../lib/temporal-config';
+import { connectDatabase, disconnectDatabase, initDatabase, pingDatabase } from '../data/db';
+import { getJourneyPlan, listJourneys } from '../data/journey-versions';
 import type { JourneyPlan } from '../rules/plan';
 import { buildWorker } from '../worker/build-worker';
 import { deployJourneys } from '../worker/deploy';
@@ -19,11 +29,16 @@ import { dataLayerContactStore } from '../activities/contact-store';
 import { startOutboxSweeper } from '../engine/outbox-sweeper';
 import { buildServer } from './app';
 import { runDemoOnce } from './demo';
+import { registerHealthRoutes, type ReadinessChecks } from './health-routes';
+
+export type Role = 'worker' | 'server' | 'both';
 
 export interface ServeOptions {
   demo: boolean;
-  /** Journey folders/files deployed at start (default: journeys/). */
+  /** Journey folders/files deployed at start by the `both` role (default: journeys/). */
   journeys?: string[];
+  /** Default `both`. */
+  role?: Role;
   /** How often the outbox of undispatched events is swept (default 5 s). */
   outboxIntervalMs?: number;
 }
@@ -31,75 +46,120 @@ export interface ServeOptions {
 export interface RunningSojourn {
   client: Client;
   plans: JourneyPlan[];
+  /** The HTTP server's URL (the health listener's for a worker with HEALTH_PORT; '' without one). */
   url: string;
-  /** Resolves when the worker stops (it fails if the worker crashes). */
+  /** Resolves when the worker stops (it fails if the worker crashes); for `server`, when stopped. */
   done: Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts everything and returns a handle (the e2e test uses this directly). */
+/** Starts the role's parts and returns a handle (the e2e tests use this directly). */
 export async function startSojourn(config: Config, opts: ServeOptions): Promise<RunningSojourn> {
+  const role = opts.role ?? 'both';
   const log = createLogger({ name: 'sojourn' });
   await connectDatabase(config.mongodbUri);
   await initDatabase();
 
   const { connection, client } = await connectTemporal(config);
-  const nativeConnection = await connectWorkerConnection(config.temporal);
+  log.info({ role, temporal: describeTemporal(config.temporal), taskQueue: config.taskQueue }, 'connected');
+  let draining = false;
+  const readiness: ReadinessChecks = {
+    database: pingDatabase,
+    temporal: async () => void (await connection.workflowService.getSystemInfo({})),
+  };
 
-  const deployed = await deployJourneys(opts.journeys ?? [path.join(process.cwd(), 'journeys')], { client, taskQueue: config.taskQueue, timeScale: config.timeScale });
-  for (const m of deployed.messages) log.warn(m);
-  if (!deployed.ok) throw new Error('journeys/ has errors; run `sojourn validate journeys/`');
-  for (const j of deployed.journeys) log.info({ journey: j.journeyId, version: j.version, status: j.status }, 'journey deployed');
-  const plans = (await Promise.all(deployed.journeys.map((j) => getJourneyPlan(j.journeyId, j.version)))).filter((p): p is JourneyPlan => p !== null);
+  let plans: JourneyPlan[] = [];
+  if (role === 'both') {
+    const deployed = await deployJourneys(opts.journeys ?? [path.join(process.cwd(), 'journeys')], { client, taskQueue: config.taskQueue, timeScale: config.timeScale });
+    for (const m of deployed.messages) log.warn(m);
+    if (!deployed.ok) throw new Error('journeys/ has errors; run `sojourn validate journeys/`');
+    for (const j of deployed.journeys) log.info({ journey: j.journeyId, version: j.version, status: j.status }, 'journey deployed');
+    plans = (await Promise.all(deployed.journeys.map((j) => getJourneyPlan(j.journeyId, j.version)))).filter((p): p is JourneyPlan => p !== null);
+  } else if (role === 'server') {
+    // The live versions (deployed with `sojourn deploy`): their segments serve /v1/contacts/search.
+    plans = (await Promise.all((await listJourneys()).map((j) => getJourneyPlan(j._id, j.liveVersion)))).filter((p): p is JourneyPlan => p !== null);
+  }
 
-  const worker = await buildWorker({
-    connection: nativeConnection,
-    client,
-    namespace: config.temporalNamespace,
-    taskQueue: config.taskQueue,
-    contacts: dataLayerContactStore(),
-    payloadKeys: config.payloadKeys,
-    send: createSendActivities(config),
-  });
-  const workerRun = worker.run();
+  let worker: Worker | null = null;
+  let nativeConnection: NativeConnection | null = null;
+  let workerRun: Promise<void> = Promise.resolve();
+  if (role !== 'server') {
+    nativeConnection = await connectWorkerConnection(config.temporal);
+    worker = await buildWorker({
+      connection: nativeConnection,
+      client,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      contacts: dataLayerContactStore(),
+      send: createSendActivities(config),
+      payloadKeys: config.payloadKeys,
+      shutdownGraceTimeMs: config.shutdownGraceSeconds * 1000,
+    });
+    workerRun = worker.run();
+  }
 
+  let http: FastifyInstance | null = null;
+  let url = '';
   const ingest = createEngineIngest(client, config.taskQueue, { log });
-  // Events stored while Temporal was unreachable (or before a crash) reach their runs from here.
-  const sweeper = startOutboxSweeper(ingest, { intervalMs: opts.outboxIntervalMs, log });
-  const app = await buildServer({
-    config,
-    ingest,
-    segments: Object.assign({}, ...plans.map((p) => p.segments)),
-  });
-  await app.listen({ port: config.httpPort, host: config.httpHost });
-  log.info({ url: `http://${config.httpHost}:${config.httpPort}` }, 'HTTP server listening');
+  let sweeper: { stop(): Promise<void> } | null = null;
+  if (role !== 'worker') {
+    // Events stored while Temporal was unreachable (or before a crash) reach their runs from here.
+    sweeper = startOutboxSweeper(ingest, { intervalMs: opts.outboxIntervalMs, log });
+    http = await buildServer({
+      config,
+      ingest,
+      segments: Object.assign({}, ...plans.map((p) => p.segments)),
+      readiness,
+      draining: () => draining,
+    });
+    await http.listen({ port: config.httpPort, host: config.httpHost });
+    url = `http://${config.httpHost}:${config.httpPort}`;
+    log.info({ url }, 'HTTP server listening');
+  } else if (config.healthPort !== null) {
+    // A worker has no API; orchestrators still probe it.
+    http = Fastify();
+    registerHealthRoutes(http, { checks: readiness, draining: () => draining });
+    await http.listen({ port: config.healthPort, host: config.httpHost });
+    url = `http://${config.httpHost}:${config.healthPort}`;
+    log.info({ url }, 'health endpoints listening');
+  }
 
-  if (opts.demo) {
+  if (opts.demo && role === 'both') {
     const loaded = await runDemoOnce({ client, plans, ingest, log });
     log.info(loaded ? 'demo loaded: runs are starting' : 'demo already loaded in this database (delete the data folder to start afresh)');
   }
 
   let stopped: Promise<void> | null = null;
+  let markStopped: () => void = () => undefined;
+  const done = role === 'server' ? new Promise<void>((resolve) => (markStopped = resolve)) : workerRun;
   const stop = () =>
     (stopped ??= (async () => {
-      log.info('stopping');
-      await app.close();
-      await sweeper.stop();
+      draining = true;
+      log.info({ role }, 'stopping: draining');
+      await http?.close();
+      await sweeper?.stop();
       // The worker also listens for SIGINT/SIGTERM and may already be draining.
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await workerRun.catch(() => undefined);
-      await connection.close();
-      await nativeConnection.close();
+      if (worker?.getState() === 'RUNNING') worker.shutdown();
+      await workerRun.catch((err: unknown) => log.error({ err: (err as Error).message }, 'worker stopped with an error'));
+      await closeAll(connection, nativeConnection);
       await disconnectDatabase();
+      markStopped();
+      log.info({ role }, 'stopped');
     })());
-  return { client, plans, url: `http://${config.httpHost}:${config.httpPort}`, done: workerRun, stop };
+  return { client, plans, url, done, stop };
 }
 
-/** `sojourn serve`: runs until SIGINT/SIGTERM. */
+async function closeAll(connection: Connection, nativeConnection: NativeConnection | null): Promise<void> {
+  await connection.close();
+  await nativeConnection?.close();
+}
+
+/** `sojourn serve|worker|server`: runs until SIGINT/SIGTERM, then stops gracefully and exits 0. */
 export async function serve(config: Config, opts: ServeOptions): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // The SDK's own handlers would start the worker's shutdown; ours does it in order (HTTP first).
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const running = await startSojourn(config, opts);
-  const stop = () => void running.stop().then(() => process.exit(0));
+  const stop = () => void running.stop().then(() => process.exit(0), () => process.exit(1));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await running.done;

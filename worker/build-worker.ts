@@ -31,6 +31,8 @@ export interface BuildWorkerOptions {
   maxConcurrentWorkflowTaskExecutions?: number;
   /** Keys of the payload codec; default: SOJOURN_PAYLOAD_KEYS (the development key outside production). Clients must use the same ring. */
   payloadKeys?: PayloadKeyRing;
+  /** After shutdown() is called, how long running activities may finish before they are cancelled (default 0). */
+  shutdownGraceTimeMs?: number;
 }
 
 /** Bundles the workflow code once (webpack; a few seconds). */
@@ -60,6 +62,7 @@ export async function buildWorker(opts: BuildWorkerOptions): Promise<Worker> {
     // Every payload leaves this worker encrypted (lib/payload-codec.ts): no contact data in Temporal's history.
     dataConverter: sojournDataConverter(payloadKeys),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions,
+    shutdownGraceTime: opts.shutdownGraceTimeMs,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTaskExecutions,
   });
 }
