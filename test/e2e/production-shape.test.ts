@@ -27,7 +27,7 @@ import { uniqueDatabaseUri } from '../helpers/db';
 const root = path.join(__dirname, '..', '..');
 const NAME = 'Quillonia';
 const ATTRIBUTE = 'saffron-observatory';
-const API_KEY = 'prod-shape-key';
+const API_KEY = 'prod-shape-api-key-0123456789abcdef';
 
 /** A zone where it is daytime now, so quiet hours never defer the welcome email. */
 function daytimeZone(): string {
@@ -126,9 +126,9 @@ describe('production shape: separate worker and server processes over mTLS with 
     base = `http://127.0.0.1:${httpPort}`;
     env = {
       ...process.env,
-      NODE_ENV: 'production', LOG_LEVEL: 'info',
+      SOJOURN_ENV: 'production', NODE_ENV: 'production', LOG_LEVEL: 'info',
       MONGODB_URI: dbUri, SMTP_URL: smtp.url, HTTP_PORT: String(httpPort), PUBLIC_BASE_URL: base, TASK_QUEUE: 'sojourn-prod-shape',
-      SOJOURN_API_KEY: API_KEY, SOJOURN_SECRET: 'prod-shape-secret', SOJOURN_PHONE_KEY: '33'.repeat(32),
+      SOJOURN_API_KEY: API_KEY, SOJOURN_SECRET: 'prod-shape-secret-0123456789abcdef', SOJOURN_PHONE_KEY: '33'.repeat(32),
       SOJOURN_PAYLOAD_KEYS: `2026b:${'44'.repeat(32)},2026a:${'55'.repeat(32)}`,
       TEMPORAL_ADDRESS: `127.0.0.1:${proxy.port}`, TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.ca, TEMPORAL_TLS_SERVER_NAME: 'localhost',
       TEMPORAL_TLS_CLIENT_CERT_PATH: certs.clientCert, TEMPORAL_TLS_CLIENT_KEY_PATH: certs.clientKey,
