@@ -13,6 +13,7 @@ import { freePort, startTemporalDev, type RunningServer } from '../../scripts/se
 import { startSojourn, type RunningSojourn } from '../../server/serve';
 import { upsertContact, getContact } from '../../data/contacts';
 import { ContactModel } from '../../data/contact-model';
+import { ContactEventModel } from '../../data/contact-event-model';
 import { SEARCH_ATTRIBUTES } from '../../worker/search-attributes';
 import { startSmtpSink, type SmtpSink } from '../../testing/smtp-sink';
 import { journeyWorkflowId, type JourneyResult } from '../../workflows/definitions';
@@ -130,12 +131,54 @@ describe('the shipped journeys on the local stack', () => {
     expect(await mailsTo(email)).toHaveLength(1);
   }, 90_000);
 
+  it('double opt-in: the confirm link of the received email opens a page, its button confirms, and the welcome series continues', async () => {
+    const email = `eva.${Date.now()}@example.com`;
+    const res = await fetch(`${base}/v1/contacts`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify({ email, firstName: 'Eva', timezone: zone, consent: { email: 'pending' } }),
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+
+    const optin = await mailTo(email, /confirm/i);
+    const confirmUrl = link(optin, 'c');
+    expect(confirmUrl).not.toContain(email);
+    // Opening the link (as a person or a link scanner does) only shows the page; nothing changes yet.
+    const page = await fetch(confirmUrl, { headers: { 'user-agent': BROWSER_UA } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const action = html.match(/<form[^>]+action="([^"]+)"/i)![1].replace(/&amp;/g, '&');
+    expect((await getContact(id))!.consent.email.status).toBe('pending');
+    expect(await mailsTo(email)).toHaveLength(1);
+
+    // The button POSTs the form: consent becomes subscribed (email.confirmed) and the run goes on.
+    const press = await fetch(new URL(action, confirmUrl), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': BROWSER_UA }, body: '' });
+    expect(press.status).toBe(200);
+    expect((await getContact(id))!.consent.email.status).toBe('subscribed');
+    const welcome = await mailTo(email, /Eva/);
+    expect(welcome.subject).toMatch(/Welcome/i);
+    // Two (scaled) days later without a click, the series continues with the tips email.
+    const deadline = Date.now() + 30_000;
+    while ((await mailsTo(email)).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    const subjects = await mailsTo(email);
+    expect(subjects).toHaveLength(3);
+    expect(subjects[2]).toMatch(/tips/i);
+  }, 90_000);
+
   it('re-engagement: the daily scan finds an inactive contact, and a click on the win-back link marks them active', async () => {
     const email = `bo.${Date.now()}@example.com`;
     const id = await existingContact(email, { emailStatus: 'verified', emailVerifiedAt: new Date(), lastActivityAt: new Date(Date.now() - 200 * DAY), createdAt: new Date(Date.now() - 400 * DAY) });
     await sojourn.client.schedule.getHandle('sojourn/reengagement/audience').trigger();
 
     const winback = await mailTo(email, /./);
+    // A link scanner checks the link first (HEAD, then GET with its user agent): stored as a machine click, nothing more.
+    await fetch(link(winback, 'r'), { method: 'HEAD', redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (compatible; Barracuda Sentinel)' } });
+    await fetch(link(winback, 'r'), { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (compatible; Barracuda Sentinel)' } });
+    await new Promise((done) => setTimeout(done, 1_000));
+    const clicks = await ContactEventModel.find({ contactId: id, name: 'email.clicked' }).lean();
+    expect(clicks.map((c) => [c.machine, c.dispatchedAt])).toEqual([[true, null], [true, null]]);
+    expect((await getContact(id))!.engagement.clicks).toBe(0);
+    expect((await getContact(id))!.classification?.lifecycle?.value).toBe('at_risk');
     // A person: a browser, a few seconds after the email arrived (a click within 2 s of the send is a scanner's).
     await new Promise((done) => setTimeout(done, 2_500));
     const click = await fetch(link(winback, 'r'), { redirect: 'manual', headers: { 'user-agent': BROWSER_UA } });
