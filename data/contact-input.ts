@@ -85,6 +85,7 @@ export function isValidTimeZone(tz: string): boolean {
 }
 
 export function isValidLocale(locale: string): boolean {
+  if (locale.length > 35) return false; // BCP 47 tags in use are short; Intl is slow to reject huge strings.
   try {
     return Intl.getCanonicalLocales(locale).length === 1;
   } catch {

@@ -15,6 +15,7 @@ import { sendRefFor } from './headers';
 import { LinkBuilder } from './links';
 import { DEFAULT_TEMPLATES_DIR, TemplateError, loadLayout, loadPartials, loadTemplate, type EmailTemplate, type SourceFile } from './templates';
 import { TokenSigner } from './tokens';
+import { MAX_INTL_SCALAR } from '../rules/duration';
 
 // Handlebars >= 4.6 denies prototype property access by default; we rely on that and never pass allowProto* options.
 if (!/^4\.(?:[6-9]|\d{2,})\./.test(Handlebars.VERSION)) throw new Error(`handlebars ${Handlebars.VERSION} allows prototype access by default; 4.6+ required`);
@@ -82,7 +83,8 @@ const KNOWN_HELPERS = Object.fromEntries(Object.keys(HELPERS).map((k) => [k, tru
 const localeCache = new Map<string, string>();
 const zoneCache = new Map<string, string>();
 function normaliseLocale(raw: unknown): string {
-  const key = typeof raw === 'string' && raw ? raw : 'en';
+  // Only short values reach Intl (a huge string takes seconds to reject); longer ones are not locales.
+  const key = typeof raw === 'string' && raw && raw.length <= MAX_INTL_SCALAR ? raw : 'en';
   let v = localeCache.get(key);
   if (v === undefined) {
     try {
@@ -95,7 +97,7 @@ function normaliseLocale(raw: unknown): string {
   return v;
 }
 function normaliseZone(raw: unknown): string {
-  const key = typeof raw === 'string' && raw ? raw : 'UTC';
+  const key = typeof raw === 'string' && raw && raw.length <= MAX_INTL_SCALAR ? raw : 'UTC';
   let v = zoneCache.get(key);
   if (v === undefined) {
     try {

@@ -12,7 +12,9 @@
  * (evaluation is synchronous, so this is safe and deterministic; never Date.now()).
  */
 import { Environment } from '@marcbachmann/cel-js';
+import { CEL_LIMITS, re2Matches } from './cel-limits';
 import { CONTACT_FIELDS, type CelFieldType, type ContactView, type EventView, type JourneyView } from './contact-schema';
+import { MAX_INTL_SCALAR } from './duration';
 
 export const TIMESTAMP = 'google.protobuf.Timestamp';
 export const DURATION = 'google.protobuf.Duration';
@@ -83,7 +85,9 @@ export type VariableName = keyof typeof VARIABLES;
 
 const dtfCache = new Map<string, Intl.DateTimeFormat>();
 function localParts(c: { v: Record<string, unknown> }): { year: number; month: number; day: number; hour: number; weekday: number } {
-  const tz = (typeof c.v.timezone === 'string' && c.v.timezone) || clock.timezone;
+  // Only short names reach Intl (a huge string would take seconds to reject); anything else is the default zone.
+  const own = typeof c.v.timezone === 'string' && c.v.timezone.length <= MAX_INTL_SCALAR ? c.v.timezone : '';
+  const tz = own || (clock.timezone.length <= MAX_INTL_SCALAR ? clock.timezone : 'UTC');
   let f = dtfCache.get(tz);
   if (!f) {
     try {
@@ -91,6 +95,7 @@ function localParts(c: { v: Record<string, unknown> }): { year: number; month: n
     } catch {
       f = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', hourCycle: 'h23', weekday: 'short' });
     }
+    if (dtfCache.size >= 1000) dtfCache.clear();
     dtfCache.set(tz, f);
   }
   const p: Record<string, string> = {};
@@ -151,7 +156,10 @@ fn('isBirthdayToday(Contact): bool', 'Today (contact time zone) is the birthday;
   });
 
 function buildEnvironment(): Environment {
-  const env = new Environment();
+  const env = new Environment({ limits: { maxAstNodes: CEL_LIMITS.maxAstNodes } });
+  // The targets of `matches` after useLinearRegex (cel-limits.ts): same signatures, RE2 semantics, linear time.
+  env.registerFunction('string.re2Matches(string): bool', (s: string, p: string) => re2Matches(s, p));
+  env.registerFunction('re2Matches(string, string): bool', (s: string, p: string) => re2Matches(s, p));
   for (const spec of contactTypes) env.registerType(spec.name, { ctor: spec.ctor, fields: spec.fields });
   env.registerType(EventSpec.name, { ctor: EventSpec.ctor, fields: EventSpec.fields });
   env.registerType(JourneySpec.name, { ctor: JourneySpec.ctor, fields: JourneySpec.fields });

@@ -7,6 +7,7 @@ import type { ASTNode } from '@marcbachmann/cel-js';
 import { Cron } from 'croner';
 import type { ExprAst, JourneyAst, L, RulesAst, Span, StepAst, StepListAst } from './ast';
 import { celEnvironment, TYPE_FIELDS, VARIABLES, type VariableName } from './cel-env';
+import { astNodes, CEL_LIMITS, isParserLimitError, matchesCalls, re2PatternProblem } from './cel-limits';
 import { CONTACT_FIELDS } from './contact-schema';
 import { DiagnosticSink, suggestion } from './diagnostics';
 import { isLocalTime, isTimeZone, parseDuration } from './duration';
@@ -27,11 +28,14 @@ export interface ExprContext {
 
 const clean = (t: string) => t.replace(/dyn<([^<>]*)>/g, '$1').replace(/google\.protobuf\.Timestamp/g, 'timestamp').replace(/google\.protobuf\.Duration/g, 'duration');
 
+/** A value quoted in a message, cut short when it is long (a 500 KB value must not fill the terminal). */
+function shown(v: string): string {
+  return v.length > 80 ? `"${v.slice(0, 40)}..." (${v.length} characters)` : `"${v}"`;
+}
+
+/** Visits every node (iteratively: a long chain of operators must not exhaust the stack). */
 function walkAst(n: ASTNode, f: (n: ASTNode) => void): void {
-  f(n);
-  const a = n.args as unknown;
-  const visit = (x: unknown) => { if (x && typeof x === 'object' && 'op' in (x as object)) walkAst(x as ASTNode, f); else if (Array.isArray(x)) x.forEach(visit); };
-  if (n.op !== 'value' && n.op !== 'id') visit(a);
+  for (const x of astNodes(n)) f(x);
 }
 
 function pathOf(n: ASTNode): string | null {
@@ -54,10 +58,19 @@ function fieldCandidates(receiver: string): string[] {
 export function checkExpr(e: ExprAst, ctx: ExprContext, sink: DiagnosticSink): ASTNode | null {
   const env = celEnvironment();
   const at = (s: number, en: number): Span => [e.offsets(s), e.offsets(Math.max(s + 1, en))];
+  if (e.source.length > CEL_LIMITS.maxSourceLength) {
+    sink.error('E_CEL_TOO_COMPLEX', `${ctx.what} is ${e.source.length} characters long; the limit is ${CEL_LIMITS.maxSourceLength}. Split it into segments or rules.`, at(0, 1));
+    return null;
+  }
   let ast: ASTNode;
   try {
     ast = env.parse(e.source).ast;
   } catch (err) {
+    if (isParserLimitError(err)) {
+      const r = (err as { range?: { start: number; end: number } }).range ?? { start: 0, end: 1 };
+      sink.error('E_CEL_TOO_COMPLEX', `${ctx.what} is too large: more than ${CEL_LIMITS.maxAstNodes} operators, values and fields (or nested too deeply). Split it into segments or rules.`, at(r.start, r.end));
+      return null;
+    }
     const r = (err as { range?: { start: number; end: number } }).range ?? { start: 0, end: e.source.length };
     sink.error('E_CEL_SYNTAX', `${ctx.what} has a syntax error: ${(err as { summary?: string }).summary ?? (err as Error).message.split('\n')[0]}.`, at(r.start, r.end));
     return null;
@@ -81,6 +94,14 @@ export function checkExpr(e: ExprAst, ctx: ExprContext, sink: DiagnosticSink): A
       }
     }
   });
+  for (const m of matchesCalls(ast)) {
+    if (m.pattern.op !== 'value' || typeof m.pattern.args !== 'string') continue;
+    const problem = re2PatternProblem(m.pattern.args);
+    if (problem) {
+      ok = false;
+      sink.error('E_CEL_REGEX', `${ctx.what} has a regular expression that RE2 does not accept (${problem}). matches() uses RE2 syntax: no backreferences or lookaround.`, at(m.pattern.start, m.pattern.end));
+    }
+  }
   if (!ok) return null;
   const r = env.check(e.source);
   if (!r.valid) {
@@ -154,7 +175,7 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
     if (l && !isLocalTime(l.value)) sink.error('E_BAD_LOCAL_TIME', `${what} "${l.value}" is not a time of day. Write it as HH:MM, e.g. "09:00".`, l.span);
   };
   const tz = (l: L<string> | undefined) => {
-    if (l && !isTimeZone(l.value)) sink.error('E_BAD_TIMEZONE', `"${l.value}" is not a time zone. Use an IANA name such as Europe/Paris or Asia/Shanghai.`, l.span);
+    if (l && !isTimeZone(l.value)) sink.error('E_BAD_TIMEZONE', `${shown(l.value)} is not a time zone. Use an IANA name such as Europe/Paris or Asia/Shanghai.`, l.span);
   };
   const cron = (l: L<string> | undefined) => {
     if (!l) return;

@@ -54,6 +54,8 @@ export const DIAGNOSTIC_CODES = {
   E_CEL_UNKNOWN_FUNCTION: 'The expression calls a function that does not exist for those arguments.',
   E_CEL_NOT_BOOL: 'A condition that is not true/false.',
   E_CEL_VARIABLE: 'The expression uses a variable that is not available here (event in a segment, ...).',
+  E_CEL_TOO_COMPLEX: 'The expression is over the size limits (4,096 characters, 1,000 operators, values and fields).',
+  E_CEL_REGEX: 'A matches() pattern that RE2 does not accept (backreferences, lookaround) or longer than 1,000 characters.',
   W_UNKNOWN_EVENT: 'An event name Sojourn does not emit (typo?).',
   W_NO_PUSHDOWN: 'A segment that cannot become a database filter: scans evaluate it contact by contact.',
   W_EMPTY_BRANCH: 'A then/else/branch/on_timeout with no steps.',

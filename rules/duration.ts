@@ -28,9 +28,16 @@ export function isLocalTime(text: string): boolean {
   return !!m && Number(m[1]) < 24 && Number(m[2]) < 60;
 }
 
+/**
+ * Longest text handed to Intl as a time zone or locale. The longest IANA zone name has 32 characters,
+ * BCP 47 locales in practice fewer than 35; Intl takes seconds to reject a 500 KB string.
+ */
+export const MAX_INTL_SCALAR = 64;
+
 const tzCache = new Map<string, boolean>();
 /** IANA time zone check through Intl (deterministic, no I/O). */
 export function isTimeZone(tz: string): boolean {
+  if (typeof tz !== 'string' || tz.length === 0 || tz.length > MAX_INTL_SCALAR || !/^[A-Za-z_+\-0-9/]+$/.test(tz)) return false;
   let ok = tzCache.get(tz);
   if (ok === undefined) {
     try {
@@ -39,6 +46,7 @@ export function isTimeZone(tz: string): boolean {
     } catch {
       ok = false;
     }
+    if (tzCache.size >= 1000) tzCache.clear();
     tzCache.set(tz, ok);
   }
   return ok;

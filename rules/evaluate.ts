@@ -3,6 +3,7 @@
  * (time comes only from the bound `now`). Expressions are parsed once and cached by source text.
  */
 import { celEnvironment, clock, fromCel, toActivation, type CelBindings } from './cel-env';
+import { assertSourceWithinLimits, CelLimitError, matchesCalls, re2PatternProblem, useLinearRegex } from './cel-limits';
 import type { Expr, RuleSetPlan } from './plan';
 
 export type Bindings = CelBindings & {
@@ -12,6 +13,8 @@ export type Bindings = CelBindings & {
 
 export interface CompiledExpr {
   source: string;
+  /** The parsed expression (for cost estimates). */
+  ast: import('@marcbachmann/cel-js').ASTNode;
   /** Calls the parsed CEL program on an activation. */
   run(activation: Record<string, unknown>): unknown;
 }
@@ -20,14 +23,21 @@ const cache = new Map<string, CompiledExpr>();
 const CACHE_LIMIT = 5000;
 
 /**
- * Parses a CEL expression once (cached). Throws on a syntax error: plans are validated at compile
- * time, so this only throws for a source that never went through `compileJourney`.
+ * Parses a CEL expression once (cached), with `matches` on the linear-time RE2 engine. Throws on a
+ * syntax error or an expression over CEL_LIMITS: plans are validated at compile time, so this only
+ * throws for a source that never went through `compileJourney` (e.g. an API search expression).
  */
 export function compileExpression(source: string): CompiledExpr {
   let c = cache.get(source);
   if (!c) {
+    assertSourceWithinLimits(source);
     const program = celEnvironment().parse(source);
-    c = { source, run: (a) => program(a) };
+    for (const m of matchesCalls(program.ast)) {
+      const problem = m.pattern.op === 'value' && typeof m.pattern.args === 'string' ? re2PatternProblem(m.pattern.args) : null;
+      if (problem) throw new CelLimitError(`matches() pattern not accepted by RE2: ${problem}`);
+    }
+    useLinearRegex(program.ast);
+    c = { source, ast: program.ast, run: (a) => program(a) };
     if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
     cache.set(source, c);
   }

@@ -18,7 +18,8 @@ import { toContactView } from '../../data/contact-view';
 import type { SegmentPlan } from '../../rules/plan';
 import { toMongoFilter } from '../../rules/pushdown';
 import { segmentFilter } from '../../rules/segment-filter';
-import { evaluateBool } from '../../rules/evaluate';
+import { compileExpression, evaluateBool } from '../../rules/evaluate';
+import { expressionCost, SEARCH_BUDGET } from '../../rules/cel-limits';
 import { contactIdParams, contactInput, errorResponse, eventBatch, eventInput, searchBody, tagsBody } from './schemas';
 import { errorHandler } from './errors';
 import { requireApiKey } from '../auth';
@@ -112,17 +113,39 @@ export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app:
       const after = req.body.after ? toObjectId(req.body.after) : null;
       if (after) base._id = { $gt: after };
       const out: ContactDoc[] = [];
+      let stoppedAt: string | null = null;
+      let lastScanned: unknown = null;
       if (filter) {
         out.push(...(await ContactModel.find({ $and: [base, filter] }).sort({ _id: 1 }).limit(req.body.limit).lean<ContactDoc[]>().exec()));
       } else {
-        // Not expressible as a MongoDB filter: evaluate contact by contact over a bounded scan.
+        // Not expressible as a MongoDB filter: evaluate contact by contact over a scan bounded by the
+        // cost budget (rules/cel-limits.ts); when the budget is spent, `next` continues after the last contact scanned.
+        let compiled;
+        try {
+          compiled = compileExpression(expr);
+        } catch (err) {
+          throw new ContactError('E_EXPRESSION', err instanceof Error ? err.message : String(err), '/expression');
+        }
+        const cost = expressionCost(compiled.ast);
+        if (cost > SEARCH_BUDGET.maxCostPerContact) {
+          throw new ContactError('E_EXPRESSION_TOO_COSTLY', `the expression is too costly to evaluate contact by contact (estimated ${cost} steps per contact, limit ${SEARCH_BUDGET.maxCostPerContact}): avoid nested list macros`, '/expression');
+        }
+        const maxScan = Math.min(SEARCH_SCAN_LIMIT, Math.max(1, Math.floor(SEARCH_BUDGET.maxCostPerRequest / cost)));
+        const deadline = Date.now() + SEARCH_BUDGET.maxMillisPerRequest;
         let scanned = 0;
         for await (const doc of ContactModel.find(base).sort({ _id: 1 }).lean<ContactDoc[]>().cursor({ batchSize: 500 }) as AsyncIterable<ContactDoc>) {
-          if (++scanned > SEARCH_SCAN_LIMIT || out.length >= req.body.limit) break;
-          if (evaluateBool(expr, { contact: toContactView(doc), now })) out.push(doc);
+          if (out.length >= req.body.limit) break;
+          if (scanned >= maxScan || Date.now() > deadline) {
+            stoppedAt = String(lastScanned);
+            break;
+          }
+          scanned++;
+          lastScanned = doc._id;
+          if (evaluateBool(compiled, { contact: toContactView(doc), now })) out.push(doc);
         }
       }
-      return { pushedDown: filter !== null, contacts: out.map(apiContact), next: out.length === req.body.limit ? String(out[out.length - 1]._id) : null };
+      const next = out.length === req.body.limit ? String(out[out.length - 1]._id) : stoppedAt;
+      return { pushedDown: filter !== null, contacts: out.map(apiContact), next };
     },
   );
 
