@@ -43,6 +43,8 @@ export interface Config {
   timeScale: number;
   /** Optional marker put before marketing subjects where the law asks for it, e.g. "(AD) " or "【广告】". */
   adPrefix: string | undefined;
+  /** Requests a minute per client on /v1 and on the public endpoints (0: off); loopback exempt in development mode. */
+  rateLimits?: { apiPerMinute: number; publicPerMinute: number; exemptLoopback: boolean };
   /** Which proxies may set the client address (X-Forwarded-For): none unless SOJOURN_TRUST_PROXY says so. */
   trustProxy?: false | number | string;
 }
@@ -80,6 +82,17 @@ export class ConfigError extends Error {
 /** `SOJOURN_ENV=development` (set by `npm start`, `npm test` and the demo) allows the public dev secrets. */
 export function isDevelopmentMode(env: NodeJS.ProcessEnv): boolean {
   return env.SOJOURN_ENV === 'development';
+}
+
+/** A non-negative whole number from the environment, or the default. */
+function count(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: { variable: string; message: string }[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,9}$/.test(raw)) {
+    problems.push({ variable: name, message: `${name} must be a whole number (0 turns the limit off), got "${raw.slice(0, 40)}"` });
+    return fallback;
+  }
+  return Number(raw);
 }
 
 /** `SOJOURN_TRUST_PROXY`: unset = trust no proxy; a hop count; or addresses/CIDRs separated by commas. */
@@ -157,6 +170,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secret: secret('SOJOURN_SECRET', DEV_SECRET, longEnough),
     phoneKey: secret('SOJOURN_PHONE_KEY', DEV_PHONE_KEY, validKey),
     trustProxy: trustProxy(env),
+    rateLimits: {
+      apiPerMinute: count(env, 'SOJOURN_RATE_LIMIT_API', 1200, problems),
+      publicPerMinute: count(env, 'SOJOURN_RATE_LIMIT_PUBLIC', 300, problems),
+      exemptLoopback: dev,
+    },
     mailFrom: env.MAIL_FROM || 'Sojourn Demo <hello@sojourn.local>',
     mailDomain: env.MAIL_DOMAIN || 'sojourn.local',
     postalAddress: env.POSTAL_ADDRESS || 'Sojourn Demo Ltd, 1 Example Road, Shanghai 200000, China',

@@ -10,6 +10,7 @@ import { createLogger, httpLogSerializers } from '../lib/logger';
 import type { SegmentPlan } from '../rules/plan';
 import { apiPlugin } from './api';
 import { publicPlugin } from './public';
+import { protect } from './protection';
 import { codecPlugin } from './codec-routes';
 import { registerHealthRoutes, type ReadinessChecks } from './health-routes';
 import type { Ingest } from '../engine/ingest';
@@ -59,6 +60,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await app.register(codecPlugin, { keys: payloadKeys, corsOrigins: c.corsOrigins, token: c.requireAuth ? apiKey : null });
   }
   await app.register(async (api) => {
+    await protect(api, deps.config, 'api');
     await api.register(apiPlugin, {
       config: deps.config,
       segments: deps.segments,
@@ -66,6 +68,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     });
   });
   await app.register(async (pub) => {
+    await protect(pub, deps.config, 'public');
     await pub.register(publicPlugin, { config: deps.config, onEvent: deps.ingest?.ingest, now: deps.now });
   });
   return app;

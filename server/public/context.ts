@@ -9,6 +9,7 @@ import type { ContactsPort } from '../../mail/contacts-port';
 import { deterministicEventId, randomEventId, type EmailEvent } from '../../mail/events';
 import { TokenSigner, type TokenClaims, type TokenPurpose } from '../../mail/tokens';
 import { langOf, messagePage, t, type Lang } from './pages';
+import type { OpenWindow } from './open-window';
 
 export type PublicEvent = EmailEvent;
 
@@ -20,6 +21,8 @@ export interface PublicContext {
   now(): Date;
   /** Preference-centre topics. */
   topics: string[];
+  /** Opens already counted in the current window (server/public/open-window.ts). */
+  opens: OpenWindow;
 }
 
 export function lang(req: FastifyRequest): Lang {

@@ -22,6 +22,7 @@ import { dataLayerContactsPort, type ContactsPort } from '../../mail/contacts-po
 import type { EventSink } from '../../mail/events';
 import { TokenSigner } from '../../mail/tokens';
 import type { PublicContext } from './context';
+import { OpenWindow } from './open-window';
 import { registerConsentRoutes } from './consent-routes';
 import { registerTrackingRoutes } from './tracking-routes';
 
@@ -55,6 +56,7 @@ export const publicPlugin: FastifyPluginAsync<PublicPluginOptions> = async (app,
     contacts: opts.contacts ?? (await defaultContactsPort()),
     now: opts.now ?? (() => new Date()),
     topics: opts.topics ?? ['news', 'offers'],
+    opens: new OpenWindow(),
     emit: async (event) => {
       if (!opts.onEvent) return;
       try {

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { classifyClick, classifyOpen } from '../../mail/machine';
-import { checkToken, randomEventId, sendFacts, type PublicContext } from './context';
+import { checkToken, deterministicEventId, randomEventId, sendFacts, type PublicContext } from './context';
 
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
@@ -23,8 +23,12 @@ export function registerTrackingRoutes(app: FastifyInstance, ctx: PublicContext)
       const facts = await sendFacts(ctx, check.claims.sendRef);
       const sentAt = facts.sentAt ?? new Date(check.claims.iat * 1000);
       const verdict = classifyOpen({ userAgent: req.headers['user-agent'], ip: req.ip, secondsSinceSend: (at.getTime() - sentAt.getTime()) / 1000 });
-      if (!verdict.machine) await ctx.contacts.recordEngagement?.(check.claims.contactId, 'open', at);
-      await ctx.emit({ contactId: check.claims.contactId, name: 'email.opened', at, data: { ...facts.data, machine: verdict.machine, reasons: verdict.reasons }, eventId: randomEventId() });
+      // One open counted per token (and verdict) per window: a reloaded pixel changes nothing.
+      const key = `${check.tokenId}:${verdict.machine ? 'machine' : 'human'}`;
+      if (ctx.opens.first(key, at)) {
+        if (!verdict.machine) await ctx.contacts.recordEngagement?.(check.claims.contactId, 'open', at);
+        await ctx.emit({ contactId: check.claims.contactId, name: 'email.opened', at, data: { ...facts.data, machine: verdict.machine, reasons: verdict.reasons }, eventId: deterministicEventId(`email.opened:${key}:${ctx.opens.windowOf(at)}`, check.tokenId) });
+      }
     }
     return reply.send(PIXEL);
   });
