@@ -7,8 +7,7 @@ import type { Command } from 'commander';
 import { connectTemporal } from '../../lib/temporal-connection';
 import { loadConfig } from '../../lib/config';
 import { connectDatabase, disconnectDatabase } from '../../data/db';
-import { getJourney, getJourneyPlan, listJourneys, setJourneyPaused } from '../../data/journey-versions';
-import { setScheduleState } from '../../worker/schedules';
+import { journeySummaries, setJourneyPause } from '../../engine/journey-control';
 
 async function withDb<T>(fn: () => Promise<T>): Promise<T> {
   await connectDatabase(loadConfig().mongodbUri);
@@ -21,29 +20,24 @@ async function withDb<T>(fn: () => Promise<T>): Promise<T> {
 
 async function setPaused(journeyId: string, paused: boolean): Promise<void> {
   await withDb(async () => {
-    if (!(await setJourneyPaused(journeyId, paused))) {
-      console.error(`unknown journey "${journeyId}"`);
-      process.exitCode = 1;
-      return;
-    }
-    const j = await getJourney(journeyId);
-    const plan = j && (await getJourneyPlan(journeyId, j.liveVersion));
-    let scheduleNote = '';
-    if (plan) {
-      const cfg = loadConfig();
-      try {
-        const { connection, client } = await connectTemporal(cfg);
-        try {
-          const changed = await setScheduleState(client, plan, paused);
-          if (changed) scheduleNote = `; schedule ${paused ? 'paused' : 'resumed'}`;
-        } finally {
-          await connection.close();
-        }
-      } catch (err) {
-        scheduleNote = `; schedule not changed (${(err as Error).message})`;
+    const cfg = loadConfig();
+    // Temporal is needed only for the schedule; the pause flag is decided without it.
+    const temporal = await connectTemporal(cfg).catch((err: Error) => err);
+    try {
+      const r = await setJourneyPause(temporal instanceof Error ? null : temporal.client, journeyId, paused);
+      if (!r.found) {
+        console.error(`unknown journey "${journeyId}"`);
+        process.exitCode = 1;
+        return;
       }
+      let scheduleNote = '';
+      if (r.schedule === 'changed') scheduleNote = `; schedule ${paused ? 'paused' : 'resumed'}`;
+      if (r.schedule === 'failed') scheduleNote = `; schedule not changed (${r.scheduleError})`;
+      if (temporal instanceof Error) scheduleNote = `; schedule not changed (${temporal.message})`;
+      console.log(`${journeyId}: ${paused ? 'paused (new entries refused)' : 'resumed'}${scheduleNote}`);
+    } finally {
+      if (!(temporal instanceof Error)) await temporal.connection.close();
     }
-    console.log(`${journeyId}: ${paused ? 'paused (new entries refused)' : 'resumed'}${scheduleNote}`);
   });
 }
 
@@ -55,12 +49,12 @@ export function register(program: Command): void {
     .option('--format <format>', 'text or json', 'text')
     .action(async (opts: { format: string }) => {
       await withDb(async () => {
-        const all = await listJourneys();
+        const all = await journeySummaries();
         if (opts.format === 'json') return console.log(JSON.stringify(all, null, 2));
         if (!all.length) return console.log('no journeys deployed (run `sojourn deploy`)');
         for (const j of all) {
-          console.log(`${j._id}  live v${j.liveVersion}${j.paused ? '  PAUSED' : ''}  trigger ${j.triggerKind}${j.triggerEvent ? ` ${j.triggerEvent}` : ''}`);
-          for (const v of j.versions) console.log(`  ${v.version === j.liveVersion ? '*' : ' '} v${v.version}  ${v.hash.slice(0, 12)}  ${v.deployedAt.toISOString()}`);
+          console.log(`${j.journeyId}  live v${j.liveVersion}${j.paused ? '  PAUSED' : ''}  trigger ${j.triggerKind}${j.triggerEvent ? ` ${j.triggerEvent}` : ''}`);
+          for (const v of j.versions) console.log(`  ${v.live ? '*' : ' '} v${v.version}  ${v.hash.slice(0, 12)}  ${v.deployedAt.toISOString()}`);
         }
       });
     });

@@ -7,11 +7,10 @@
  * Exit codes: 0 ok, 1 no such run, 2 bad usage or a crash.
  */
 import type { Command } from 'commander';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { connectTemporal } from '../../lib/temporal-connection';
 import { loadConfig } from '../../lib/config';
-import { journeyWorkflowId, statusQuery, type RunStatus } from '../../workflows/definitions';
-import { SOJOURN_STEP } from '../../workflows/search-attributes';
+import { journeyWorkflowId, type RunStatus } from '../../workflows/definitions';
+import { runStatus, waitingByStep } from '../../engine/journey-control';
 
 export function register(program: Command): void {
   program
@@ -27,23 +26,15 @@ export function register(program: Command): void {
       try {
         if (contactId) {
           const id = journeyWorkflowId(journeyId, contactId, opts.period);
-          try {
-            const s = await client.workflow.getHandle(id).query(statusQuery);
-            if (opts.format === 'json') console.log(JSON.stringify(s, null, 2));
-            else console.log(formatRunStatus(id, s));
-          } catch (err) {
-            if (!(err instanceof WorkflowNotFoundError)) throw err;
+          const s = await runStatus(client, id);
+          if (!s) {
             console.error(`no run ${id}`);
             process.exitCode = 1;
-          }
+          } else if (opts.format === 'json') console.log(JSON.stringify(s, null, 2));
+          else console.log(formatRunStatus(id, s));
           return;
         }
-        const counts: Record<string, number> = {};
-        const query = `SojournJourney = "${journeyId.replace(/"/g, '')}" AND ExecutionStatus = "Running"`;
-        for await (const w of client.workflow.list({ query })) {
-          const step = String(w.typedSearchAttributes.get(SOJOURN_STEP) ?? '-');
-          counts[step] = (counts[step] ?? 0) + 1;
-        }
+        const counts = (await waitingByStep(client, journeyId)).byStep;
         if (opts.format === 'json') console.log(JSON.stringify({ journeyId, running: counts }, null, 2));
         else {
           console.log(`${journeyId}: ${Object.values(counts).reduce((a, b) => a + b, 0)} running`);
