@@ -10,7 +10,9 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import swagger from '@fastify/swagger';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../../lib/config';
+import type { WebhookDeps } from '../../data/webhooks';
 import { createContacts, ContactError, toObjectId, type Contacts, type ContactInput } from '../../data/contacts';
 import { ContactModel, type ContactDoc } from '../../data/contact-model';
 import { createIngest, type Ingest } from '../../engine/ingest';
@@ -36,6 +38,10 @@ export interface ApiOptions {
   segments?: Record<string, SegmentPlan>;
   /** Repository override (tests); default built from config. */
   contacts?: Contacts;
+  /** Temporal client for the journey routes (run status, step counts, schedules); absent: those answer 503. */
+  temporal?: Client | null;
+  /** Webhook fan-out and delivery settings (server/api/webhooks-routes.ts). */
+  webhooks?: WebhookDeps;
 }
 
 /** What the API returns for a contact: the view, plus the address as entered; phones without digits. */
