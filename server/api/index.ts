@@ -26,6 +26,12 @@ import { contactIdParams, contactInput, errorResponse, eventBatch, eventInput, s
 import { errorHandler } from './errors';
 import { requireApiKey } from '../auth';
 import { useStrictJson } from './json-body';
+import { idempotencyPlugin } from './idempotency';
+import { contactsRoutes } from './contacts-routes';
+import { suppressionsRoutes } from './suppressions-routes';
+import { journeysRoutes } from './journeys-routes';
+import { importsRoutes } from './imports-routes';
+import { webhooksRoutes } from './webhooks-routes';
 
 export interface ApiOptions {
   config: Config;
@@ -207,7 +213,7 @@ export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app:
  * Route plugins of the API. Each is registered inside the authenticated context below, so a route
  * added here (in its own file under server/api/) is behind the API key without doing anything else.
  */
-export const API_ROUTES: readonly FastifyPluginAsync<ApiOptions>[] = [contactAndEventRoutes];
+export const API_ROUTES: readonly FastifyPluginAsync<ApiOptions>[] = [contactAndEventRoutes, contactsRoutes, suppressionsRoutes, journeysRoutes, importsRoutes, webhooksRoutes];
 
 /**
  * The API: one encapsulated context whose `onRequest` hook checks the key for every route registered
@@ -221,6 +227,9 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app: FastifyInst
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
   app.setErrorHandler(errorHandler);
   useStrictJson(app);
+  // Responses are plain JSON.stringify, not a schema-driven serializer that would drop or coerce fields
+  // the schema does not describe: the contract test then sees (and checks) exactly what the handler sent.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   await app.register(swagger, {
     openapi: {
@@ -234,6 +243,8 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app: FastifyInst
 
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', requireApiKey(opts.config.apiKey));
+    // Before the routes: its hooks apply to every POST of this context (skip-override).
+    await authenticated.register(idempotencyPlugin, {});
     for (const routes of API_ROUTES) await authenticated.register(routes, opts);
   });
 };
