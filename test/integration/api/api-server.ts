@@ -9,7 +9,7 @@ import { loadConfig } from '../../../lib/config';
 
 export const API_KEY = 'test-key';
 
-export interface CallResult { status: number; headers: Headers; text: string; json: () => any }
+export interface CallResult { status: number; headers: Headers; text: string; json: () => ReturnType<typeof JSON.parse> }
 
 export function useApiServer(prefix: string, extra: Partial<ApiOptions> = {}) {
   const { contacts, db } = useContactsDatabase(prefix);
