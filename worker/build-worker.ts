@@ -62,7 +62,7 @@ export async function buildWorker(opts: BuildWorkerOptions): Promise<Worker> {
     // Every payload leaves this worker encrypted (lib/payload-codec.ts): no contact data in Temporal's history.
     dataConverter: sojournDataConverter(payloadKeys),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions,
-    shutdownGraceTime: opts.shutdownGraceTimeMs,
+    ...(opts.shutdownGraceTimeMs !== undefined ? { shutdownGraceTime: opts.shutdownGraceTimeMs } : {}),
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTaskExecutions,
   });
 }
