@@ -19,7 +19,7 @@ export function classifyWith(classifier: Classifier | undefined, doc: ContactDoc
   const set: Record<string, unknown> = {};
   let view = toContactView(doc);
   for (const rs of ruleSets) {
-    if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(rs.field)) continue;
+    if (rs.over === 'message' || !/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(rs.field)) continue;
     const result = run(rs, { contact: view, now });
     if (!result) continue;
     const current = (doc.classification as Record<string, { value?: string } | undefined> | undefined)?.[rs.field];

@@ -47,6 +47,8 @@ export interface Config {
   rateLimits?: { apiPerMinute: number; publicPerMinute: number; exemptLoopback: boolean };
   /** Which proxies may set the client address (X-Forwarded-For): none unless SOJOURN_TRUST_PROXY says so. */
   trustProxy?: false | number | string;
+  /** Port of the inbound SMTP listener (replies, the mailto unsubscribe address); null: not started. */
+  inboundSmtpPort: number | null;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -181,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheDir: env.SOJOURN_CACHE || path.join(os.homedir(), '.cache', 'sojourn'),
     timeScale: parseTimeScale(env.SOJOURN_TIME_SCALE),
     adPrefix: env.MAIL_AD_PREFIX || undefined,
+    inboundSmtpPort: env.INBOUND_SMTP_PORT ? port(env, 'INBOUND_SMTP_PORT', 0) : null,
   };
   if (!dev && cfg.timeScale !== 1) problems.push({ variable: 'SOJOURN_TIME_SCALE', message: 'SOJOURN_TIME_SCALE is a test setting, allowed only with SOJOURN_ENV=development' });
   if (problems.length) throw new ConfigError(problems.map((p) => p.variable), problems.map((p) => p.message).join('\n'));

@@ -59,6 +59,8 @@ export interface JourneyAst {
 export interface SegmentAst { name: L<string>; expr?: ExprAst; description?: string; span: Span }
 export interface RuleSetAst {
   name: L<string>;
+  /** What the rules classify: a contact (default) or an inbound email message. */
+  over?: L<string>;
   field?: L<string>;
   rules: { value: L<string>; when?: ExprAst; reason?: L<string>; span: Span }[];
   otherwise?: L<string | null>;

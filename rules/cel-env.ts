@@ -74,13 +74,30 @@ const contactTypes = buildContactTypes();
 const ContactSpec = contactTypes[contactTypes.length - 1];
 const EventSpec = makeType('Event', { name: 'string', at: TIMESTAMP, data: 'map<string, dyn>' }, {});
 const JourneySpec = makeType('Journey', { id: 'string', version: 'int', startedAt: TIMESTAMP, params: 'map<string, dyn>' }, {});
+/** An inbound email as rule sets over messages see it (mail/inbound.ts builds it; never stored whole). */
+const MessageSpec = makeType('Message', {
+  from: 'string', fromDomain: 'string', to: 'list<string>', subject: 'string', text: 'string',
+  isReply: 'bool', isAutoReply: 'bool', knownContact: 'bool',
+}, {});
+
+/** The `message` variable's value. */
+export interface MessageView {
+  from: string;
+  fromDomain: string;
+  to: string[];
+  subject: string;
+  text: string;
+  isReply: boolean;
+  isAutoReply: boolean;
+  knownContact: boolean;
+}
 
 /** Field names per CEL type, for "did you mean". */
 export const TYPE_FIELDS: Record<string, string[]> = Object.fromEntries(
-  [...contactTypes, EventSpec, JourneySpec].map((s) => [s.name, Object.keys(s.fields)]));
+  [...contactTypes, EventSpec, JourneySpec, MessageSpec].map((s) => [s.name, Object.keys(s.fields)]));
 
 /** The CEL type name of each variable. */
-export const VARIABLES = { contact: 'Contact', event: 'Event', journey: 'Journey', now: TIMESTAMP } as const;
+export const VARIABLES = { contact: 'Contact', event: 'Event', journey: 'Journey', message: 'Message', now: TIMESTAMP } as const;
 export type VariableName = keyof typeof VARIABLES;
 
 const dtfCache = new Map<string, Intl.DateTimeFormat>();
@@ -155,6 +172,12 @@ fn('isBirthdayToday(Contact): bool', 'Today (contact time zone) is the birthday;
     return p.month === m && p.day === day;
   });
 
+fn('containsAny(string, list<string>): bool', 'The text contains one of the words, ignoring case: `containsAny(message.subject, ["refund", "退款"])`.',
+  (text: string, words: string[]) => {
+    const t = text.toLowerCase();
+    return words.some((w) => w !== '' && t.includes(w.toLowerCase()));
+  });
+
 function buildEnvironment(): Environment {
   const env = new Environment({ limits: { maxAstNodes: CEL_LIMITS.maxAstNodes } });
   // The targets of `matches` after useLinearRegex (cel-limits.ts): same signatures, RE2 semantics, linear time.
@@ -163,6 +186,7 @@ function buildEnvironment(): Environment {
   for (const spec of contactTypes) env.registerType(spec.name, { ctor: spec.ctor, fields: spec.fields });
   env.registerType(EventSpec.name, { ctor: EventSpec.ctor, fields: EventSpec.fields });
   env.registerType(JourneySpec.name, { ctor: JourneySpec.ctor, fields: JourneySpec.fields });
+  env.registerType(MessageSpec.name, { ctor: MessageSpec.ctor, fields: MessageSpec.fields });
   for (const [name, type] of Object.entries(VARIABLES)) env.registerVariable(name, type);
   for (const f of FUNCTIONS) env.registerFunction(f.signature, f.handler as (...a: unknown[]) => unknown, { description: f.description });
   DurationCtor = (env.evaluate('duration("1s")') as object).constructor as unknown as { fromMilliseconds(ms: number): unknown };
@@ -179,6 +203,7 @@ export interface CelBindings {
   contact: ContactView;
   event?: EventView;
   journey?: JourneyView & { params?: Record<string, unknown> };
+  message?: MessageView;
   now: Date;
 }
 
@@ -190,6 +215,7 @@ export function toActivation(b: CelBindings): Record<string, unknown> {
   };
   if (b.event) act.event = new EventSpec.ctor(b.event as unknown as Record<string, unknown>);
   if (b.journey) act.journey = new JourneySpec.ctor(b.journey as unknown as Record<string, unknown>);
+  if (b.message) act.message = new MessageSpec.ctor(b.message as unknown as Record<string, unknown>);
   return act;
 }
 

@@ -47,6 +47,7 @@ function pathOf(n: ASTNode): string | null {
 function fieldCandidates(receiver: string): string[] {
   if (receiver === 'event') return TYPE_FIELDS.Event;
   if (receiver === 'journey') return TYPE_FIELDS.Journey;
+  if (receiver === 'message') return TYPE_FIELDS.Message;
   if (receiver.startsWith('contact')) {
     const prefix = receiver === 'contact' ? '' : `${receiver.slice('contact.'.length)}.`;
     return [...new Set(CONTACT_FIELDS.filter((f) => f.path.startsWith(prefix)).map((f) => f.path.slice(prefix.length).split('.')[0]))];
@@ -330,6 +331,7 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
       }
       case 'classify':
         if (!ctx.rules.ruleSets[st.ruleSet.value]) sink.error('E_UNKNOWN_RULE_SET', `There is no rule set "${st.ruleSet.value}".${suggestion(st.ruleSet.value, Object.keys(ctx.rules.ruleSets))}`, st.ruleSet.span);
+        else if (ctx.rules.ruleSets[st.ruleSet.value].over === 'message') sink.error('E_UNKNOWN_RULE_SET', `The rule set "${st.ruleSet.value}" classifies inbound messages, not contacts; a classify step needs a contact rule set.`, st.ruleSet.span);
         return { terminates: false, guarded };
       case 'exit':
         if (st.outcome && !['exited', 'converted'].includes(st.outcome.value)) sink.error('E_BAD_VALUE', `exit outcome should be exited or converted, not "${st.outcome.value}".`, st.outcome.span);
@@ -349,6 +351,10 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
   }
 }
 
+const RULE_SET_SUBJECTS = ['contact', 'message'];
+/** What rule sets over inbound messages write (mail/inbound.ts stores them on the contact's timeline). */
+export const MESSAGE_CLASS_FIELDS = ['category', 'urgency'];
+
 export function checkRules(r: RulesAst, sink: DiagnosticSink): Map<string, ASTNode | null> {
   const asts = new Map<string, ASTNode | null>();
   const names = new Set<string>();
@@ -364,9 +370,13 @@ export function checkRules(r: RulesAst, sink: DiagnosticSink): Map<string, ASTNo
     if (!ID_RE.test(rs.name.value)) sink.error('E_BAD_ID', `The rule set name "${rs.name.value}" should be lower_snake_case.`, rs.name.span);
     if (sets.has(rs.name.value)) sink.error('E_DUPLICATE_NAME', `The rule set "${rs.name.value}" is defined twice.`, rs.name.span);
     sets.add(rs.name.value);
-    if (rs.field && !classFields.includes(rs.field.value)) sink.error('E_UNKNOWN_FIELD', `A rule set writes one of ${classFields.join(', ')}, not "${rs.field.value}".${suggestion(rs.field.value, classFields)}`, rs.field.span);
+    if (rs.over && !RULE_SET_SUBJECTS.includes(rs.over.value)) sink.error('E_UNKNOWN_FIELD', `A rule set classifies a contact (the default) or a message, not "${rs.over.value}".${suggestion(rs.over.value, RULE_SET_SUBJECTS)}`, rs.over.span);
+    const overMessage = rs.over?.value === 'message';
+    const fields = overMessage ? MESSAGE_CLASS_FIELDS : classFields;
+    if (rs.field && !fields.includes(rs.field.value)) sink.error('E_UNKNOWN_FIELD', `A rule set${overMessage ? ' over messages' : ''} writes one of ${fields.join(', ')}, not "${rs.field.value}".${suggestion(rs.field.value, fields)}`, rs.field.span);
     if (rs.rules.length === 0) sink.error('E_EMPTY_STEPS', `Rule set ${rs.name.value} has no rules.`, rs.name.span);
-    for (const rule of rs.rules) if (rule.when) checkExpr(rule.when, { vars: ['contact', 'now'], wantBool: true, what: `Rule ${rule.value.value}` }, sink);
+    const vars: VariableName[] = overMessage ? ['message', 'contact', 'now'] : ['contact', 'now'];
+    for (const rule of rs.rules) if (rule.when) checkExpr(rule.when, { vars, wantBool: true, what: `Rule ${rule.value.value}` }, sink);
   }
   return asts;
 }

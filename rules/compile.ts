@@ -66,6 +66,7 @@ function buildRules(ast: RulesAst, sink: DiagnosticSink, checked?: Map<string, A
   for (const rs of ast.ruleSets) {
     const set: RuleSetPlan = {
       name: rs.name.value,
+      ...(rs.over?.value === 'message' ? { over: 'message' as const } : {}),
       field: rs.field?.value ?? rs.name.value,
       rules: rs.rules.filter((r) => r.when).map((r) => ({
         value: r.value.value, when: exprOf(r.when as ExprAst, sink.map, sink.file), reason: r.reason?.value ?? (r.when as ExprAst).source,

@@ -8,7 +8,7 @@
 
 export interface EventSpec {
   /** Who produces it. */
-  source: 'api' | 'public_endpoints' | 'bounce_reports' | 'integration';
+  source: 'api' | 'public_endpoints' | 'bounce_reports' | 'inbound_mail' | 'integration';
   /** What it means, for the docs table. */
   meaning: string;
   /** Opens and clicks may come from machines (scanners, privacy proxies): stored, never dispatched to runs. */
@@ -26,6 +26,7 @@ export const EVENT_VOCABULARY = {
   'email.verified': { source: 'public_endpoints', meaning: 'The address verification button was pressed.' },
   'email.bounced': { source: 'bounce_reports', meaning: 'A DSN bounce report (data.type hard or soft).' },
   'email.complained': { source: 'bounce_reports', meaning: 'An ARF abuse complaint (consent becomes unsubscribed).' },
+  'email.received': { source: 'inbound_mail', meaning: 'A contact wrote to the sending domain; data.category (pre_sales, after_sales, complaint, other) and data.urgency from the rule sets over messages.' },
   'order.completed': { source: 'integration', meaning: 'An order, sent by the shop through POST /v1/events (data.amount counts as revenue).' },
   'contact.login': { source: 'integration', meaning: 'A login, sent through POST /v1/events (updates lastActivityAt).' },
 } as const satisfies Record<string, EventSpec>;

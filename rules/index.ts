@@ -25,6 +25,6 @@ export { type Filter, type PushdownResult, toMongoFilter, toFilterTemplate, mate
 export { segmentFilter } from './segment-filter';
 export { parseDuration, isLocalTime, isTimeZone } from './duration';
 export { KNOWN_EVENTS, EMAIL_STATUSES, SETTABLE_FIELDS } from './check';
-export { FUNCTIONS as CEL_FUNCTIONS } from './cel-env';
+export { FUNCTIONS as CEL_FUNCTIONS, type MessageView } from './cel-env';
 export { sha256Hex, canonicalJson } from './sha256';
 export { planHash } from './plan-hash';

@@ -474,9 +474,10 @@ export function parseRules(root: N, p: Parser): RulesAst | null {
     else for (const pair of sets.items) {
       const name = { value: String((pair.key as Scalar).value), span: p.span(pair.key as N) };
       const v = pair.value as N;
-      const rm = p.map(v, `rule set ${name.value}`, ['field', 'rules', 'otherwise', 'description']);
+      const rm = p.map(v, `rule set ${name.value}`, ['over', 'field', 'rules', 'otherwise', 'description']);
       if (!rm) continue;
       const rs: RuleSetAst = { name, rules: [], span: p.span(v) };
+      if (rm.has('over')) rs.over = p.str(rm.get('over')?.value, 'over');
       if (p.require(rm, 'field', `Rule set ${name.value}`, name.span)) rs.field = p.str(rm.get('field')?.value, 'field');
       if (rm.has('otherwise')) {
         const o = rm.get('otherwise')?.value;

@@ -26,6 +26,8 @@ export interface SegmentPlan {
 
 export interface RuleSetPlan {
   name: string;
+  /** Set for rule sets over inbound email (`over: message`); absent for contact classification. */
+  over?: 'message';
   /** The contact classification field this rule set writes (importance, lifecycle, rfm, businessType, ...). */
   field: string;
   /** Evaluated in order; the first match wins. */

@@ -38,9 +38,10 @@ async function main(): Promise<void> {
     SMTP_PORT: port('SMTP_PORT', 1025),
     MAILDEV_WEB_PORT: port('MAILDEV_WEB_PORT', 1080),
     HTTP_PORT: port('HTTP_PORT', 3000),
+    INBOUND_SMTP_PORT: port('INBOUND_SMTP_PORT', 2525),
   };
   const external = { mongo: !!process.env.MONGODB_URI, temporal: !!process.env.TEMPORAL_ADDRESS, smtp: !!process.env.SMTP_URL };
-  const wanted: (keyof typeof ports)[] = ['HTTP_PORT'];
+  const wanted: (keyof typeof ports)[] = ['HTTP_PORT', 'INBOUND_SMTP_PORT'];
   if (!external.temporal) wanted.push('TEMPORAL_PORT', 'TEMPORAL_UI_PORT');
   if (!external.mongo) wanted.push('FERRETDB_PORT');
   if (!external.smtp) wanted.push('SMTP_PORT', 'MAILDEV_WEB_PORT');
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
       external.mongo ? '  Database           MONGODB_URI (external)' : `  Database           mongodb://127.0.0.1:${ports.FERRETDB_PORT}/sojourn (FerretDB, data in ${path.join(dataDir, 'ferretdb')})`,
       external.smtp ? '  SMTP               SMTP_URL (external)' : `  Inbox (maildev)    http://127.0.0.1:${ports.MAILDEV_WEB_PORT}   (SMTP on 127.0.0.1:${ports.SMTP_PORT})`,
       `  HTTP API           http://127.0.0.1:${ports.HTTP_PORT}/v1   (OpenAPI: /v1/openapi.json)`,
+      `  Inbound SMTP       127.0.0.1:${ports.INBOUND_SMTP_PORT}   (replies and unsubscribe@ mail; sojourn inbound ingest for .eml files)`,
       `  Logs               ${logDir} (sojourn.log: worker and HTTP server)`,
       '',
       'Try the UI filter:  SojournJourney = "welcome"   Ctrl-C stops everything.',

@@ -27,6 +27,9 @@ import { deployJourneys } from '../worker/deploy';
 import { createEngineIngest, createSendActivities } from '../worker/wiring';
 import { dataLayerContactStore } from '../activities/contact-store';
 import { startOutboxSweeper } from '../engine/outbox-sweeper';
+import { startInboundServer, type InboundServer } from '../mail/inbound-server';
+import { loadProject } from '../lib/project';
+import { createInboundProcessor } from './inbound';
 import { buildServer } from './app';
 import { runDemoOnce } from './demo';
 import { registerHealthRoutes, type ReadinessChecks } from './health-routes';
@@ -68,9 +71,10 @@ export async function startSojourn(config: Config, opts: ServeOptions): Promise<
     temporal: async () => void (await connection.workflowService.getSystemInfo({})),
   };
 
+  const journeyPaths = opts.journeys ?? [path.join(process.cwd(), 'journeys')];
   let plans: JourneyPlan[] = [];
   if (role === 'both') {
-    const deployed = await deployJourneys(opts.journeys ?? [path.join(process.cwd(), 'journeys')], { client, taskQueue: config.taskQueue, timeScale: config.timeScale });
+    const deployed = await deployJourneys(journeyPaths, { client, taskQueue: config.taskQueue, timeScale: config.timeScale });
     for (const m of deployed.messages) log.warn(m);
     if (!deployed.ok) throw new Error('journeys/ has errors; run `sojourn validate journeys/`');
     for (const j of deployed.journeys) log.info({ journey: j.journeyId, version: j.version, status: j.status }, 'journey deployed');
@@ -102,6 +106,7 @@ export async function startSojourn(config: Config, opts: ServeOptions): Promise<
   let url = '';
   const ingest = createEngineIngest(client, config.taskQueue, { log });
   let sweeper: { stop(): Promise<void> } | null = null;
+  let inbound: InboundServer | null = null;
   if (role !== 'worker') {
     // Events stored while Temporal was unreachable (or before a crash) reach their runs from here.
     sweeper = startOutboxSweeper(ingest, { intervalMs: opts.outboxIntervalMs, log });
@@ -115,6 +120,17 @@ export async function startSojourn(config: Config, opts: ServeOptions): Promise<
     await http.listen({ port: config.httpPort, host: config.httpHost });
     url = `http://${config.httpHost}:${config.httpPort}`;
     log.info({ url }, 'HTTP server listening');
+    if (config.inboundSmtpPort !== null) {
+      inbound = await startInboundServer({
+        port: config.inboundSmtpPort,
+        host: config.httpHost,
+        mailDomain: config.mailDomain,
+        // Rule sets over messages are read from the project's files (plans carry only contact rule sets).
+        process: createInboundProcessor(config, { ruleSets: loadProject(journeyPaths).result.rules.ruleSets, emit: (e) => ingest.ingest(e) }),
+        onError: (err) => log.warn({ err: (err as Error).message }, 'inbound message not processed (the sender will retry)'),
+      });
+      log.info({ port: inbound.port }, 'inbound SMTP listening');
+    }
   } else if (config.healthPort !== null) {
     // A worker has no API; orchestrators still probe it.
     http = Fastify();
@@ -137,6 +153,7 @@ export async function startSojourn(config: Config, opts: ServeOptions): Promise<
       draining = true;
       log.info({ role }, 'stopping: draining');
       await http?.close();
+      await inbound?.close();
       await sweeper?.stop();
       // The worker also listens for SIGINT/SIGTERM and may already be draining.
       if (worker?.getState() === 'RUNNING') worker.shutdown();
