@@ -30,14 +30,14 @@ export function register(program: Command): void {
       const { connectDatabase, disconnectDatabase } = await import('../../data/db');
       const { createInboundProcessor } = await import('../../server/inbound');
       const { createEngineIngest } = await import('../../worker/wiring');
-      const { Connection, Client } = await import('@temporalio/client');
+      const { connectTemporal } = await import('../../lib/temporal-connection');
       await connectDatabase(config.mongodbUri);
-      const connection = await Connection.connect({ address: config.temporalAddress });
-      const client = new Client({ connection, namespace: config.temporalNamespace });
+      const { connection, client } = await connectTemporal(config);
+      const ingest = createEngineIngest(client, config.taskQueue);
       const processMessage = createInboundProcessor(config, {
         ruleSets: project.result.rules.ruleSets,
         // The one door for events; if Temporal is unreachable the event waits in the outbox for `sojourn serve`.
-        emit: (e) => createEngineIngest(client, config.taskQueue).ingest(e),
+        emit: (e) => ingest.ingest(e),
       });
       const results: Array<Record<string, unknown>> = [];
       try {
