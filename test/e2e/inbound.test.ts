@@ -42,7 +42,7 @@ describe('inbound mail on the local stack', () => {
     base = `http://127.0.0.1:${httpPort}`;
     const config = loadConfig({
       MONGODB_URI: uniqueDatabaseUri('e2e_inbound'), TEMPORAL_ADDRESS: temporal.address, SMTP_URL: smtp.url, MAIL_DOMAIN: mailDomain,
-      HTTP_PORT: String(httpPort), SOJOURN_API_KEY: API_KEY, TASK_QUEUE: 'sojourn-e2e-inbound', INBOUND_SMTP_PORT: String(inboundPort),
+      HTTP_PORT: String(httpPort), SOJOURN_ENV: 'development', SOJOURN_API_KEY: API_KEY, TASK_QUEUE: 'sojourn-e2e-inbound', INBOUND_SMTP_PORT: String(inboundPort),
     } as NodeJS.ProcessEnv);
     sojourn = await startSojourn(config, { demo: false, journeys: [path.join(__dirname, '..', '..', 'journeys')] });
   }, 180_000);
