@@ -90,7 +90,7 @@ export function planMerge(doc: ContactDoc, p: PreparedContact, ctx: MergeContext
   }
   if (p.externalId && doc.externalId !== p.externalId) set.externalId = p.externalId;
   if (p.phone) {
-    const stored = protectPhone(ctx.keys, p.phone, ctx.source, ctx.now);
+    const stored = protectPhone(ctx.keys, p.phone, ctx.source, ctx.now, id);
     if (!doc.phoneIndex.includes(stored.index)) {
       set.phones = [...doc.phones, stored];
       set.phoneIndex = [...doc.phoneIndex, stored.index];

@@ -443,7 +443,7 @@ export function createContacts(deps: ContactsDeps) {
     const doc = await getContact(id);
     if (!doc) return null;
     const contactId = String(doc._id);
-    const phones = (doc.phones ?? []).map((p) => ({ e164: revealPhone(keys, p), type: p.type, country: p.country, source: p.source, addedAt: p.addedAt }));
+    const phones = (doc.phones ?? []).map((p) => ({ e164: revealPhone(keys, p, contactId), type: p.type, country: p.country, source: p.source, addedAt: p.addedAt }));
     if (phones.length) await audit('phone.decrypt', contactId, actor, { count: phones.length, purpose: 'export' });
     await audit('contact.export', contactId, actor);
     const { phones: _p, phoneIndex: _i, engagement, ...rest } = doc;
@@ -463,7 +463,7 @@ export function createContacts(deps: ContactsDeps) {
     const doc = await getContact(id);
     if (!doc || !doc.phones?.length) return [];
     await audit('phone.decrypt', String(doc._id), actor, { count: doc.phones.length, purpose });
-    return doc.phones.map((p) => revealPhone(keys, p));
+    return doc.phones.map((p) => revealPhone(keys, p, String(doc._id)));
   }
 
   /**

@@ -66,6 +66,28 @@ function isDisposable(domain: string): boolean {
   return false;
 }
 
+const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * RFC 1035/1123 host-name rules on the ASCII (punycode) form of a domain, after UTS #46 mapping by
+ * node:url `domainToASCII` (which validates the IDN labels): letters, digits and hyphens only, no
+ * leading or trailing hyphen, no underscore, 1-63 characters per label, and a top-level label that
+ * is not all digits. Returns what is wrong, or null.
+ */
+export function domainLabelProblem(asciiDomain: string): string | null {
+  const labels = asciiDomain.split('.');
+  for (const l of labels) {
+    if (l === '') return 'an empty label (two dots, or a dot at the end)';
+    if (l.length > 63) return `the label "${l.slice(0, 20)}..." is longer than 63 characters`;
+    if (l.includes('_')) return `the label "${l}" contains "_"`;
+    if (l.startsWith('-') || l.endsWith('-')) return `the label "${l}" starts or ends with "-"`;
+    if (!LDH_LABEL.test(l)) return `the label "${l}" has characters other than letters, digits and "-"`;
+    if (/^..--/.test(l) && !l.startsWith('xn--')) return `the label "${l}" has "--" in positions 3-4, reserved for IDN (RFC 5891)`;
+  }
+  if (/^\d+$/.test(labels[labels.length - 1])) return 'the top-level label is all digits';
+  return null;
+}
+
 /** Checks an address and computes its keys and flags. Never throws; the error says what is wrong. */
 export function parseEmail(raw: unknown): EmailResult {
   if (typeof raw !== 'string' || raw.trim() === '') return fail('E_EMAIL_EMPTY', 'email address is empty');
@@ -82,9 +104,9 @@ export function parseEmail(raw: unknown): EmailResult {
   }
   if (parsed.domain.startsWith('[')) return fail('E_EMAIL_UNSUPPORTED', 'address literals like user@[192.0.2.1] are not accepted');
   const domain = domainToASCII(parsed.domain.toLowerCase());
-  if (!domain || !domain.includes('.') || domain.split('.').some((l) => l === '' || l.length > 63)) {
-    return fail('E_EMAIL_DOMAIN', 'the domain is not a valid host name');
-  }
+  if (!domain || !domain.includes('.')) return fail('E_EMAIL_DOMAIN', 'the domain is not a valid host name');
+  const labelProblem = domainLabelProblem(domain);
+  if (labelProblem) return fail('E_EMAIL_DOMAIN', `the domain is not a valid host name: ${labelProblem}`);
   const localBytes = Buffer.byteLength(parsed.local, 'utf8');
   if (localBytes > MAX_LOCAL) return fail('E_EMAIL_LOCAL_TOO_LONG', `the part before @ is longer than ${MAX_LOCAL} octets`);
   if (domain.length > MAX_DOMAIN) return fail('E_EMAIL_DOMAIN_TOO_LONG', `the domain is longer than ${MAX_DOMAIN} octets`);

@@ -67,15 +67,23 @@ export interface PhoneKeys {
   phoneKey: string;
 }
 
-const AAD = 'contact.phone';
+/**
+ * Associated data of a phone ciphertext: bound to the contact, so a ciphertext copied onto another
+ * contact does not decrypt there. Rows written before this binding used the constant
+ * `LEGACY_AAD` and carry no `BOUND` prefix; `sojourn migrate phones` (data/phone-aad-migration.ts)
+ * rewrites them, and until then they still decrypt (documented in docs/data-model.md).
+ */
+const LEGACY_AAD = 'contact.phone';
+const BOUND = 'p2:';
+const aadFor = (contactId: string) => `contact.phone\u0000${contactId}`;
 
 export function phoneBlindIndex(keys: PhoneKeys, e164: string): string {
   return keyedHash(keys.secret, 'phone', e164);
 }
 
-export function protectPhone(keys: PhoneKeys, phone: PhoneInfo, source: string | null, now: Date): StoredPhone {
+export function protectPhone(keys: PhoneKeys, phone: PhoneInfo, source: string | null, now: Date, contactId: string): StoredPhone {
   return {
-    enc: encrypt(parseKey(keys.phoneKey), phone.e164, AAD),
+    enc: BOUND + encrypt(parseKey(keys.phoneKey), phone.e164, aadFor(contactId)),
     index: phoneBlindIndex(keys, phone.e164),
     type: phone.type,
     country: phone.country,
@@ -84,7 +92,20 @@ export function protectPhone(keys: PhoneKeys, phone: PhoneInfo, source: string |
   };
 }
 
-/** Decrypts a stored phone. Callers must write an audit record (data/contacts.ts does). */
-export function revealPhone(keys: PhoneKeys, stored: Pick<StoredPhone, 'enc'>): string {
-  return decrypt(parseKey(keys.phoneKey), stored.enc, AAD);
+/** True when a stored ciphertext is bound to its contact (written or migrated since the binding). */
+export function isBoundPhone(stored: Pick<StoredPhone, 'enc'>): boolean {
+  return stored.enc.startsWith(BOUND);
+}
+
+/** Decrypts a stored phone of contact `contactId`. Callers must write an audit record (data/contacts.ts does). */
+export function revealPhone(keys: PhoneKeys, stored: Pick<StoredPhone, 'enc'>, contactId: string): string {
+  const key = parseKey(keys.phoneKey);
+  return isBoundPhone(stored) ? decrypt(key, stored.enc.slice(BOUND.length), aadFor(contactId)) : decrypt(key, stored.enc, LEGACY_AAD);
+}
+
+/** The stored phone with its ciphertext bound to `contactId` (unchanged when it already is). */
+export function bindPhone<T extends Pick<StoredPhone, 'enc'>>(keys: PhoneKeys, stored: T, contactId: string): T {
+  if (isBoundPhone(stored)) return stored;
+  const e164 = decrypt(parseKey(keys.phoneKey), stored.enc, LEGACY_AAD);
+  return { ...stored, enc: BOUND + encrypt(parseKey(keys.phoneKey), e164, aadFor(contactId)) };
 }

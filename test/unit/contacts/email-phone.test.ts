@@ -37,9 +37,11 @@ describe('phone numbers', () => {
     expect(parsePhone('+86 12')).toMatchObject({ ok: false, code: 'E_PHONE_INVALID' });
   });
   it('encrypts with AES-256-GCM (tamper-evident) and indexes with a keyed hash', () => {
-    const stored = protectPhone(keys, { e164: '+8613800138000', country: 'CN', type: 'mobile' }, 'api', new Date());
+    const stored = protectPhone(keys, { e164: '+8613800138000', country: 'CN', type: 'mobile' }, 'api', new Date(), 'contact-a');
     expect(stored.enc).not.toContain('13800138000');
-    expect(revealPhone(keys, stored)).toBe('+8613800138000');
+    expect(revealPhone(keys, stored, 'contact-a')).toBe('+8613800138000');
+    // Bound to its contact: the same ciphertext moved to another contact does not decrypt.
+    expect(() => revealPhone(keys, stored, 'contact-b')).toThrow();
     expect(stored.index).toBe(keyedHash('s', 'phone', '+8613800138000'));
     const k = parseKey(keys.phoneKey);
     const c = encrypt(k, 'x', 'aad');
