@@ -14,11 +14,14 @@ import { protect } from './protection';
 import { codecPlugin } from './codec-routes';
 import { registerHealthRoutes, type ReadinessChecks } from './health-routes';
 import type { Ingest } from '../engine/ingest';
+import type { Client } from '@temporalio/client';
 
 export interface ServerDeps {
   config: Config;
   /** The one door for events from the API and the public endpoints (engine/ingest.ts). */
   ingest?: Ingest;
+  /** Temporal client for the journey routes of the API (run status, step counts, schedules). */
+  temporal?: Client | null;
   /** The public endpoints' clock (token expiry, event times); the scenario harness gives its simulated time. */
   now?: () => Date;
   segments?: Record<string, SegmentPlan>;
@@ -65,6 +68,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       config: deps.config,
       segments: deps.segments,
       ingest: deps.ingest?.ingest,
+      temporal: deps.temporal ?? null,
     });
   });
   await app.register(async (pub) => {

@@ -30,6 +30,7 @@ import { startOutboxSweeper } from '../engine/outbox-sweeper';
 import { startInboundServer, type InboundServer } from '../mail/inbound-server';
 import { loadProject } from '../lib/project';
 import { createInboundProcessor } from './inbound';
+import { startWebhookDelivery } from '../engine/webhook-delivery';
 import { buildServer } from './app';
 import { runDemoOnce } from './demo';
 import { registerHealthRoutes, type ReadinessChecks } from './health-routes';
@@ -107,12 +108,16 @@ export async function startSojourn(config: Config, opts: ServeOptions): Promise<
   const ingest = createEngineIngest(client, config.taskQueue, { log });
   let sweeper: { stop(): Promise<void> } | null = null;
   let inbound: InboundServer | null = null;
+  let webhookDelivery: { stop(): Promise<void> } | null = null;
   if (role !== 'worker') {
     // Events stored while Temporal was unreachable (or before a crash) reach their runs from here.
     sweeper = startOutboxSweeper(ingest, { intervalMs: opts.outboxIntervalMs, log });
+    // Webhook deliveries queued by the ingest (engine/webhook-fanout.ts) are POSTed from here.
+    webhookDelivery = startWebhookDelivery({ log });
     http = await buildServer({
       config,
       ingest,
+      temporal: client,
       segments: Object.assign({}, ...plans.map((p) => p.segments)),
       readiness,
       draining: () => draining,
@@ -155,6 +160,7 @@ export async function startSojourn(config: Config, opts: ServeOptions): Promise<
       await http?.close();
       await inbound?.close();
       await sweeper?.stop();
+      await webhookDelivery?.stop();
       // The worker also listens for SIGINT/SIGTERM and may already be draining.
       if (worker?.getState() === 'RUNNING') worker.shutdown();
       await workerRun.catch((err: unknown) => log.error({ err: (err as Error).message }, 'worker stopped with an error'));

@@ -5,6 +5,8 @@
  * the demo, scenario tests) goes through one door, the ingest (engine/ingest.ts): stored once by
  * event id, dispatched to the runs by the dispatcher (worker/dispatch.ts), marked dispatched.
  */
+import { withWebhookFanout } from '../engine/webhook-fanout';
+import { createWebhooks } from '../data/webhooks';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createMessagingActivities, dataLayerRecipientLoader } from '../activities/messaging';
@@ -15,7 +17,7 @@ import { createEventDispatcher } from './dispatch';
 
 /** The ingest over the real dispatcher for this Temporal client and task queue. */
 export function createEngineIngest(client: Client, taskQueue: string, opts: Omit<IngestDeps, 'dispatcher'> & { log?: Logger } = {}): Ingest {
-  return createIngest({ ...opts, dispatcher: createEventDispatcher({ client, taskQueue }) });
+  return createIngest({ ...opts, dispatcher: withWebhookFanout(createEventDispatcher({ client, taskQueue }), createWebhooks()) });
 }
 
 /** Delivery's send activity over the data layer's recipients. */
