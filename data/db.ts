@@ -9,7 +9,7 @@ import { SuppressionModel } from './suppression-model';
 import { ContactEventModel } from './contact-event-model';
 import { AuditModel } from './audit-model';
 import { Send } from './send-ledger';
-import { JourneyModel, JourneyVersionModel } from './journey-versions';
+import { JourneyMigrationModel, JourneyModel, JourneyVersionModel } from './journey-versions';
 import { OutboxModel } from './event-outbox';
 import { EventRouteModel } from './event-routes';
 import { UsedToken } from '../mail/token-store';
@@ -17,7 +17,7 @@ import { UsedToken } from '../mail/token-store';
 /** The models the Contacts data layer owns; each one's indexes are created by `initDatabase()`. */
 export const CONTACT_MODELS = [ContactModel, ConsentRecordModel, SuppressionModel, ContactEventModel, AuditModel] as const;
 /** Every model whose unique indexes keep writes idempotent: contacts, the send ledger, journey versions, used tokens. */
-export const ALL_MODELS = [...CONTACT_MODELS, Send, JourneyVersionModel, JourneyModel, UsedToken, OutboxModel, EventRouteModel] as const;
+export const ALL_MODELS = [...CONTACT_MODELS, Send, JourneyVersionModel, JourneyModel, UsedToken, OutboxModel, EventRouteModel, JourneyMigrationModel] as const;
 
 export async function connectDatabase(uri: string): Promise<typeof mongoose> {
   if (mongoose.connection.readyState === 1) return mongoose;

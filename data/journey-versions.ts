@@ -163,3 +163,59 @@ export async function setJourneyPaused(journeyId: string, paused: boolean): Prom
   const r = await JourneyModel.updateOne({ _id: journeyId }, { $set: { paused, updatedAt: new Date() } });
   return r.matchedCount === 1;
 }
+
+/** One `sojourn journeys migrate` (or rollback) as it happened: which runs moved, which could not and why. */
+export interface JourneyMigrationDoc {
+  _id: string;
+  journeyId: string;
+  kind: 'migrate' | 'rollback';
+  toVersion: number;
+  fromVersion?: number;
+  at: Date;
+  moved: { workflowId: string; fromVersion: number; step: string | null }[];
+  notMoved: { workflowId: string; fromVersion: number; step: string | null; reason: string }[];
+}
+
+const migrationSchema = new Schema<JourneyMigrationDoc>(
+  {
+    _id: { type: String, required: true },
+    journeyId: { type: String, required: true },
+    kind: { type: String, required: true },
+    toVersion: { type: Number, required: true },
+    fromVersion: { type: Number },
+    at: { type: Date, required: true },
+    moved: { type: Schema.Types.Mixed, default: [] },
+    notMoved: { type: Schema.Types.Mixed, default: [] },
+  },
+  { collection: 'journey_migrations', versionKey: false, minimize: false },
+);
+migrationSchema.index({ journeyId: 1, at: 1 });
+
+export const JourneyMigrationModel: Model<JourneyMigrationDoc> =
+  (mongoose.models.JourneyMigration as Model<JourneyMigrationDoc>) ?? mongoose.model<JourneyMigrationDoc>('JourneyMigration', migrationSchema);
+
+/** Records a migration or rollback (keyed by its id, so a retried record is a no-op). */
+export async function recordMigration(doc: JourneyMigrationDoc): Promise<void> {
+  try {
+    await JourneyMigrationModel.create(doc);
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+  }
+}
+
+export type RollbackResult = { status: 'rolled_back'; from: number; to: number; plan: JourneyPlan } | { status: 'unknown_journey' } | { status: 'no_previous_version'; live: number };
+
+/**
+ * Makes the version before the live one live again (its triggers and routes included). Runs keep the
+ * version they are pinned to; `migrate --to <version>` moves them. Recorded in journey_migrations.
+ */
+export async function rollbackJourney(journeyId: string, now = new Date()): Promise<RollbackResult> {
+  const j = await JourneyModel.findById(journeyId).lean();
+  if (!j) return { status: 'unknown_journey' };
+  const previous = await JourneyVersionModel.findOne({ journeyId, version: { $lt: j.liveVersion } }, { version: 1, plan: 1 }).sort({ version: -1 }).lean();
+  if (!previous) return { status: 'no_previous_version', live: j.liveVersion };
+  const plan = JSON.parse(previous.plan) as JourneyPlan;
+  await setLive(plan, previous.version, now, true);
+  await recordMigration({ _id: `rollback/${journeyId}/${now.toISOString()}`, journeyId, kind: 'rollback', fromVersion: j.liveVersion, toVersion: previous.version, at: now, moved: [], notMoved: [] });
+  return { status: 'rolled_back', from: j.liveVersion, to: previous.version, plan };
+}

@@ -2,7 +2,7 @@
  * The journey workflow's public surface: its input, result, the `event` signal and the `status` query.
  * Clients (dispatcher, CLI, tests) import these; the shapes are JSON (no Dates) because they are payloads.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 /** An event as delivered to a run. `at` is ISO-8601. No PII: ids and small facts only. */
 export interface JourneyEvent {
@@ -76,7 +76,13 @@ export interface RunStatus {
   lastSend?: SendRecord;
 }
 
+/** Asks a run to move to another version of its journey (`sojourn journeys migrate`). */
+export interface MigrateRequest { toVersion: number; migrationId: string }
+/** The run's answer: moved (it continues at the same step id under the new version), or why not. */
+export type MigrateAnswer = { moved: true; fromVersion: number; step: string | null } | { moved: false; reason: string };
+
 export const eventSignal = defineSignal<[JourneyEvent]>('event');
+export const migrateUpdate = defineUpdate<MigrateAnswer, [MigrateRequest]>('migrate');
 export const statusQuery = defineQuery<RunStatus>('status');
 
 /** Workflow id of a contact's run in a journey; `period` only for "every <duration>" entry. */

@@ -9,13 +9,14 @@ import type { JourneyInput, JourneyResult } from './definitions';
 import { Run, type RunEnd } from './run';
 import { SOJOURN_CONTACT, SOJOURN_JOURNEY, SOJOURN_STATUS, SOJOURN_VERSION } from './search-attributes';
 import { runStep } from './steps';
+import { remapNext } from './migrate';
 
 /** Continue-as-new past this many history events even without a loop (defensive; the server suggests too). */
 const HISTORY_SOFT_LIMIT = 2000;
 
 export async function journey(input: JourneyInput): Promise<JourneyResult> {
   const run = new Run(input);
-  const plan = await run.load();
+  await run.load();
   upsertSearchAttributes([
     { key: SOJOURN_JOURNEY, value: input.journeyId },
     { key: SOJOURN_VERSION, value: input.version },
@@ -33,21 +34,23 @@ export async function journey(input: JourneyInput): Promise<JourneyResult> {
   }
 
   const visited = new Set<string>();
-  let current: string | null = input.carried?.stepId ?? plan.start;
+  let current: string | null = input.carried?.stepId ?? run.plan.start;
   while (current !== null) {
     if (visited.has(current) || workflowInfo().historyLength > HISTORY_SOFT_LIMIT || workflowInfo().continueAsNewSuggested) {
       const loopedBack = visited.has(current);
       await continueAsNew<typeof journey>({ ...input, entryWait: undefined, carried: run.carry(current, run.iteration + (loopedBack ? 1 : 0)) });
     }
     visited.add(current);
-    const step = plan.steps[current];
+    // run.plan, not plan: a migration (the `migrate` update) may have moved the run to another version.
+    const step = run.plan.steps[current];
     if (!step) return finish({ outcome: 'exited', reason: `unknown step ${current}` });
     const pending = (await run.drainEvents()) ?? (await run.checkExit());
     if (pending) return finish(pending);
     run.enterStep(step);
+    const planOfStep = run.plan;
     const result = await runStep(step, run);
     if ('end' in result) return finish(result.end);
-    current = result.next;
+    current = run.plan === planOfStep ? result.next : remapNext(step, run.plan.steps[step.id], result.next);
   }
   return finish({ outcome: 'completed', reason: 'end of journey' });
 }

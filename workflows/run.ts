@@ -7,9 +7,10 @@ import { condition, setHandler, upsertSearchAttributes, workflowInfo } from '@te
 import type { ContactView, EventView, JourneyView } from '../rules/contact-schema';
 import type { Expr, JourneyPlan, Step } from '../rules/plan';
 import { data } from './activities';
-import { eventSignal, statusQuery, type CarriedState, type JourneyEvent, type JourneyInput, type RunOutcome, type RunStatus, type SendRecord } from './definitions';
+import { eventSignal, migrateUpdate, statusQuery, type CarriedState, type JourneyEvent, type JourneyInput, type RunOutcome, type RunStatus, type SendRecord } from './definitions';
 import { evaluateCondition, evaluateValue, reviveContactView } from './expr';
-import { SOJOURN_STEP, SOJOURN_STATUS } from './search-attributes';
+import { SOJOURN_STEP, SOJOURN_STATUS, SOJOURN_VERSION } from './search-attributes';
+import { migrationBlocker } from './migrate';
 
 /** A run ends: how and why. */
 export interface RunEnd { outcome: RunOutcome; reason: string }
@@ -54,6 +55,21 @@ export class Run {
       this.inbox.push(ev);
     });
     setHandler(statusQuery, () => this.status);
+    setHandler(migrateUpdate, async (req) => {
+      if (this.status.outcome) return { moved: false, reason: 'the run has ended' };
+      if (!this.plan) return { moved: false, reason: 'the run is starting; try again' };
+      if (req.toVersion === this.input.version) return { moved: false, reason: `already on version ${req.toVersion}` };
+      const target = await data.loadJourneyPlan({ journeyId: this.input.journeyId, version: req.toVersion });
+      // Decided after the plan is read: the run may have moved on meanwhile.
+      const blocker = this.status.outcome ? 'the run has ended' : migrationBlocker(this.plan ?? null, target, this.status.step);
+      if (blocker) return { moved: false, reason: blocker };
+      const fromVersion = this.input.version;
+      this.plan = target;
+      this.input.version = req.toVersion;
+      this.status.version = req.toVersion;
+      upsertSearchAttributes([{ key: SOJOURN_VERSION, value: req.toVersion }]);
+      return { moved: true, fromVersion, step: this.status.step };
+    });
   }
 
   /** Loads and pins the plan of (journeyId, version). */
