@@ -1,6 +1,6 @@
 // Jest projects: unit (pure code, no server), integration (real database), workflow (time-skipping
-// Temporal test server), e2e (the local dev stack). `npm test` (scripts/test.ts) starts the servers
-// and passes their addresses through environment variables; see test/helpers/.
+// Temporal test server), e2e (the local dev stack), faults (the local stack with processes killed).
+// `npm test` (scripts/test.ts) starts the servers and passes their addresses through environment variables; see test/helpers/.
 const transform = {
   '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
 };
@@ -14,5 +14,7 @@ module.exports = {
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
     { ...common, displayName: 'workflow', setupFiles: ['<rootDir>/test/helpers/quiet-temporal.ts'], testMatch: ['<rootDir>/test/workflow/**/*.test.ts', '<rootDir>/test/replay/**/*.test.ts'] },
     { ...common, displayName: 'e2e', setupFiles: ['<rootDir>/test/helpers/quiet-temporal.ts'], testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    // The fault suite (test/faults): the stack as real processes, killed and restarted. `npm run faults` runs full-length outages.
+    { ...common, displayName: 'faults', setupFiles: ['<rootDir>/test/helpers/quiet-temporal.ts'], testMatch: ['<rootDir>/test/faults/**/*.test.ts'] },
   ],
 };

@@ -24,7 +24,7 @@ export interface GateActivities {
 /** Marketing sends of a contact since `since`, across journeys, not counting the send being decided. */
 export async function countMarketingSends(contactId: string, since: Date, excludeKey: string): Promise<number> {
   return Send.countDocuments({
-    contactId, marketing: true, status: { $in: ['pending', 'sent'] }, createdAt: { $gte: since }, key: { $ne: excludeKey },
+    contactId, marketing: true, status: { $in: ['pending', 'sent', 'unknown'] }, createdAt: { $gte: since }, key: { $ne: excludeKey },
   });
 }
 

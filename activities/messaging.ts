@@ -5,17 +5,24 @@
  * Exactly-once protocol (docs/delivery.md has the full reasoning):
  *   1. insert the ledger row `pending` under the unique key (a duplicate insert means an earlier attempt);
  *   2. claim it atomically by setting `smtpStartedAt` (only one attempt can);
- *   3. SMTP; 4. mark `sent`.
+ *   3. SMTP (heartbeating, so a worker that dies here is noticed within the heartbeat timeout); 4. mark `sent`.
  * A retry that finds `pending` with `smtpStartedAt` set cannot know whether the earlier attempt's
- * message went out (it crashed between 3 and 4), so it closes the row as `sent` with a note and does
- * not resend: at-most-once in that crash window rather than a duplicate email.
- * SMTP 5xx returns a `failed` value; 4xx and connection failures throw a retryable error.
+ * message went out (it crashed between 3 and 4), so it closes the row as `unknown` with a note and
+ * does not resend: at-most-once in that crash window rather than a duplicate email. The run records
+ * the send as `unknown`, so ops can count and look at these.
+ *
+ * Failures (docs/engine.md, "Retries"): SMTP 5xx returns a `failed` value and is recorded as a bounce
+ * with the relay's reason (hard, or a message-level refusal for 5.6.x/5.7.x); 4xx and connection
+ * failures throw a retryable error until `retryWindowMs` after the first attempt (default 24 h), then
+ * the send is given up as a soft bounce, returned as `failed`, never a failed workflow.
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import type { DependencyHealth } from '../lib/dependency-health';
 import pino from 'pino';
 import type { Config } from '../lib/config';
 import { Send, type SendDoc } from '../data/send-ledger';
+import type { SmtpBounce } from '../mail/bounces';
 import { buildListHeaders, messageIdFor } from '../mail/headers';
 import { EmailRenderer, rendererOptionsFrom, type TemplateContact } from '../mail/render';
 import { TemplateError } from '../mail/templates';
@@ -42,6 +49,7 @@ export interface SendEmailInput {
 export type SendResult =
   | { status: 'sent'; messageId: string }
   | { status: 'duplicate'; messageId: string }
+  | { status: 'unknown'; messageId: string; reason: string }
   | { status: 'failed'; permanent: true; reason: string; smtpCode: number | null };
 
 export type SkipReason = 'no-recipient' | 'no-address' | 'unsubscribed' | 'undeliverable';
@@ -62,6 +70,12 @@ export interface MessagingDeps {
   loadRecipient(contactId: string): Promise<Recipient | null>;
   /** Test seam: runs after SMTP accepted the message and before the ledger is completed (crash simulation). */
   afterSmtp?: (input: SendEmailInput) => void | Promise<void>;
+  /** Records a refusal as a bounce on the contact (mail/bounces.ts recordSmtpBounce); absent, only the ledger row says it. */
+  onBounce?: (row: SendDoc, bounce: SmtpBounce) => Promise<void>;
+  /** How long after the first attempt temporary SMTP failures are still retried (default 24 h). */
+  retryWindowMs?: number;
+  /** Told when the relay refuses connections and when it accepts again (the log says it once each way). */
+  health?: DependencyHealth;
   logger?: pino.Logger;
   now?: () => Date;
 }
@@ -72,13 +86,36 @@ function skipped(reason: SkipReason): SendResult {
   return { status: 'failed', permanent: true, reason: `skipped: ${reason}`, smtpCode: null };
 }
 
-function currentAttempt(): number {
+function activityContext(): Context | null {
   try {
-    return Context.current().info.attempt;
+    return Context.current();
   } catch {
-    return 1; // called outside a Temporal activity (tests, CLI)
+    return null; // called outside a Temporal activity (tests, CLI)
   }
 }
+
+function currentAttempt(): number {
+  return activityContext()?.info.attempt ?? 1;
+}
+
+/** Heartbeats every 2 s while `work` runs (inside an activity), so a worker that dies is noticed within the heartbeat timeout. */
+async function heartbeating<T>(work: Promise<T>): Promise<T> {
+  const ctx = activityContext();
+  if (!ctx) return work;
+  const timer = setInterval(() => ctx.heartbeat(), 2_000);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** 5.6.x (content) and 5.7.x (policy) refuse the message, not the address: no bounce status for the contact. */
+function refusesMessageOnly(reason: string): boolean {
+  return /\b5\.[67]\.\d{1,3}\b/.test(reason);
+}
+
+const DAY_MS = 86_400_000;
 
 /** Builds the messaging activities. */
 export function createMessagingActivities(deps: MessagingDeps) {
@@ -92,6 +129,8 @@ export function createMessagingActivities(deps: MessagingDeps) {
     switch (row.status) {
       case 'sent':
         return { status: 'duplicate', messageId: row.messageId };
+      case 'unknown':
+        return { status: 'unknown', messageId: row.messageId, reason: row.note ?? 'outcome unknown' };
       case 'failed':
         return { status: 'failed', permanent: true, reason: row.error ?? 'failed', smtpCode: row.smtpCode };
       case 'skipped':
@@ -99,14 +138,12 @@ export function createMessagingActivities(deps: MessagingDeps) {
       case 'pending': {
         if (!row.smtpStartedAt) return null;
         // An earlier attempt handed the message to SMTP and never completed: it may have been delivered.
-        await Send.updateOne(
-          { key: row.key, status: 'pending' },
-          { $set: { status: 'sent', sentAt: row.smtpStartedAt, attempt, note: `outcome unknown: attempt ${row.attempt} started SMTP at ${row.smtpStartedAt.toISOString()} and did not complete; not resent (at-most-once)` } },
-        ).exec();
+        const note = `outcome unknown: attempt ${row.attempt} started SMTP at ${row.smtpStartedAt.toISOString()} and did not complete; not resent (at-most-once)`;
+        await Send.updateOne({ key: row.key, status: 'pending' }, { $set: { status: 'unknown', attempt, note } }).exec();
         const now = await Send.findOne({ key: row.key }).lean<SendDoc>().exec();
-        if (now && now.status !== 'sent') return resolveExisting(now, attempt);
-        log.warn({ key: row.key, contactId: row.contactId, attempt }, 'send outcome unknown after a crash; closed as sent without resending');
-        return { status: 'duplicate', messageId: row.messageId };
+        if (now && now.status !== 'unknown') return resolveExisting(now, attempt);
+        log.warn({ key: row.key, contactId: row.contactId, attempt }, 'send outcome unknown after a crash; closed as unknown without resending');
+        return { status: 'unknown', messageId: row.messageId, reason: note };
       }
     }
   }
@@ -194,17 +231,29 @@ export function createMessagingActivities(deps: MessagingDeps) {
       });
     } catch (err) {
       const failure = classifySmtpError(err, email);
-      if (failure.kind === 'permanent') {
-        await Send.updateOne({ key: input.key }, { $set: { status: 'failed', smtpCode: failure.smtpCode, error: failure.reason } }).exec();
-        log.warn({ ...ids, smtpCode: failure.smtpCode }, 'send failed permanently');
-        return { status: 'failed', permanent: true, reason: failure.reason, smtpCode: failure.smtpCode };
+      const firstTriedAt = activityContext()?.info.scheduledTimestampMs ?? Date.now();
+      const givingUp = failure.kind === 'transient' && Date.now() - firstTriedAt >= (deps.retryWindowMs ?? DAY_MS);
+      if (failure.kind === 'permanent' || givingUp) {
+        const reason = givingUp ? `gave up after ${attempt} attempts over ${Math.round((Date.now() - firstTriedAt) / 60_000)} min: ${failure.reason}` : failure.reason;
+        const type = givingUp ? 'soft' : refusesMessageOnly(failure.reason) ? null : 'hard';
+        await Send.updateOne({ key: input.key }, { $set: { status: 'failed', smtpCode: failure.smtpCode, error: reason } }).exec();
+        const row = await Send.findOne({ key: input.key }).lean<SendDoc>().exec();
+        if (row && type) await deps.onBounce?.(row, { type, code: failure.smtpCode === null ? null : String(failure.smtpCode), reason });
+        log.warn({ ...ids, smtpCode: failure.smtpCode, bounce: type }, givingUp ? 'send given up after the retry window' : 'send refused permanently');
+        return { status: 'failed', permanent: true, reason, smtpCode: failure.smtpCode };
       }
       // Not delivered (4xx, connection refused): release the claim so the retry sends. Unknown: keep it (no resend).
       const release = failure.kind === 'transient' ? { smtpStartedAt: null } : {};
       await Send.updateOne({ key: input.key }, { $set: { ...release, smtpCode: failure.smtpCode, error: failure.reason } }).exec();
-      log.warn({ ...ids, smtpCode: failure.smtpCode, kind: failure.kind }, 'send deferred, will retry');
-      throw ApplicationFailure.retryable(`SMTP ${failure.kind} failure: ${failure.reason}`, failure.kind === 'transient' ? 'SmtpTransientError' : 'SmtpUnknownOutcome');
+      if (failure.smtpCode === null) deps.health?.down('smtp relay', failure.reason);
+      log.info({ ...ids, smtpCode: failure.smtpCode, kind: failure.kind }, 'send deferred, will retry');
+      // Benign: the SDK logs it at debug, not as a warning with a stack on every retry.
+      throw ApplicationFailure.create({
+        message: `SMTP ${failure.kind} failure: ${failure.reason}`, type: failure.kind === 'transient' ? 'SmtpTransientError' : 'SmtpUnknownOutcome',
+        category: ApplicationFailureCategory.BENIGN,
+      });
     }
+    deps.health?.up('smtp relay');
     await deps.afterSmtp?.(input);
     // 4. Complete.
     await Send.updateOne({ key: input.key }, { $set: { status: 'sent', sentAt: clock(), smtpCode: 250, error: null } }).exec();
@@ -212,7 +261,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
     return { status: 'sent', messageId };
   }
 
-  return { sendEmail };
+  return { sendEmail: (input: SendEmailInput) => heartbeating(sendEmail(input)) };
 }
 
 export type MessagingActivities = ReturnType<typeof createMessagingActivities>;

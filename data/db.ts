@@ -3,6 +3,7 @@
  * Works on MongoDB and on FerretDB 1.x (no transactions: see docs/data-model.md).
  */
 import mongoose from 'mongoose';
+import type { DependencyHealth } from '../lib/dependency-health';
 import { ContactModel } from './contact-model';
 import { ConsentRecordModel } from './consent-model';
 import { SuppressionModel } from './suppression-model';
@@ -19,9 +20,29 @@ export const CONTACT_MODELS = [ContactModel, ConsentRecordModel, SuppressionMode
 /** Every model whose unique indexes keep writes idempotent: contacts, the send ledger, journey versions, used tokens. */
 export const ALL_MODELS = [...CONTACT_MODELS, Send, JourneyVersionModel, JourneyModel, UsedToken, OutboxModel, EventRouteModel, JourneyMigrationModel] as const;
 
-export async function connectDatabase(uri: string): Promise<typeof mongoose> {
+/**
+ * While the database is unreachable an operation fails after 5 s (server selection, or mongoose's
+ * command buffer) instead of hanging: the API answers 503 fast and activities retry on their schedule.
+ */
+export const DB_UNAVAILABLE_AFTER_MS = 5_000;
+
+export async function connectDatabase(uri: string, health?: DependencyHealth): Promise<typeof mongoose> {
   if (mongoose.connection.readyState === 1) return mongoose;
-  return mongoose.connect(uri, { serverSelectionTimeoutMS: 15_000 });
+  mongoose.set('bufferTimeoutMS', DB_UNAVAILABLE_AFTER_MS);
+  if (health) {
+    stopWatching();
+    const down = () => health.down('database', 'connection lost');
+    const up = () => health.up('database');
+    mongoose.connection.on('disconnected', down);
+    mongoose.connection.on('reconnected', up);
+    mongoose.connection.on('connected', up);
+    stopWatching = () => {
+      mongoose.connection.off('disconnected', down);
+      mongoose.connection.off('reconnected', up);
+      mongoose.connection.off('connected', up);
+    };
+  }
+  return mongoose.connect(uri, { serverSelectionTimeoutMS: DB_UNAVAILABLE_AFTER_MS });
 }
 
 /** Round trip to the database server (readiness checks). */
@@ -31,7 +52,11 @@ export async function pingDatabase(): Promise<void> {
   await db.admin().ping();
 }
 
+/** Detaches the health listeners (a deliberate disconnect is not an outage). */
+let stopWatching = (): void => undefined;
+
 export async function disconnectDatabase(): Promise<void> {
+  stopWatching();
   await mongoose.disconnect();
 }
 

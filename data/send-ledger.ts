@@ -7,7 +7,8 @@
  */
 import mongoose, { Schema, type Model } from 'mongoose';
 
-export type SendStatus = 'pending' | 'sent' | 'failed' | 'skipped';
+/** `unknown`: SMTP was started and the attempt died before recording the result; not resent (at-most-once). */
+export type SendStatus = 'pending' | 'sent' | 'unknown' | 'failed' | 'skipped';
 
 export interface SendDoc {
   key: string;
@@ -48,7 +49,7 @@ const sendSchema = new Schema<SendDoc>(
     templateId: { type: String, required: true },
     templateVersion: { type: String, default: null },
     marketing: { type: Boolean, required: true },
-    status: { type: String, required: true, enum: ['pending', 'sent', 'failed', 'skipped'] },
+    status: { type: String, required: true, enum: ['pending', 'sent', 'unknown', 'failed', 'skipped'] },
     messageId: { type: String, required: true },
     createdAt: { type: Date, required: true },
     smtpStartedAt: { type: Date, default: null },

@@ -49,6 +49,19 @@ export interface Config {
   trustProxy?: false | number | string;
   /** Port of the inbound SMTP listener (replies, the mailto unsubscribe address); null: not started. */
   inboundSmtpPort: number | null;
+  /** Soft bounces of one address within `softBounceWindowDays` that mark it bounced (SOFT_BOUNCE_LIMIT, SOFT_BOUNCE_DAYS). */
+  softBounceLimit: number;
+  softBounceWindowDays: number;
+  /** How long temporary SMTP failures are retried before a send is given up as a soft bounce (SEND_RETRY_HOURS). */
+  sendRetryHours: number;
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return n;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -184,6 +197,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     timeScale: parseTimeScale(env.SOJOURN_TIME_SCALE),
     adPrefix: env.MAIL_AD_PREFIX || undefined,
     inboundSmtpPort: env.INBOUND_SMTP_PORT ? port(env, 'INBOUND_SMTP_PORT', 0) : null,
+    softBounceLimit: Math.round(positive(env, 'SOFT_BOUNCE_LIMIT', 3)),
+    softBounceWindowDays: positive(env, 'SOFT_BOUNCE_DAYS', 14),
+    sendRetryHours: positive(env, 'SEND_RETRY_HOURS', 24),
   };
   if (!dev && cfg.timeScale !== 1) problems.push({ variable: 'SOJOURN_TIME_SCALE', message: 'SOJOURN_TIME_SCALE is a test setting, allowed only with SOJOURN_ENV=development' });
   if (problems.length) throw new ConfigError(problems.map((p) => p.variable), problems.map((p) => p.message).join('\n'));

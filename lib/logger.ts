@@ -44,10 +44,12 @@ export const httpLogSerializers = {
 
 const EMAIL_RE = /[^\s@<>"',;:()]+@[^\s@<>"',;:()]+/g;
 const PHONE_RE = /\+?\d[\d\s().-]{6,}\d/g;
+/** Dotted quads (127.0.0.1, versions like 1.24.2.1) are addresses of servers, not phone numbers. */
+const IPV4_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** Replaces anything that looks like an email address or phone number in free text. */
 export function scrubPii(text: string): string {
-  return text.replace(EMAIL_RE, '[email]').replace(PHONE_RE, '[phone]');
+  return text.replace(EMAIL_RE, '[email]').replace(PHONE_RE, (m) => (IPV4_RE.test(m) ? m : '[phone]'));
 }
 
 /** The process-wide logger; modules may take a child of it. */

@@ -6,7 +6,8 @@
  * which the send ledger stores before the SMTP call.
  *
  *   hard (5.x.x, action failed)  -> email status bounced + suppression + email.bounced {type: hard}
- *   soft (4.x.x, or delayed)     -> email.bounced {type: soft}; no state change
+ *   soft (4.x.x, or delayed)     -> email.bounced {type: soft}; the Nth soft bounce within the window
+ *                                   (default 3 within 14 days) escalates to a hard one: status bounced
  *   complaint (ARF)              -> email status complained + unsubscribed + suppression + email.complained
  */
 import { simpleParser } from 'mailparser';
@@ -149,11 +150,62 @@ export async function parseReport(raw: Buffer | string, opts: { mailDomain?: str
   return { type: 'unknown', reportMessageId, originalMessageId, recipients: [], classification: 'ignored', code: null };
 }
 
+/** Repeated soft bounces escalate: `limit` of them within `windowMs` mark the address bounced. */
+export interface SoftBouncePolicy { limit: number; windowMs: number }
+export const DEFAULT_SOFT_BOUNCES: SoftBouncePolicy = { limit: 3, windowMs: 14 * 86_400_000 };
+
+/** The policy configured by SOFT_BOUNCE_LIMIT and SOFT_BOUNCE_DAYS. */
+export function softBouncePolicy(config: { softBounceLimit: number; softBounceWindowDays: number }): SoftBouncePolicy {
+  return { limit: config.softBounceLimit, windowMs: config.softBounceWindowDays * 86_400_000 };
+}
+
 export interface IngestDeps {
   contacts: ContactsPort;
   onEvent?: EventSink;
   mailDomain?: string;
   now?: () => Date;
+  softBounces?: SoftBouncePolicy;
+}
+
+/** A refusal seen by our own SMTP client (5xx, or temporary failures past the retry window). */
+export interface SmtpBounce { type: 'hard' | 'soft'; code: string | null; reason: string }
+
+export type BounceEffect = 'bounced' | 'soft';
+
+/**
+ * Applies a bounce of the email in ledger row `row`: marks the row, and for a hard bounce (or the
+ * soft bounce that reaches the policy's limit within its window) sets the address `bounced` and
+ * suppresses it. Soft bounces are counted from the ledger (rows of this contact, index contactId).
+ */
+export async function applyBounce(row: SendDoc, bounce: { type: 'hard' | 'soft'; code: string | null; detail?: string }, deps: IngestDeps): Promise<BounceEffect> {
+  const at = deps.now?.() ?? new Date();
+  await Send.updateOne({ key: row.key }, { $set: { bounceType: bounce.type, bouncedAt: at, bounceCode: bounce.code } }).exec();
+  let hard = bounce.type === 'hard';
+  let detail = bounce.detail ?? bounce.code ?? undefined;
+  if (!hard) {
+    const policy = deps.softBounces ?? DEFAULT_SOFT_BOUNCES;
+    const soft = await Send.countDocuments({ contactId: row.contactId, bounceType: 'soft', bouncedAt: { $gte: new Date(at.getTime() - policy.windowMs) } }).exec();
+    if (soft >= policy.limit) {
+      hard = true;
+      detail = `${soft} soft bounces within ${Math.round(policy.windowMs / 86_400_000)} days`;
+    }
+  }
+  if (!hard) return 'soft';
+  const ctx = { at, source: 'bounce', sendKey: row.key, detail };
+  await deps.contacts.setEmailStatus(row.contactId, 'bounced', ctx);
+  await deps.contacts.suppress(row.contactId, 'hard_bounce', ctx);
+  return 'bounced';
+}
+
+/** Records an SMTP refusal as a bounce (ledger, contact, `email.bounced` event with the reason). */
+export async function recordSmtpBounce(row: SendDoc, bounce: SmtpBounce, deps: IngestDeps): Promise<BounceEffect> {
+  const effect = await applyBounce(row, { type: bounce.type, code: bounce.code, detail: bounce.reason.slice(0, 200) }, deps);
+  const eventId = deterministicEventId('email.bounced', row.key, bounce.code ?? '', 'smtp');
+  await deps.onEvent?.({
+    contactId: row.contactId, name: 'email.bounced', at: deps.now?.() ?? new Date(), eventId,
+    data: { sendKey: row.key, workflowId: row.workflowId, journeyId: row.journeyId, stepId: row.stepId, templateId: row.templateId, type: bounce.type, status: bounce.code, reason: bounce.reason, source: 'smtp', escalated: effect === 'bounced' && bounce.type === 'soft' },
+  });
+  return effect;
 }
 
 export interface IngestResult {
@@ -184,19 +236,15 @@ export async function ingestReport(raw: Buffer | string, deps: IngestDeps): Prom
   const data = { sendKey: row.key, workflowId: row.workflowId, journeyId: row.journeyId, stepId: row.stepId, templateId: row.templateId };
   const ctx = { at, source: report.classification === 'complaint' ? 'complaint' : 'bounce', sendKey: row.key, detail: report.code ?? undefined };
 
-  if (report.classification === 'hard') {
-    await deps.contacts.setEmailStatus(row.contactId, 'bounced', ctx);
-    await deps.contacts.suppress(row.contactId, 'hard_bounce', ctx);
-    result.effect = 'bounced';
-  } else if (report.classification === 'complaint') {
+  if (report.classification === 'complaint') {
     await deps.contacts.setEmailStatus(row.contactId, 'complained', ctx);
     await deps.contacts.setEmailConsent(row.contactId, 'unsubscribed', ctx);
     await deps.contacts.suppress(row.contactId, 'complaint', ctx);
+    await Send.updateOne({ key: row.key }, { $set: { bounceType: report.classification, bouncedAt: at, bounceCode: report.code } }).exec();
     result.effect = 'complained';
   } else {
-    result.effect = 'soft';
+    result.effect = await applyBounce(row, { type: report.classification, code: report.code }, { ...deps, now: () => at });
   }
-  await Send.updateOne({ key: row.key }, { $set: { bounceType: report.classification, bouncedAt: at, bounceCode: report.code } }).exec();
   const name = report.classification === 'complaint' ? 'email.complained' : 'email.bounced';
   result.eventId = deterministicEventId(name, row.key, report.code ?? '', report.reportMessageId ?? '');
   const eventData = report.classification === 'complaint' ? { ...data, feedbackType: report.code } : { ...data, type: report.classification, status: report.code };

@@ -14,7 +14,10 @@
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
+import { Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
+import { createDependencyHealth, type DependencyHealth } from '../lib/dependency-health';
+import { createRuntimeLogger } from '../worker/runtime-log';
+import { faultPointsFromEnv } from '../worker/fault-points';
 import type { Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { connectTemporal, connectWorkerConnection } from '../lib/temporal-connection';
@@ -58,10 +61,10 @@ export interface RunningSojourn {
 }
 
 /** Starts the role's parts and returns a handle (the e2e tests use this directly). */
-export async function startSojourn(config: Config, opts: ServeOptions): Promise<RunningSojourn> {
+export async function startSojourn(config: Config, opts: ServeOptions, health: DependencyHealth = createDependencyHealth(createLogger({ name: 'sojourn' }))): Promise<RunningSojourn> {
   const role = opts.role ?? 'both';
   const log = createLogger({ name: 'sojourn' });
-  await connectDatabase(config.mongodbUri);
+  await connectDatabase(config.mongodbUri, health);
   await initDatabase();
 
   const { connection, client } = await connectTemporal(config);
@@ -85,27 +88,31 @@ export async function startSojourn(config: Config, opts: ServeOptions): Promise<
     plans = (await Promise.all((await listJourneys()).map((j) => getJourneyPlan(j._id, j.liveVersion)))).filter((p): p is JourneyPlan => p !== null);
   }
 
+  const ingest = createEngineIngest(client, config.taskQueue, { log });
   let worker: Worker | null = null;
   let nativeConnection: NativeConnection | null = null;
   let workerRun: Promise<void> = Promise.resolve();
   if (role !== 'server') {
     nativeConnection = await connectWorkerConnection(config.temporal);
+    // Test-only crash points (worker/fault-points.ts), refused in production; nothing when unset.
+    const faults = faultPointsFromEnv();
     worker = await buildWorker({
       connection: nativeConnection,
       client,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       contacts: dataLayerContactStore(),
-      send: createSendActivities(config),
+      send: createSendActivities(config, { afterSmtp: faults.afterSmtp, onEvent: (e) => ingest.ingest(e), health }),
+      activityWrapper: faults.activityWrapper,
       payloadKeys: config.payloadKeys,
       shutdownGraceTimeMs: config.shutdownGraceSeconds * 1000,
     });
     workerRun = worker.run();
+    log.info({ taskQueue: config.taskQueue }, 'worker running');
   }
 
   let http: FastifyInstance | null = null;
   let url = '';
-  const ingest = createEngineIngest(client, config.taskQueue, { log });
   let sweeper: { stop(): Promise<void> } | null = null;
   let inbound: InboundServer | null = null;
   let webhookDelivery: { stop(): Promise<void> } | null = null;
@@ -180,8 +187,10 @@ async function closeAll(connection: Connection, nativeConnection: NativeConnecti
 /** `sojourn serve|worker|server`: runs until SIGINT/SIGTERM, then stops gracefully and exits 0. */
 export async function serve(config: Config, opts: ServeOptions): Promise<void> {
   // The SDK's own handlers would start the worker's shutdown; ours does it in order (HTTP first).
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
-  const running = await startSojourn(config, opts);
+  const log = createLogger({ name: 'sojourn' });
+  const health = createDependencyHealth(log);
+  Runtime.install({ logger: createRuntimeLogger(log, health), shutdownSignals: [] });
+  const running = await startSojourn(config, opts, health);
   const stop = () => void running.stop().then(() => process.exit(0), () => process.exit(1));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -33,7 +33,11 @@ export interface BuildWorkerOptions {
   payloadKeys?: PayloadKeyRing;
   /** After shutdown() is called, how long running activities may finish before they are cancelled (default 0). */
   shutdownGraceTimeMs?: number;
+  /** Wraps every activity (the fault suite's crash points, worker/fault-points.ts); identity when absent. */
+  activityWrapper?: ActivityWrapper;
 }
+
+export type ActivityWrapper = <F extends (...args: never[]) => Promise<unknown>>(name: string, fn: F) => F;
 
 /** Bundles the workflow code once (webpack; a few seconds). */
 export async function bundleWorkflows(): Promise<WorkflowBundleOption> {
@@ -48,10 +52,12 @@ export async function buildWorker(opts: BuildWorkerOptions): Promise<Worker> {
   const namespace = opts.namespace ?? 'default';
   const payloadKeys = opts.payloadKeys ?? loadConfig().payloadKeys;
   const client = opts.client ?? (opts.clientConnection ? new Client({ connection: opts.clientConnection, namespace, dataConverter: sojournDataConverter(payloadKeys) }) : undefined);
-  const activities = {
+  const all: Record<string, (...args: never[]) => Promise<unknown>> = {
     ...createEngineActivities({ client, taskQueue: opts.taskQueue, contacts: opts.contacts, send: opts.send }),
     ...(opts.activityOverrides ?? {}),
   };
+  const wrap = opts.activityWrapper;
+  const activities = wrap ? Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, wrap(name, fn)])) : all;
   const bundle = opts.workflowBundle ?? (process.env.SOJOURN_WORKFLOW_BUNDLE ? { codePath: process.env.SOJOURN_WORKFLOW_BUNDLE } : await bundleWorkflows());
   return Worker.create({
     connection: opts.connection,

@@ -11,7 +11,12 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createMessagingActivities, dataLayerRecipientLoader } from '../activities/messaging';
 import type { Config } from '../lib/config';
+import type { DependencyHealth } from '../lib/dependency-health';
+import { applyContactUpdate, getContact, suppress } from '../data/contacts';
+import { recordSmtpBounce, softBouncePolicy } from '../mail/bounces';
+import { dataLayerContactsPort } from '../mail/contacts-port';
 import type { MailTransport } from '../mail/transport';
+import type { EventSink } from '../mail/events';
 import { createIngest, type Ingest, type IngestDeps } from '../engine/ingest';
 import { createEventDispatcher } from './dispatch';
 
@@ -21,7 +26,12 @@ export function createEngineIngest(client: Client, taskQueue: string, opts: Omit
 }
 
 /** Delivery's send activity over the data layer's recipients. */
-export function createSendActivities(config: Config, opts: { transport?: MailTransport; templatesDir?: string; now?: () => Date } = {}) {
-  const { sendEmail } = createMessagingActivities({ config, transport: opts.transport, templatesDir: opts.templatesDir, loadRecipient: dataLayerRecipientLoader(), now: opts.now });
+export function createSendActivities(config: Config, opts: { transport?: MailTransport; templatesDir?: string; now?: () => Date; afterSmtp?: (input: { templateId: string }) => void; onEvent?: EventSink; health?: DependencyHealth } = {}) {
+  const contacts = dataLayerContactsPort({ applyContactUpdate, getContact, suppress });
+  const { sendEmail } = createMessagingActivities({
+    config, transport: opts.transport, templatesDir: opts.templatesDir, loadRecipient: dataLayerRecipientLoader(), now: opts.now, afterSmtp: opts.afterSmtp,
+    retryWindowMs: config.sendRetryHours * 3_600_000, health: opts.health,
+    onBounce: async (row, bounce) => void (await recordSmtpBounce(row, bounce, { contacts, onEvent: opts.onEvent, softBounces: softBouncePolicy(config) })),
+  });
   return { sendEmail };
 }

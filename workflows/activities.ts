@@ -1,6 +1,9 @@
 /**
  * The activities the journey workflow calls, proxied with their timeouts and retry policies. Types flow
  * from the activity factories (type-only imports: nothing of activities/ is bundled into workflows).
+ * No policy has an attempt limit: a run never ends `Failed` because a server was down; it waits at its
+ * step and goes on when the server is back. The table in docs/engine.md ("Retries") says what each
+ * policy retries, for how long and what happens after.
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { JourneyActivities } from '../activities/journeys';
@@ -8,14 +11,25 @@ import type { ContactActivities } from '../activities/contacts';
 import type { GateActivities } from '../activities/gate';
 import type { SendActivities } from '../activities/send';
 
-/** Reads and gate decisions: quick, retried with backoff up to a minute apart, forever (the data layer may be down). */
+/**
+ * Reads, gate decisions and contact updates: one or two single-document operations each, so 10 s is
+ * generous, and a worker that dies mid-activity is noticed (and the activity retried) within 10 s.
+ * Retried every 1 s doubling to 30 s, without limit (the database may be down for a while).
+ */
 export const data = proxyActivities<JourneyActivities & ContactActivities & GateActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
 
-/** Sends: the ledger key makes a retry safe, so retry, but give SMTP more time. */
+/**
+ * Sends: the ledger key makes a retry safe. The activity heartbeats every 2 s, so a worker that dies
+ * during the SMTP hand-off is noticed within 10 s, while a slow relay (answering after 30 s and more)
+ * still has 2 minutes. Connection failures and 4xx are retried every 2 s doubling to 1 minute; the
+ * activity itself stops after SEND_RETRY_HOURS (24 h) from its first attempt and returns `failed`
+ * (a soft bounce). 5xx is not an exception at all: it returns `failed` (a bounce) at once.
+ */
 export const send = proxyActivities<SendActivities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', backoffCoefficient: 2, maximumAttempts: 20 },
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', backoffCoefficient: 2 },
 });

@@ -42,7 +42,8 @@ export interface SendRecord {
   stepId: string;
   iteration: number;
   templateId: string;
-  outcome: 'sent' | 'duplicate' | 'failed' | 'skip';
+  /** `unknown`: the email may or may not have gone out (a crash right after the SMTP hand-off); it was not resent. */
+  outcome: 'sent' | 'duplicate' | 'unknown' | 'failed' | 'skip';
   reason?: string;
   deferrals: number;
   /** Workflow time of the decision (ISO). */

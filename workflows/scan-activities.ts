@@ -3,9 +3,10 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { JourneyActivities } from '../activities/journeys';
 import type { ScanActivities } from '../activities/scan';
 
+/** Pages of a scan heartbeat per contact: a dead worker is noticed within 20 s; retried without limit (runs are deduped by id). */
 export const scanActs = proxyActivities<ScanActivities>({
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes' },
 });
 

@@ -23,7 +23,7 @@ export function register(program: Command): void {
       const { connectDatabase, disconnectDatabase } = await import('../../data/db');
       const { applyContactUpdate, getContact, suppress } = await import('../../data/contacts');
       const { dataLayerContactsPort } = await import('../../mail/contacts-port');
-      const { ingestReport } = await import('../../mail/bounces');
+      const { ingestReport, softBouncePolicy } = await import('../../mail/bounces');
       const { createIngest } = await import('../../engine/ingest');
       await connectDatabase(config.mongodbUri);
       let dispatcher: import('../../worker/dispatch').EventDispatcher | null = null;
@@ -47,7 +47,7 @@ export function register(program: Command): void {
       try {
         for (const file of files) {
           try {
-            const r = await ingestReport(fs.readFileSync(file), { contacts, onEvent, mailDomain: config.mailDomain });
+            const r = await ingestReport(fs.readFileSync(file), { contacts, onEvent, mailDomain: config.mailDomain, softBounces: softBouncePolicy(config) });
             results.push({ file, ...r });
           } catch (err) {
             failed = true;

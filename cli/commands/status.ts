@@ -3,14 +3,17 @@
  * when and why (the workflow's `status` query); without, the journey's running runs counted by step
  * (visibility query on the Sojourn search attributes). --period for "every" journeys. The last send decision
  * is shown with the gate's reason (e.g. `skipped (topic_opt_out)`), and a deferred send shows what it waits
- * for (`quiet_hours`, `paused`) and until when.
+ * for (`quiet_hours`, `paused`) and until when. Runs waiting on a retried activity (a server is down) show the
+ * activity, its attempt, the next attempt and the last failure (from the run's pending activities).
  * Exit codes: 0 ok, 1 no such run, 2 bad usage or a crash.
  */
 import type { Command } from 'commander';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { connectTemporal } from '../../lib/temporal-connection';
 import { loadConfig } from '../../lib/config';
 import { journeyWorkflowId, type RunStatus } from '../../workflows/definitions';
 import { runStatus, waitingByStep } from '../../engine/journey-control';
+import { SOJOURN_JOURNEY } from '../../workflows/search-attributes';
 
 export function register(program: Command): void {
   program
@@ -30,20 +33,64 @@ export function register(program: Command): void {
           if (!s) {
             console.error(`no run ${id}`);
             process.exitCode = 1;
-          } else if (opts.format === 'json') console.log(JSON.stringify(s, null, 2));
-          else console.log(formatRunStatus(id, s));
+          } else {
+            const retries = pendingRetries(await client.workflow.getHandle(id).describe());
+            if (opts.format === 'json') console.log(JSON.stringify({ ...s, retries }, null, 2));
+            else console.log([formatRunStatus(id, s), ...retries.map(formatRetry)].join('\n'));
+          }
           return;
         }
         const counts = (await waitingByStep(client, journeyId)).byStep;
-        if (opts.format === 'json') console.log(JSON.stringify({ journeyId, running: counts }, null, 2));
+        const { retrying, described } = await retryingRuns(client, journeyId);
+        const waitingOnRetries = Object.values(retrying).reduce((a, b) => a + b, 0);
+        if (opts.format === 'json') console.log(JSON.stringify({ journeyId, running: counts, waitingOnRetries: retrying }, null, 2));
         else {
           console.log(`${journeyId}: ${Object.values(counts).reduce((a, b) => a + b, 0)} running`);
           for (const [step, n] of Object.entries(counts).sort()) console.log(`  ${step}: ${n}`);
+          if (waitingOnRetries) {
+            console.log(`  waiting on retries: ${waitingOnRetries}${described > RETRY_SCAN_LIMIT ? ` (of the first ${RETRY_SCAN_LIMIT} runs)` : ''}`);
+            for (const [activity, n] of Object.entries(retrying).sort()) console.log(`    ${activity}: ${n}`);
+          }
         }
       } finally {
         await connection.close();
       }
     });
+}
+
+/** How many running runs `sojourn status <journey>` describes to count those waiting on retries. */
+const RETRY_SCAN_LIMIT = 500;
+
+/** An activity of the run that failed at least once and is being retried (a server may be down). */
+export interface PendingRetry { activity: string; attempt: number; lastFailure: string | null; nextAttemptAt: string | null }
+
+/** The run's pending activities past their first attempt, from `describe` (the status query cannot see them). */
+export function pendingRetries(d: WorkflowExecutionDescription): PendingRetry[] {
+  const toIso = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t?.seconds != null ? new Date(Number(t.seconds) * 1000 + Math.round((t.nanos ?? 0) / 1e6)).toISOString() : null);
+  return (d.raw.pendingActivities ?? [])
+    .filter((a) => (a.attempt ?? 1) > 1 || a.lastFailure)
+    .map((a) => ({
+      activity: a.activityType?.name ?? '?',
+      attempt: a.attempt ?? 1,
+      lastFailure: a.lastFailure?.message ? a.lastFailure.message.split('\n')[0].slice(0, 200) : null,
+      nextAttemptAt: toIso(a.nextAttemptScheduleTime),
+    }));
+}
+
+/** Runs of a journey waiting on retried activities, by activity: visibility cannot tell, so the first RETRY_SCAN_LIMIT are described. */
+async function retryingRuns(client: Client, journeyId: string): Promise<{ retrying: Record<string, number>; described: number }> {
+  const retrying: Record<string, number> = {};
+  let described = 0;
+  const query = `${SOJOURN_JOURNEY.name} = "${journeyId.replace(/["\\]/g, '')}" AND ExecutionStatus = "Running"`;
+  for await (const w of client.workflow.list({ query })) {
+    if (described++ >= RETRY_SCAN_LIMIT) continue;
+    for (const r of pendingRetries(await client.workflow.getHandle(w.workflowId, w.runId).describe())) retrying[r.activity] = (retrying[r.activity] ?? 0) + 1;
+  }
+  return { retrying, described };
+}
+
+function formatRetry(r: PendingRetry): string {
+  return `  retrying: ${r.activity}, attempt ${r.attempt}${r.nextAttemptAt ? `, next at ${r.nextAttemptAt}` : ''}${r.lastFailure ? `\n    last failure: ${r.lastFailure}` : ''}`;
 }
 
 /** The text form of a run's status: where it is, what it waits for and why, and its last send decision. */

@@ -3,6 +3,10 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { ContactError } from '../../data/contacts';
 import { scrubPii } from '../../lib/logger';
+import { isDatabaseUnavailable } from '../../lib/dependency-health';
+
+/** Seconds a client should wait before retrying while the database is unreachable. */
+export const RETRY_AFTER_SECONDS = 5;
 
 export interface ApiError { code: string; message: string; pointer: string }
 
@@ -39,6 +43,11 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
   }
   if (err instanceof RequestError) return sendError(reply, err.status, { code: err.code, message: err.message, pointer: err.pointer });
   if (err instanceof ContactError) return sendError(reply, err.status, { code: err.code, message: err.message, pointer: err.pointer });
+  // Nothing was stored (the write never reached the database), so the client may simply retry.
+  if (isDatabaseUnavailable(err)) {
+    reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    return sendError(reply, 503, { code: 'E_UNAVAILABLE', message: `the database is unavailable; nothing was stored, retry after ${RETRY_AFTER_SECONDS} s`, pointer: '' });
+  }
   if (err.statusCode && err.statusCode < 500) {
     return sendError(reply, err.statusCode, { code: err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.statusCode === 400 ? 'E_BAD_REQUEST' : err.code ?? 'E_REQUEST', message: scrubPii(err.message), pointer: '' });
   }

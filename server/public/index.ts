@@ -17,7 +17,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../lib/config';
 import { requireApiKey } from '../auth';
-import { ingestReport } from '../../mail/bounces';
+import { ingestReport, softBouncePolicy } from '../../mail/bounces';
 import { dataLayerContactsPort, type ContactsPort } from '../../mail/contacts-port';
 import type { EventSink } from '../../mail/events';
 import { TokenSigner } from '../../mail/tokens';
@@ -29,7 +29,7 @@ import { registerTrackingRoutes } from './tracking-routes';
 export type { PublicEvent } from './context';
 
 export interface PublicPluginOptions {
-  config: Pick<Config, 'secret' | 'apiKey' | 'publicBaseUrl' | 'mailDomain'>;
+  config: Pick<Config, 'secret' | 'apiKey' | 'publicBaseUrl' | 'mailDomain'> & Partial<Pick<Config, 'softBounceLimit' | 'softBounceWindowDays'>>;
   /** The ingest (engine/ingest.ts): stores every event once and dispatches it to the runs. */
   onEvent?: EventSink;
   /** Consent, preference and email-status writes; defaults to the Contacts data layer (data/contacts.ts). */
@@ -77,7 +77,7 @@ export const publicPlugin: FastifyPluginAsync<PublicPluginOptions> = async (app,
     const raw = Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : null;
     if (!raw || raw.length === 0) return reply.code(400).send({ error: 'expected a DSN or ARF message (Content-Type: message/rfc822)' });
     // A report whose event could not be stored fails the request (the reporter retries; the event id is deterministic).
-    const result = await ingestReport(raw, { contacts: ctx.contacts, onEvent: opts.onEvent, mailDomain: opts.config.mailDomain, now: ctx.now });
+    const result = await ingestReport(raw, { contacts: ctx.contacts, onEvent: opts.onEvent, mailDomain: opts.config.mailDomain, now: ctx.now, softBounces: opts.config.softBounceLimit && opts.config.softBounceWindowDays ? softBouncePolicy({ softBounceLimit: opts.config.softBounceLimit, softBounceWindowDays: opts.config.softBounceWindowDays }) : undefined });
     return reply.code(200).send(result);
   });
 };

@@ -56,10 +56,10 @@ describe('a send activity that dies after the SMTP call and before completion', 
     // Temporal retries the activity (attempt 2) in a healthy worker.
     const acts = createMessagingActivities({ config: config(), transport: createSmtpTransport(sink.url), loadRecipient, logger: pino({ level: 'silent' }) });
     const retried = await acts.sendEmail(send);
-    expect(retried.status).toBe('duplicate');
+    expect(retried.status).toBe('unknown');
     expect(sink.messages).toHaveLength(1);
     const row = await Send.findOne({ key: send.key }).lean();
-    expect(row).toMatchObject({ status: 'sent', note: expect.stringMatching(/not resent/) });
+    expect(row).toMatchObject({ status: 'unknown', note: expect.stringMatching(/not resent/) });
   }, 30_000);
 
   it('fails in-process between the SMTP call and completion, retries, and the server still holds exactly one message for that send', async () => {
@@ -73,8 +73,8 @@ describe('a send activity that dies after the SMTP call and before completion', 
     });
     await expect(acts.sendEmail(input('hook'))).rejects.toThrow('worker lost');
     crash = false;
-    expect(await acts.sendEmail(input('hook'))).toMatchObject({ status: 'duplicate' });
-    expect(await acts.sendEmail(input('hook'))).toMatchObject({ status: 'duplicate' });
+    expect(await acts.sendEmail(input('hook'))).toMatchObject({ status: 'unknown' });
+    expect(await acts.sendEmail(input('hook'))).toMatchObject({ status: 'unknown' });
     expect(sink.messages.length - before).toBe(1);
   });
 

@@ -14,4 +14,8 @@ describe('logs', () => {
   it('scrubs addresses and numbers out of free text', () => {
     expect(scrubPii('duplicate key: { emailKey: "ana@example.com" } phone +86 138 0013 8000')).toBe('duplicate key: { emailKey: "[email]" } phone [phone]');
   });
+  it('keeps server addresses (127.0.0.1) readable, while a number written with dots is still scrubbed', () => {
+    expect(scrubPii('connect ECONNREFUSED 127.0.0.1:27017')).toBe('connect ECONNREFUSED 127.0.0.1:27017');
+    expect(scrubPii('call 138.0013.8000 or 10.0.0.12')).toBe('call [phone] or 10.0.0.12');
+  });
 });
