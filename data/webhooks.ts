@@ -20,7 +20,7 @@ export interface WebhookEvent { eventId: string; contactId: string; name: string
 
 export interface WebhookDeps {
   now?: () => Date;
-  /** How long the subscription list is cached per process (default 5 s); a change made here clears it. */
+  /** How long the subscription list is cached per process (default 5 s); a change made in the process clears it. */
   cacheMs?: number;
 }
 
@@ -28,10 +28,15 @@ export type Webhooks = ReturnType<typeof createWebhooks>;
 
 const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
 
+/**
+ * Active webhooks, cached per process (shared by every instance, so a registration through the API
+ * is seen by the ingest of the same process at once; another process sees it within `cacheMs`).
+ */
+let cache: { at: number; hooks: WebhookDoc[] } | null = null;
+
 export function createWebhooks(deps: WebhookDeps = {}) {
   const now = deps.now ?? (() => new Date());
   const cacheMs = deps.cacheMs ?? 5_000;
-  let cache: { at: number; hooks: WebhookDoc[] } | null = null;
 
   async function subscriptions(): Promise<WebhookDoc[]> {
     if (!cache || Date.now() - cache.at > cacheMs) cache = { at: Date.now(), hooks: await WebhookModel.find({ active: true }).lean<WebhookDoc[]>().exec() };

@@ -26,6 +26,7 @@ import { contactIdParams, contactInput, errorResponse, eventBatch, eventInput, s
 import { errorHandler } from './errors';
 import { requireApiKey } from '../auth';
 import { useStrictJson } from './json-body';
+import { eraseResponse, eventBatchResponse, eventResult, exportResponse, getContactResponse, searchResponse, tagsResponse, upsertResponse } from './resource-schemas';
 import { idempotencyPlugin } from './idempotency';
 import { contactsRoutes } from './contacts-routes';
 import { suppressionsRoutes } from './suppressions-routes';
@@ -89,11 +90,11 @@ export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app:
     }
     return reply.code(r.created ? 201 : 200).send({ id: String(r.contact._id), created: r.created, merged: r.merged, changed: r.changed, ignored: r.ignored, dispatched, contact: apiContact(r.contact) });
   };
-  const upsertSchema = { tags: ['contacts'], summary: 'Create or update a contact (by externalId or email)', body: contactInput, response: errors };
+  const upsertSchema = { tags: ['contacts'], summary: 'Create or update a contact (by externalId or email)', body: contactInput, response: { 200: upsertResponse, 201: upsertResponse, ...errors } };
   app.put('/v1/contacts', { schema: upsertSchema }, upsert);
   app.post('/v1/contacts', { schema: upsertSchema }, upsert);
 
-  app.get<{ Params: { id: string } }>('/v1/contacts/:id', { schema: { tags: ['contacts'], summary: 'Get a contact', params: contactIdParams, response: errors } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/contacts/:id', { schema: { tags: ['contacts'], summary: 'Get a contact', params: contactIdParams, response: { 200: getContactResponse, ...errors } } }, async (req) => {
     const doc = await contacts.getContact(req.params.id);
     if (!doc || doc.erasedAt) throw notFound();
     return { contact: apiContact(doc) };
@@ -101,7 +102,7 @@ export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app:
 
   app.post<{ Body: { segment?: string; expression?: string; limit: number; after?: string } }>(
     '/v1/contacts/search',
-    { schema: { tags: ['contacts'], summary: 'Contacts in a segment (pushed down to MongoDB when possible)', body: searchBody, response: errors } },
+    { schema: { tags: ['contacts'], summary: 'Contacts in a segment (pushed down to MongoDB when possible)', body: searchBody, response: { 200: searchResponse, ...errors } } },
     async (req) => {
       const now = new Date();
       let filter: Record<string, unknown> | null;
@@ -166,16 +167,16 @@ export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app:
     if (!r.contact) throw notFound();
     return { changed: r.changed, tags: r.contact.tags };
   };
-  app.post('/v1/contacts/:id/tags', { schema: { tags: ['contacts'], summary: 'Add tags', params: contactIdParams, body: tagsBody, response: errors } }, tagRoute(true));
-  app.delete('/v1/contacts/:id/tags', { schema: { tags: ['contacts'], summary: 'Remove tags', params: contactIdParams, body: tagsBody, response: errors } }, tagRoute(false));
+  app.post('/v1/contacts/:id/tags', { schema: { tags: ['contacts'], summary: 'Add tags', params: contactIdParams, body: tagsBody, response: { 200: tagsResponse, ...errors } } }, tagRoute(true));
+  app.delete('/v1/contacts/:id/tags', { schema: { tags: ['contacts'], summary: 'Remove tags', params: contactIdParams, body: tagsBody, response: { 200: tagsResponse, ...errors } } }, tagRoute(false));
 
-  app.get<{ Params: { id: string } }>('/v1/contacts/:id/export', { schema: { tags: ['contacts'], summary: "Export a contact's data (GDPR/PIPL access)", params: contactIdParams, response: errors } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/contacts/:id/export', { schema: { tags: ['contacts'], summary: "Export a contact's data (GDPR/PIPL access)", params: contactIdParams, response: { 200: exportResponse, ...errors } } }, async (req) => {
     const data = await contacts.exportContact(req.params.id, 'api');
     if (!data) throw notFound();
     return data;
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/contacts/:id', { schema: { tags: ['contacts'], summary: 'Erase a contact (keeps only a hashed suppression entry and the audit record)', params: contactIdParams, response: errors } }, async (req) => {
+  app.delete<{ Params: { id: string } }>('/v1/contacts/:id', { schema: { tags: ['contacts'], summary: 'Erase a contact (keeps only a hashed suppression entry and the audit record)', params: contactIdParams, response: { 200: eraseResponse, ...errors } } }, async (req) => {
     const r = await contacts.eraseContact(req.params.id, 'api');
     if (!r) throw notFound();
     return r;
@@ -194,13 +195,13 @@ export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app:
     const bad = events.findIndex((e) => !live.has(e.contactId.toLowerCase()));
     if (bad >= 0) throw new ContactError('E_NOT_FOUND', 'no (live) contact with this id', pointer(bad), 404);
   };
-  app.post<{ Body: EventBody }>('/v1/events', { schema: { tags: ['events'], summary: 'Record an event (idempotent by eventId)', body: eventInput, response: errors } }, async (req, reply) => {
+  app.post<{ Body: EventBody }>('/v1/events', { schema: { tags: ['events'], summary: 'Record an event (idempotent by eventId)', body: eventInput, response: { 200: eventResult, 202: eventResult, ...errors } } }, async (req, reply) => {
     await checkContacts([req.body], () => '/contactId');
     const r = await record(req.body);
     // 200: seen before and with the engine; 202: stored, dispatched now or (dispatched: false) from the outbox.
     return reply.code(r.duplicate && r.dispatched ? 200 : 202).send(r);
   });
-  app.post<{ Body: { events: EventBody[] } }>('/v1/events/batch', { schema: { tags: ['events'], summary: 'Record up to 500 events; all are validated before any is stored', body: eventBatch, response: errors } }, async (req, reply) => {
+  app.post<{ Body: { events: EventBody[] } }>('/v1/events/batch', { schema: { tags: ['events'], summary: 'Record up to 500 events; all are validated before any is stored', body: eventBatch, response: { 202: eventBatchResponse, ...errors } } }, async (req, reply) => {
     await checkContacts(req.body.events, (i) => `/events/${i}/contactId`);
     const results = [];
     for (const e of req.body.events) results.push(await record(e));

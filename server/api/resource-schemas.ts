@@ -340,3 +340,44 @@ export const deliveryResponse = delivery;
 export const deliveryPage = { type: 'object', additionalProperties: false, required: ['deliveries', 'next'], properties: { deliveries: { type: 'array', items: delivery }, next: nullable({ type: 'string' }) } } as const;
 
 export const deletedResponse = { type: 'object', additionalProperties: false, required: ['deleted'], properties: { deleted: { type: 'boolean' } } } as const;
+
+// ---- success responses of the core contact and event routes (server/api/index.ts) ----
+
+const inputProblem = warning;
+export const upsertResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'created', 'merged', 'changed', 'ignored', 'contact'],
+  properties: {
+    id: objectId, created: { type: 'boolean' }, merged: { type: 'boolean' }, changed: { type: 'boolean' },
+    ignored: { type: 'array', items: inputProblem }, warnings: { type: 'array', items: inputProblem },
+    dispatched: { type: 'boolean', description: 'A lifecycle event (contact.created) reached the engine; false: it waits in the outbox' },
+    contact: contactView,
+  },
+} as const;
+export const getContactResponse = { type: 'object', additionalProperties: false, required: ['contact'], properties: { contact: contactView } } as const;
+export const searchResponse = {
+  type: 'object', additionalProperties: false, required: ['pushedDown', 'contacts', 'next'],
+  properties: { pushedDown: { type: 'boolean' }, contacts: { type: 'array', items: contactView }, next: nullable({ type: 'string' }), scanned: { type: 'integer' }, complete: { type: 'boolean' } },
+} as const;
+export const tagsResponse = { type: 'object', additionalProperties: false, required: ['changed', 'tags'], properties: { changed: { type: 'boolean' }, tags: { type: 'array', items: { type: 'string' } } } } as const;
+export const exportResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['contact', 'phones', 'consentRecords', 'events', 'suppressed', 'exportedAt'],
+  description: 'Everything stored about the person (GDPR/PIPL access), phone numbers decrypted',
+  properties: {
+    contact: { type: 'object', additionalProperties: true },
+    phones: { type: 'array', items: { type: 'object', additionalProperties: true, properties: { e164: { type: 'string' } } } },
+    consentRecords: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    events: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    suppressed: { type: 'boolean' },
+    exportedAt: dateTime,
+  },
+} as const;
+export const eraseResponse = { type: 'object', additionalProperties: false, required: ['erased', 'alreadyErased'], properties: { erased: { type: 'boolean' }, alreadyErased: { type: 'boolean' } } } as const;
+export const eventResult = {
+  type: 'object', additionalProperties: false, required: ['eventId', 'duplicate', 'dispatched'],
+  properties: { eventId: { type: 'string' }, duplicate: { type: 'boolean' }, dispatched: { type: 'boolean' }, machine: { type: 'boolean' } },
+} as const;
+export const eventBatchResponse = { type: 'object', additionalProperties: false, required: ['results'], properties: { results: { type: 'array', items: eventResult } } } as const;
