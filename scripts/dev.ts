@@ -1,14 +1,18 @@
 /**
  * `npm start`: the local stack on embedded defaults. Provisions the servers if needed, starts the
- * Temporal dev server (with its Web UI; state in a file, so runs survive restarts), FerretDB, and the
- * maildev SMTP sink with its web inbox, then `sojourn serve` (worker + HTTP server + first-start demo).
- * Prints the URLs; Ctrl-C stops every child. MONGODB_URI / TEMPORAL_ADDRESS / SMTP_URL point at
- * external servers instead, and the matching local server is then not started.
+ * Temporal dev server (with its Web UI; state in a file, so runs survive restarts), FerretDB on
+ * PostgreSQL (SOJOURN_DB_BACKEND=sqlite: on SQLite), and the maildev SMTP sink with its web inbox, then
+ * `sojourn serve` (worker + HTTP server + first-start demo). Prints the URLs; Ctrl-C stops every child.
+ * `sojourn serve` and maildev are supervised: when one dies it is restarted with a backoff, and the
+ * terminal says so. MONGODB_URI / TEMPORAL_ADDRESS / SMTP_URL point at external servers instead, and the
+ * matching local server is then not started. SOJOURN_DATA_DIR moves the data, so two stacks can run
+ * side by side (with other ports).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { provision } from './provision';
-import { portInUse, spawnServer, startFerretDB, startTemporalDev, waitForPort, type RunningServer } from './servers';
+import { dbBackend, portInUse, spawnServer, startEmbeddedDatabase, startTemporalDev, waitForPort, type RunningServer } from './servers';
+import { supervise } from './supervisor';
 import { SEARCH_ATTRIBUTES } from '../worker/search-attributes';
 
 const root = path.resolve(__dirname, '..');
@@ -35,6 +39,7 @@ async function main(): Promise<void> {
     TEMPORAL_PORT: port('TEMPORAL_PORT', 7233),
     TEMPORAL_UI_PORT: port('TEMPORAL_UI_PORT', 8233),
     FERRETDB_PORT: port('FERRETDB_PORT', 27017),
+    POSTGRES_PORT: port('POSTGRES_PORT', 5433),
     SMTP_PORT: port('SMTP_PORT', 1025),
     MAILDEV_WEB_PORT: port('MAILDEV_WEB_PORT', 1080),
     HTTP_PORT: port('HTTP_PORT', 3000),
@@ -43,7 +48,9 @@ async function main(): Promise<void> {
   const external = { mongo: !!process.env.MONGODB_URI, temporal: !!process.env.TEMPORAL_ADDRESS, smtp: !!process.env.SMTP_URL };
   const wanted: (keyof typeof ports)[] = ['HTTP_PORT', 'INBOUND_SMTP_PORT'];
   if (!external.temporal) wanted.push('TEMPORAL_PORT', 'TEMPORAL_UI_PORT');
+  const backend = dbBackend();
   if (!external.mongo) wanted.push('FERRETDB_PORT');
+  if (!external.mongo && backend === 'postgresql') wanted.push('POSTGRES_PORT');
   if (!external.smtp) wanted.push('SMTP_PORT', 'MAILDEV_WEB_PORT');
   const taken: string[] = [];
   for (const name of wanted) if (await portInUse(ports[name])) taken.push(`${name}=${ports[name]}`);
@@ -56,8 +63,8 @@ async function main(): Promise<void> {
   }
 
   const p = provision();
-  const dataDir = path.join(p.cacheDir, 'data');
-  const logDir = path.join(p.cacheDir, 'logs');
+  const dataDir = process.env.SOJOURN_DATA_DIR ? path.resolve(process.env.SOJOURN_DATA_DIR) : path.join(p.cacheDir, 'data');
+  const logDir = process.env.SOJOURN_DATA_DIR ? path.join(dataDir, 'logs') : path.join(p.cacheDir, 'logs');
   fs.mkdirSync(dataDir, { recursive: true });
 
   const children: RunningServer[] = [];
@@ -91,19 +98,26 @@ async function main(): Promise<void> {
     }
     if (!external.mongo) {
       starting.push(
-        startFerretDB({ bin: p.ferretdb, port: ports.FERRETDB_PORT, dataDir: path.join(dataDir, 'ferretdb'), logFile: path.join(logDir, 'ferretdb.log') }).then(
-          (s) => void children.push(s),
-        ),
+        startEmbeddedDatabase({ p, backend, port: ports.FERRETDB_PORT, postgresPort: ports.POSTGRES_PORT, dataDir, logDir }).then((s) => void children.push(s)),
       );
     }
     if (!external.smtp) {
-      const maildev = spawnServer('maildev', path.join(root, 'node_modules', '.bin', 'maildev'), [
-        '--smtp', String(ports.SMTP_PORT), '--ip', '127.0.0.1',
-        '--web', String(ports.MAILDEV_WEB_PORT), '--web-ip', '127.0.0.1',
-        '--mail-directory', path.join(dataDir, 'maildev'),
-      ], { logFile: path.join(logDir, 'maildev.log') });
-      children.push(maildev);
-      starting.push(waitForPort('maildev', ports.SMTP_PORT, maildev.child).then(() => waitForPort('maildev web', ports.MAILDEV_WEB_PORT, maildev.child)));
+      const startMaildev = async () => {
+        const maildev = spawnServer('maildev', path.join(root, 'node_modules', '.bin', 'maildev'), [
+          '--smtp', String(ports.SMTP_PORT), '--ip', '127.0.0.1',
+          '--web', String(ports.MAILDEV_WEB_PORT), '--web-ip', '127.0.0.1',
+          '--mail-directory', path.join(dataDir, 'maildev'),
+        ], { logFile: path.join(logDir, 'maildev.log') });
+        try {
+          await waitForPort('maildev', ports.SMTP_PORT, maildev.child);
+          await waitForPort('maildev web', ports.MAILDEV_WEB_PORT, maildev.child);
+        } catch (err) {
+          await maildev.stop();
+          throw err;
+        }
+        return maildev;
+      };
+      starting.push(supervise({ name: 'maildev (SMTP sink)', start: startMaildev, log }).then((s) => void children.push(s)));
     }
     log('starting the local servers (logs in ' + logDir + ') ...');
     await Promise.all(starting);
@@ -112,23 +126,32 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries(ports)) env[k] = String(v);
     // The product's own logs (JSON, one line per event) go to a file, so the terminal keeps the summary.
     const appLog = path.join(logDir, 'sojourn.log');
-    const app = spawnServer('sojourn serve', process.execPath, [require.resolve('tsx/cli'), path.join(root, 'cli', 'main.ts'), 'serve', '--demo'], { env, cwd: root, logFile: appLog });
-    children.push(app);
-    app.child.once('exit', (code) => {
-      if (!stopping) {
-        log(`sojourn serve exited with code ${code}; stopping the stack. Last lines of ${appLog}:`);
-        process.stderr.write(tail(appLog, 15));
-        void stopAll(code || 1);
+    const startApp = async () => {
+      const app = spawnServer('sojourn serve', process.execPath, [require.resolve('tsx/cli'), path.join(root, 'cli', 'main.ts'), 'serve', '--demo'], { env, cwd: root, logFile: appLog });
+      try {
+        await waitForPort('sojourn serve', ports.HTTP_PORT, app.child, 120_000);
+      } catch (err) {
+        await app.stop();
+        throw err;
       }
+      return app;
+    };
+    const app = await supervise({
+      name: 'sojourn serve',
+      start: startApp,
+      log,
+      onExit: () => process.stderr.write(`Last lines of ${appLog}:\n${tail(appLog, 15)}`),
     });
-    await waitForPort('sojourn serve', ports.HTTP_PORT, app.child, 120_000);
+    children.push(app);
 
     const lines = [
       '',
       'Sojourn local stack is up:',
       external.temporal ? `  Temporal           ${process.env.TEMPORAL_ADDRESS} (external)` : `  Temporal UI        http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/namespaces/default/workflows`,
       external.temporal ? '' : `  Temporal gRPC      127.0.0.1:${ports.TEMPORAL_PORT}`,
-      external.mongo ? '  Database           MONGODB_URI (external)' : `  Database           mongodb://127.0.0.1:${ports.FERRETDB_PORT}/sojourn (FerretDB, data in ${path.join(dataDir, 'ferretdb')})`,
+      external.mongo
+        ? '  Database           MONGODB_URI (external)'
+        : `  Database           mongodb://127.0.0.1:${ports.FERRETDB_PORT}/sojourn (FerretDB on ${backend === 'postgresql' ? `PostgreSQL 127.0.0.1:${ports.POSTGRES_PORT}` : 'SQLite'}, data in ${dataDir})`,
       external.smtp ? '  SMTP               SMTP_URL (external)' : `  Inbox (maildev)    http://127.0.0.1:${ports.MAILDEV_WEB_PORT}   (SMTP on 127.0.0.1:${ports.SMTP_PORT})`,
       `  HTTP API           http://127.0.0.1:${ports.HTTP_PORT}/v1   (OpenAPI: /v1/openapi.json)`,
       `  Inbound SMTP       127.0.0.1:${ports.INBOUND_SMTP_PORT}   (replies and unsubscribe@ mail; sojourn inbound ingest for .eml files)`,

