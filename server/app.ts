@@ -13,6 +13,7 @@ import { publicPlugin } from './public';
 import { protect } from './protection';
 import { codecPlugin } from './codec-routes';
 import { registerHealthRoutes, type ReadinessChecks } from './health-routes';
+import { installLoadShedding } from './load-shedding';
 import type { Ingest } from '../engine/ingest';
 import type { Client } from '@temporalio/client';
 
@@ -49,6 +50,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // the client address is stored as consent evidence, so no client may choose it.
   const tp = deps.config.trustProxy ?? false;
   const app = Fastify({ loggerInstance: logger, trustProxy: typeof tp === 'number' ? (_addr: string, hop: number) => hop < tp : tp });
+  installLoadShedding(app);
   const routes: RegisteredRoute[] = [];
   routeLists.set(app, routes);
   app.addHook('onRoute', (r) => {
