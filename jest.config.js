@@ -1,6 +1,7 @@
 // Jest projects: unit (pure code, no server), integration (real database), workflow (time-skipping
-// Temporal test server), e2e (the local dev stack), faults (the local stack with processes killed).
-// `npm test` (scripts/test.ts) starts the servers and passes their addresses through environment variables; see test/helpers/.
+// Temporal test server), fuzz (generated abuse cases, real database), e2e (the local dev stack), faults (the local
+// stack with processes killed). `npm test` (scripts/test.ts) starts the servers and passes their addresses through
+// environment variables; see test/helpers/.
 const transform = {
   '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
 };
@@ -13,6 +14,8 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
     { ...common, displayName: 'workflow', setupFiles: ['<rootDir>/test/helpers/quiet-temporal.ts'], testMatch: ['<rootDir>/test/workflow/**/*.test.ts', '<rootDir>/test/replay/**/*.test.ts'] },
+    // Fuzz and abuse suite (test/fuzz): generated inputs against the real parsers and the real HTTP app.
+    { ...common, displayName: 'fuzz', testMatch: ['<rootDir>/test/fuzz/**/*.test.ts'] },
     { ...common, displayName: 'e2e', setupFiles: ['<rootDir>/test/helpers/quiet-temporal.ts'], testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
     // The fault suite (test/faults): the stack as real processes, killed and restarted. `npm run faults` runs full-length outages.
     { ...common, displayName: 'faults', setupFiles: ['<rootDir>/test/helpers/quiet-temporal.ts'], testMatch: ['<rootDir>/test/faults/**/*.test.ts'] },

@@ -19,6 +19,8 @@ export interface Diagnostic {
 /** Every code the DSL can report, with a one-line explanation (docs/dsl.md lists them). */
 export const DIAGNOSTIC_CODES = {
   E_YAML_SYNTAX: 'The file is not valid YAML.',
+  E_YAML_TOO_LARGE: 'The file is over 1,000,000 characters or nests deeper than 64 levels.',
+  E_YAML_ALIAS: 'The file uses YAML anchors or aliases (&name / *name), which journey and rules files do not support.',
   E_FILE_KIND: 'The file is neither a journey (has `journey:`) nor a rules file (has `segments:` or `rule_sets:`).',
   E_UNKNOWN_KEY: 'A key that this place does not accept (with a "did you mean" suggestion).',
   E_MISSING_KEY: 'A required key is missing.',

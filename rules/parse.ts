@@ -2,7 +2,7 @@
  * Stage 1: YAML text -> typed AST with source spans, plus shape diagnostics (unknown keys with
  * "did you mean", wrong types, missing keys, unknown step kinds). Never throws.
  */
-import { isMap, isScalar, isSeq, parseDocument, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, visit, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import type { EntryAst, ExprAst, JourneyAst, L, RuleSetAst, RulesAst, SegmentAst, SettingsAst, Span, StepAst, StepListAst, TriggerAst } from './ast';
 import { DiagnosticSink, suggestion } from './diagnostics';
 
@@ -280,12 +280,69 @@ export function detectFileKindFromDoc(root: N): 'journey' | 'rules' | null {
   return null;
 }
 
+/** Limits on a journey or rules file, checked before the YAML parser (which recurses) sees it. */
+export const YAML_LIMITS = { maxChars: 1_000_000, maxDepth: 64 } as const;
+
+/** Offset where flow ([ {) or block (indentation) nesting first goes deeper than `maxDepth`, or -1. */
+function tooDeepAt(text: string, maxDepth: number): number {
+  let flow = 0;
+  let quote: string | null = null;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (lineStart) {
+      if (c === ' ' || c === '-') { indent++; continue; }
+      lineStart = false;
+      // Two columns per block level is the narrowest YAML nesting.
+      if (c !== '\n' && c !== '#' && indent / 2 > maxDepth) return i;
+    }
+    if (c === '\n') { lineStart = true; indent = 0; if (flow === 0) quote = null; continue; }
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (c === '\\' && quote === '"') i++;
+      continue;
+    }
+    if (c === '"' || (c === "'" && flow > 0)) quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]))) { while (i + 1 < text.length && text[i + 1] !== '\n') i++; }
+    else if (c === '[' || c === '{') { if (++flow > maxDepth) return i; }
+    else if (c === ']' || c === '}') flow = Math.max(0, flow - 1);
+  }
+  return -1;
+}
+
 export function parseYaml(text: string, sink: DiagnosticSink): Node | null {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (text.length > YAML_LIMITS.maxChars) {
+    sink.error('E_YAML_TOO_LARGE', `The file has ${text.length} characters; the limit is ${YAML_LIMITS.maxChars}.`, [0, 1]);
+    return null;
+  }
+  const deep = tooDeepAt(text, YAML_LIMITS.maxDepth);
+  if (deep >= 0) {
+    sink.error('E_YAML_TOO_LARGE', `The file nests deeper than ${YAML_LIMITS.maxDepth} levels here.`, [deep, deep + 1]);
+    return null;
+  }
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  } catch (err) {
+    // The YAML parser recurses per nesting level (`a: : : :`, `? ? ?`, `- - -` on one line...): a
+    // structure too deep for the stack is reported, not thrown.
+    if (!(err instanceof RangeError)) throw err;
+    sink.error('E_YAML_TOO_LARGE', `The file nests too deeply to parse (more than ${YAML_LIMITS.maxDepth} levels).`, [0, 1]);
+    return null;
+  }
   for (const e of doc.errors) {
     sink.error('E_YAML_SYNTAX', `The file is not valid YAML: ${e.message.split('\n')[0]}`, [e.pos[0], e.pos[1]]);
   }
-  return doc.errors.length ? null : (doc.contents as Node | null);
+  if (doc.errors.length) return null;
+  // Anchors and aliases (&a / *a) are not needed in journeys and allow "billion laughs" expansions.
+  let alias: [number, number] | null = null;
+  visit(doc, { Alias(_k, n) { alias ??= (n.range ? [n.range[0], n.range[1]] : [0, 1]); return visit.BREAK; } });
+  if (alias) {
+    sink.error('E_YAML_ALIAS', 'Anchors and aliases (&name / *name) are not supported in journey and rules files: write the value out.', alias);
+    return null;
+  }
+  return doc.contents as Node | null;
 }
 
 export function parseJourney(root: N, p: Parser): JourneyAst | null {
