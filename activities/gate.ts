@@ -6,11 +6,13 @@
  *  3. marketing only: preferences from the preference centre: the template's topic turned off -> skip
  *     (`topic_opt_out`); emails paused for 30/90 days -> defer until the pause ends (`paused`).
  *  4. marketing only: quiet hours in the contact's time zone -> defer until the window ends.
- *  5. marketing only: frequency cap across all journeys, counted from the send ledger -> skip.
+ *  5. marketing only: frequency cap across all journeys, from the contact's numbered send slots
+ *     (data/send-window.ts: keyed reads, and an insert under a unique `_id` when the send may go) -> skip.
+ * Every read is by `_id`: the contact, its suppression entries, its window.
  * Transactional templates bypass 2-5 (a receipt goes out at 23:00, to a paused contact, and does not
  * count toward the cap).
  */
-import { Send } from '../data/send-ledger';
+import { takeWindowSlot } from '../data/send-window';
 import { readTemplateCatalog } from '../mail/template-catalog';
 import type { TemplateRef } from '../rules/plan';
 import { quietHoursEnd, safeZone } from '../workflows/local-time';
@@ -19,13 +21,6 @@ import type { GateInput, GateOutcome } from './types';
 
 export interface GateActivities {
   gateSend(input: GateInput): Promise<GateOutcome>;
-}
-
-/** Marketing sends of a contact since `since`, across journeys, not counting the send being decided. */
-export async function countMarketingSends(contactId: string, since: Date, excludeKey: string): Promise<number> {
-  return Send.countDocuments({
-    contactId, marketing: true, status: { $in: ['pending', 'sent', 'unknown'] }, createdAt: { $gte: since }, key: { $ne: excludeKey },
-  });
 }
 
 /**
@@ -83,10 +78,10 @@ export function createGateActivities(deps: GateDeps): GateActivities {
         if (end !== null) return { outcome: 'defer', until: new Date(end).toISOString(), reason: 'quiet_hours' };
       }
       if (frequency) {
-        // The ledger is stamped with the wall clock, so the window is measured on the same clock (in
-        // production it equals workflow time; under a time-skipping test server it does not).
-        const count = await countMarketingSends(input.contactId, new Date(clock().getTime() - frequency.perMs), input.key);
-        if (count >= frequency.max) return { outcome: 'skip', reason: 'frequency_cap' };
+        // Last, so only a send that will go takes a slot (a retry of this key gets the same answer). The
+        // window is kept on the wall clock, which stamps the ledger too: in production it is workflow time;
+        // a time-skipping test server jumps years ahead whenever a run completes.
+        if (!(await takeWindowSlot(input.contactId, input.key, clock(), frequency.max, frequency.perMs))) return { outcome: 'skip', reason: 'frequency_cap' };
       }
       return { outcome: 'send' };
     },

@@ -4,9 +4,10 @@
  *
  * Exactly-once protocol (docs/delivery.md has the full reasoning):
  *   1. insert the ledger row `pending` under the unique key (a duplicate insert means an earlier attempt);
- *   2. claim it atomically by setting `smtpStartedAt` (only one attempt can);
+ *   2. claim the SMTP hand-off with an insert under `${key}#${generation}` (only one attempt can), then
+ *      stamp `smtpStartedAt`; every ledger read and write is by `_id` (data/send-ledger.ts);
  *   3. SMTP (heartbeating, so a worker that dies here is noticed within the heartbeat timeout); 4. mark `sent`.
- * A retry that finds `pending` with `smtpStartedAt` set cannot know whether the earlier attempt's
+ * A retry that finds `pending` with the claim taken (or `smtpStartedAt` set) cannot know whether the earlier attempt's
  * message went out (it crashed between 3 and 4), so it closes the row as `unknown` with a note and
  * does not resend: at-most-once in that crash window rather than a duplicate email. The run records
  * the send as `unknown`, so ops can count and look at these.
@@ -21,13 +22,12 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import type { DependencyHealth } from '../lib/dependency-health';
 import pino from 'pino';
 import type { Config } from '../lib/config';
-import { Send, type SendDoc } from '../data/send-ledger';
+import { claimLedgerRow, closePendingRow, findLedgerRow, insertLedgerRow, ledgerClaimedAt, releaseLedgerClaim, updateLedgerRow, type SendDoc } from '../data/send-ledger';
 import type { SmtpBounce } from '../mail/bounces';
 import { buildListHeaders, messageIdFor } from '../mail/headers';
 import { EmailRenderer, rendererOptionsFrom, type TemplateContact } from '../mail/render';
 import { TemplateError } from '../mail/templates';
 import { classifySmtpError, createSmtpTransport, type MailTransport } from '../mail/transport';
-import { isDuplicateKey } from '../mail/token-store';
 
 export interface SendEmailInput {
   /** Ledger key: `${workflowId}:${stepId}:${iteration}` (run-independent, so a reset run does not resend). */
@@ -81,6 +81,9 @@ export interface MessagingDeps {
 }
 
 const UNDELIVERABLE = new Set(['bounced', 'invalid']);
+
+/** Ledger fields a new row starts without (the model's defaults, written explicitly by the keyed insert). */
+const nullFields = { templateVersion: null, smtpStartedAt: null, sentAt: null, smtpCode: null, error: null, note: null, bounceType: null, bouncedAt: null, bounceCode: null, releases: 0 };
 
 function skipped(reason: SkipReason): SendResult {
   return { status: 'failed', permanent: true, reason: `skipped: ${reason}`, smtpCode: null };
@@ -136,11 +139,11 @@ export function createMessagingActivities(deps: MessagingDeps) {
       case 'skipped':
         return skipped((row.error as SkipReason | null) ?? 'no-recipient');
       case 'pending': {
-        if (!row.smtpStartedAt) return null;
-        // An earlier attempt handed the message to SMTP and never completed: it may have been delivered.
-        const note = `outcome unknown: attempt ${row.attempt} started SMTP at ${row.smtpStartedAt.toISOString()} and did not complete; not resent (at-most-once)`;
-        await Send.updateOne({ key: row.key, status: 'pending' }, { $set: { status: 'unknown', attempt, note } }).exec();
-        const now = await Send.findOne({ key: row.key }).lean<SendDoc>().exec();
+        const started = await ledgerClaimedAt(row);
+        if (!started) return null;
+        // An earlier attempt claimed the SMTP hand-off and never completed: it may have been delivered.
+        const note = `outcome unknown: attempt ${row.attempt} started SMTP at ${started.toISOString()} and did not complete; not resent (at-most-once)`;
+        const now = await closePendingRow(row.key, { status: 'unknown', attempt, note });
         if (now && now.status !== 'unknown') return resolveExisting(now, attempt);
         log.warn({ key: row.key, contactId: row.contactId, attempt }, 'send outcome unknown after a crash; closed as unknown without resending');
         return { status: 'unknown', messageId: row.messageId, reason: note };
@@ -151,7 +154,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
   async function sendEmail(input: SendEmailInput): Promise<SendResult> {
     const attempt = currentAttempt();
     const ids = { key: input.key, journeyId: input.journeyId, stepId: input.stepId, contactId: input.contactId, templateId: input.templateId, attempt };
-    const existing = await Send.findOne({ key: input.key }).lean<SendDoc>().exec();
+    const existing = await findLedgerRow(input.key);
     if (existing) {
       const r = await resolveExisting(existing, attempt);
       if (r) return r;
@@ -178,10 +181,8 @@ export function createMessagingActivities(deps: MessagingDeps) {
       : null;
     if (skip || !recipient?.email) {
       const reason = skip ?? 'no-address';
-      await Send.updateOne({ key: input.key }, { $setOnInsert: { ...base, status: 'skipped', error: reason } }, { upsert: true }).exec().catch((err: unknown) => {
-        if (!isDuplicateKey(err)) throw err;
-      });
-      const row = await Send.findOne({ key: input.key }).lean<SendDoc>().exec();
+      const inserted = await insertLedgerRow({ ...nullFields, ...base, status: 'skipped', error: reason });
+      const row = inserted ? null : await findLedgerRow(input.key);
       log.info({ ...ids, reason }, 'send skipped');
       return row && row.status !== 'skipped' ? ((await resolveExisting(row, attempt)) ?? skipped(reason)) : skipped(reason);
     }
@@ -196,19 +197,11 @@ export function createMessagingActivities(deps: MessagingDeps) {
     }
 
     // 1. The pending row, before any SMTP traffic. A duplicate means another attempt got here first.
-    try {
-      await Send.create({ ...base, templateVersion: rendered.version, status: 'pending' });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
-    // 2. Claim the SMTP hand-off atomically: exactly one attempt can set smtpStartedAt.
-    const claimed = await Send.findOneAndUpdate(
-      { key: input.key, status: 'pending', smtpStartedAt: null },
-      { $set: { smtpStartedAt: clock(), attempt } },
-      { returnDocument: 'after' },
-    ).lean<SendDoc>().exec();
-    if (!claimed) {
-      const row = await Send.findOne({ key: input.key }).lean<SendDoc>().exec();
+    await insertLedgerRow({ ...nullFields, ...base, templateVersion: rendered.version, status: 'pending' });
+    // 2. Claim the SMTP hand-off: an insert under `${key}#${generation}`, which exactly one attempt wins.
+    const claim = await claimLedgerRow(input.key, clock(), attempt);
+    if (!claim.won) {
+      const row = claim.previous;
       const r = row ? await resolveExisting(row, attempt) : null;
       if (r) return r;
       throw ApplicationFailure.retryable(`send ledger row ${input.key} could not be claimed`, 'SendLedgerContention');
@@ -236,15 +229,15 @@ export function createMessagingActivities(deps: MessagingDeps) {
       if (failure.kind === 'permanent' || givingUp) {
         const reason = givingUp ? `gave up after ${attempt} attempts over ${Math.round((Date.now() - firstTriedAt) / 60_000)} min: ${failure.reason}` : failure.reason;
         const type = givingUp ? 'soft' : refusesMessageOnly(failure.reason) ? null : 'hard';
-        await Send.updateOne({ key: input.key }, { $set: { status: 'failed', smtpCode: failure.smtpCode, error: reason } }).exec();
-        const row = await Send.findOne({ key: input.key }).lean<SendDoc>().exec();
+        await updateLedgerRow(input.key, { status: 'failed', smtpCode: failure.smtpCode, error: reason });
+        const row = await findLedgerRow(input.key);
         if (row && type) await deps.onBounce?.(row, { type, code: failure.smtpCode === null ? null : String(failure.smtpCode), reason });
         log.warn({ ...ids, smtpCode: failure.smtpCode, bounce: type }, givingUp ? 'send given up after the retry window' : 'send refused permanently');
         return { status: 'failed', permanent: true, reason, smtpCode: failure.smtpCode };
       }
       // Not delivered (4xx, connection refused): release the claim so the retry sends. Unknown: keep it (no resend).
-      const release = failure.kind === 'transient' ? { smtpStartedAt: null } : {};
-      await Send.updateOne({ key: input.key }, { $set: { ...release, smtpCode: failure.smtpCode, error: failure.reason } }).exec();
+      if (failure.kind === 'transient') await releaseLedgerClaim(claim.previous!, { smtpCode: failure.smtpCode, error: failure.reason });
+      else await updateLedgerRow(input.key, { smtpCode: failure.smtpCode, error: failure.reason });
       if (failure.smtpCode === null) deps.health?.down('smtp relay', failure.reason);
       log.info({ ...ids, smtpCode: failure.smtpCode, kind: failure.kind }, 'send deferred, will retry');
       // Benign: the SDK logs it at debug, not as a warning with a stack on every retry.
@@ -256,7 +249,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
     deps.health?.up('smtp relay');
     await deps.afterSmtp?.(input);
     // 4. Complete.
-    await Send.updateOne({ key: input.key }, { $set: { status: 'sent', sentAt: clock(), smtpCode: 250, error: null } }).exec();
+    await updateLedgerRow(input.key, { status: 'sent', sentAt: clock(), smtpCode: 250, error: null });
     log.info(ids, 'email sent');
     return { status: 'sent', messageId };
   }

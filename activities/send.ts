@@ -5,7 +5,7 @@
  * (status 'sent', no SMTP), which is what the bench and engine tests count.
  */
 import { createHash } from 'node:crypto';
-import { Send } from '../data/send-ledger';
+import { insertLedgerRow } from '../data/send-ledger';
 import type { SendEmailInput, SendResult } from './types';
 
 export interface SendActivities {
@@ -19,19 +19,14 @@ export function createLedgerOnlySendActivities(deps: { isMarketing?: (templateId
     async sendEmail(input) {
       const now = clock();
       const messageId = `<${createHash('sha256').update(input.key).digest('hex').slice(0, 32)}@${deps.mailDomain ?? 'sojourn.local'}>`;
-      const r = await Send.updateOne(
-        { key: input.key },
-        {
-          $setOnInsert: {
-            key: input.key, workflowId: input.workflowId, contactId: input.contactId, journeyId: input.journeyId,
-            stepId: input.stepId, templateId: input.templateId, templateVersion: null, marketing: isMarketing(input.templateId),
-            status: 'sent', messageId, createdAt: now, sentAt: now, attempt: 1, smtpStartedAt: null, smtpCode: null, error: null,
-            note: 'ledger only (no SMTP)',
-          },
-        },
-        { upsert: true },
-      );
-      return r.upsertedCount === 1 ? { status: 'sent' as const, messageId } : { status: 'duplicate' as const, messageId };
+      // An insert keyed by the ledger key: the duplicate key is the "already sent" answer.
+      const inserted = await insertLedgerRow({
+        key: input.key, workflowId: input.workflowId, contactId: input.contactId, journeyId: input.journeyId,
+        stepId: input.stepId, templateId: input.templateId, templateVersion: null, marketing: isMarketing(input.templateId),
+        status: 'sent', messageId, createdAt: now, sentAt: now, attempt: 1, smtpStartedAt: null, smtpCode: null, error: null,
+        note: 'ledger only (no SMTP)',
+      });
+      return inserted ? { status: 'sent' as const, messageId } : { status: 'duplicate' as const, messageId };
     },
   };
 }

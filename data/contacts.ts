@@ -23,7 +23,7 @@ import { CONTACT_FIELDS, type ContactView } from '../rules/contact-schema';
 import type { EmailStatus, RuleSetPlan } from '../rules/plan';
 import { ContactModel, CLASSIFICATION_FIELDS, EMAIL_STATUSES, type Channel, type ContactDoc, type ConsentStatus } from './contact-model';
 import { ConsentRecordModel, type ConsentRecordDoc } from './consent-model';
-import { SuppressionModel, type SuppressionReason } from './suppression-model';
+import { addSuppression, findBlock, isHashSuppressed, liftUnsubscribe, type SuppressionReason } from './suppression-model';
 import { ContactEventModel, type ContactEventDoc, type NewEvent, type SojournEvent } from './contact-event-model';
 import { dropContactFromOutbox } from './event-outbox';
 import { AuditModel } from './audit-model';
@@ -148,20 +148,12 @@ export function createContacts(deps: ContactsDeps) {
   }
 
   async function suppressKey(emailKey: string, reason: SuppressionReason): Promise<void> {
-    // Upsert on the unique key: the first reason stays; a retry or a second reason writes nothing new.
-    await SuppressionModel.updateOne(
-      { key: suppressionKey(emailKey) },
-      { $setOnInsert: { key: suppressionKey(emailKey), reason, createdAt: now() } },
-      { upsert: true },
-    ).catch((err: unknown) => {
-      if (!isDuplicateKeyError(err)) throw err; // two concurrent upserts: the other one inserted it
-    });
+    // An insert keyed by `_id` (data/suppression-model.ts): the first reason stays; a retry writes nothing new.
+    await addSuppression(suppressionKey(emailKey), reason, now());
   }
 
   async function isKeySuppressed(emailKey: string, marketing: boolean): Promise<boolean> {
-    const filter: Record<string, unknown> = { key: suppressionKey(emailKey) };
-    if (!marketing) filter.reason = { $ne: 'unsubscribed' };
-    return (await SuppressionModel.exists(filter)) !== null;
+    return isHashSuppressed(suppressionKey(emailKey), marketing);
   }
 
   /**
@@ -234,7 +226,7 @@ export function createContacts(deps: ContactsDeps) {
         const contact = (await getContact(existing._id)) as ContactDoc;
         return { contact, created: false, merged: true, changed: true, ignored: plan.ignored };
       }
-      if (p.email && (await SuppressionModel.exists({ key: suppressionKey(p.email.key), reason: 'erased' }))) {
+      if (p.email && (await findBlock(suppressionKey(p.email.key)))?.reason === 'erased') {
         throw new ContactError('E_ERASED', 'this address belongs to an erased contact and is not re-created by an import or API call', '/email', 409);
       }
       const doc = emptyContact(new Types.ObjectId(), ctx.now, source);
@@ -331,7 +323,7 @@ export function createContacts(deps: ContactsDeps) {
       }
       if (opts.reconsent && update.consent?.channel === 'email' && update.consent.status === 'subscribed' && doc.emailKey) {
         // A confirmed re-opt-in lifts an unsubscribe suppression (never an erasure, bounce or complaint one).
-        await SuppressionModel.deleteOne({ key: suppressionKey(doc.emailKey), reason: 'unsubscribed' });
+        await liftUnsubscribe(suppressionKey(doc.emailKey));
       }
       return { contact: await getContact(doc._id), changed: true, ignored };
     }
@@ -478,7 +470,6 @@ export function createContacts(deps: ContactsDeps) {
     const contactId = String(doc._id);
     const alreadyErased = Boolean(doc.erasedAt);
     if (doc.emailKey) await suppressKey(doc.emailKey, 'erased');
-    if (doc.emailKey) await SuppressionModel.updateOne({ key: suppressionKey(doc.emailKey) }, { $set: { reason: 'erased' } });
     if (!alreadyErased) await audit('contact.erase', contactId, actor);
     const at = now();
     const gone = { status: 'unsubscribed', recordId: null, at };

@@ -6,10 +6,11 @@ import mongoose from 'mongoose';
 import type { DependencyHealth } from '../lib/dependency-health';
 import { ContactModel } from './contact-model';
 import { ConsentRecordModel } from './consent-model';
-import { SuppressionModel } from './suppression-model';
+import { SuppressionModel, migrateSuppressions } from './suppression-model';
 import { ContactEventModel } from './contact-event-model';
 import { AuditModel } from './audit-model';
-import { Send } from './send-ledger';
+import { Send, SendClaim, SendRef, migrateSendLedger } from './send-ledger';
+import { SendSlot, SendWindow, migrateSendWindows } from './send-window';
 import { JourneyMigrationModel, JourneyModel, JourneyVersionModel } from './journey-versions';
 import { OutboxModel } from './event-outbox';
 import { EventRouteModel } from './event-routes';
@@ -18,7 +19,7 @@ import { UsedToken } from '../mail/token-store';
 /** The models the Contacts data layer owns; each one's indexes are created by `initDatabase()`. */
 export const CONTACT_MODELS = [ContactModel, ConsentRecordModel, SuppressionModel, ContactEventModel, AuditModel] as const;
 /** Every model whose unique indexes keep writes idempotent: contacts, the send ledger, journey versions, used tokens. */
-export const ALL_MODELS = [...CONTACT_MODELS, Send, JourneyVersionModel, JourneyModel, UsedToken, OutboxModel, EventRouteModel, JourneyMigrationModel] as const;
+export const ALL_MODELS = [...CONTACT_MODELS, Send, SendRef, SendClaim, SendWindow, SendSlot, JourneyVersionModel, JourneyModel, UsedToken, OutboxModel, EventRouteModel, JourneyMigrationModel] as const;
 
 /**
  * While the database is unreachable an operation fails after 5 s (server selection, or mongoose's
@@ -65,10 +66,32 @@ export async function disconnectDatabase(): Promise<void> {
  * are what make our writes retry-safe, so a failure here is fatal rather than logged.
  */
 export async function initDatabase(): Promise<void> {
+  // Layout migrations first: they drop indexes of the earlier layouts that the declared ones replace.
+  await migrateKeyedLayouts();
   for (const model of ALL_MODELS) {
     // init() creates the collection and awaits mongoose's automatic index build; createIndexes() then
     // re-asserts the declared indexes so a failed background build surfaces here as an error.
     await (model as mongoose.Model<unknown>).init();
     await (model as mongoose.Model<unknown>).createIndexes();
   }
+}
+
+/**
+ * Moves data written before the send path became keyed (docs/data-model.md, "Hot paths by key"): ledger
+ * rows to `_id` = ledger key (plus their Message-ID references), suppression entries to `_id` = address
+ * hash, and recent marketing sends into per-contact frequency windows. Each step is idempotent (safe to
+ * re-run after a crash) and runs until it completes once; a marker in `migrations` then skips it.
+ */
+export async function migrateKeyedLayouts(): Promise<{ sends: number; suppressions: number; windows: number }> {
+  const markers = mongoose.connection.collection('migrations');
+  const once = async (id: string, run: () => Promise<number>): Promise<number> => {
+    if (await markers.findOne({ _id: id } as never)) return 0;
+    const n = await run();
+    await markers.updateOne({ _id: id } as never, { $setOnInsert: { at: new Date(), moved: n } }, { upsert: true });
+    return n;
+  };
+  const sends = await once('sends_keyed_v1', async () => (await migrateSendLedger()).moved);
+  const suppressions = await once('suppressions_keyed_v1', async () => (await migrateSuppressions()).moved);
+  const windows = (await migrateSendWindows()).contacts;
+  return { sends, suppressions, windows };
 }

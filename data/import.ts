@@ -21,7 +21,7 @@ import { parse } from 'csv-parse';
 import { Types } from 'mongoose';
 import { ContactModel, type ContactDoc, type Channel } from './contact-model';
 import { ConsentRecordModel } from './consent-model';
-import { SuppressionModel } from './suppression-model';
+import { SuppressionModel, suppressionEntry } from './suppression-model';
 import { prepareContact, type ContactInput, type PreparedContact, type InputConsentStatus } from './contact-input';
 import { applyPlan, combinePlans, emptyContact, isEmptyPlan, planMerge, type MergePlan } from './contact-merge';
 import { isDuplicateKeyError, type Contacts, ContactError } from './contacts';
@@ -267,7 +267,7 @@ export async function importContacts(stream: Readable, contacts: Contacts, opts:
     }
     if (suppressAfter.length) {
       // Inserts under the unique hash key (fast on FerretDB, unlike upserts); an existing entry stays as it is.
-      const docs = suppressAfter.map((k) => ({ key: contacts.suppressionKey(k), reason: 'unsubscribed', createdAt: now }));
+      const docs = suppressAfter.map((k) => suppressionEntry(contacts.suppressionKey(k), 'unsubscribed', now));
       await SuppressionModel.collection.insertMany(docs as never[], { ordered: false }).catch((err: unknown) => {
         const we = (err as { writeErrors?: { code?: number }[] }).writeErrors;
         if (!(we?.length && we.every((e) => e.code === 11000)) && !isDuplicateKeyError(err)) throw err;

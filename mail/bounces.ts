@@ -11,7 +11,7 @@
  *   complaint (ARF)              -> email status complained + unsubscribed + suppression + email.complained
  */
 import { simpleParser } from 'mailparser';
-import { Send, type SendDoc } from '../data/send-ledger';
+import { Send, findSendByMessageId, updateLedgerRow, type SendDoc } from '../data/send-ledger';
 import type { ContactsPort } from './contacts-port';
 import { deterministicEventId, type EventSink } from './events';
 
@@ -179,7 +179,7 @@ export type BounceEffect = 'bounced' | 'soft';
  */
 export async function applyBounce(row: SendDoc, bounce: { type: 'hard' | 'soft'; code: string | null; detail?: string }, deps: IngestDeps): Promise<BounceEffect> {
   const at = deps.now?.() ?? new Date();
-  await Send.updateOne({ key: row.key }, { $set: { bounceType: bounce.type, bouncedAt: at, bounceCode: bounce.code } }).exec();
+  await updateLedgerRow(row.key, { bounceType: bounce.type, bouncedAt: at, bounceCode: bounce.code });
   let hard = bounce.type === 'hard';
   let detail = bounce.detail ?? bounce.code ?? undefined;
   if (!hard) {
@@ -229,7 +229,7 @@ export async function ingestReport(raw: Buffer | string, deps: IngestDeps): Prom
     sendKey: null, contactId: null, effect: 'none', eventId: null,
   };
   if (!report.originalMessageId || report.classification === 'ignored') return base;
-  const row = await Send.findOne({ messageId: report.originalMessageId }).lean<SendDoc>().exec();
+  const row = await findSendByMessageId(report.originalMessageId);
   if (!row) return base;
   const at = deps.now?.() ?? new Date();
   const result: IngestResult = { ...base, sendKey: row.key, contactId: row.contactId };
@@ -240,7 +240,7 @@ export async function ingestReport(raw: Buffer | string, deps: IngestDeps): Prom
     await deps.contacts.setEmailStatus(row.contactId, 'complained', ctx);
     await deps.contacts.setEmailConsent(row.contactId, 'unsubscribed', ctx);
     await deps.contacts.suppress(row.contactId, 'complaint', ctx);
-    await Send.updateOne({ key: row.key }, { $set: { bounceType: report.classification, bouncedAt: at, bounceCode: report.code } }).exec();
+    await updateLedgerRow(row.key, { bounceType: report.classification, bouncedAt: at, bounceCode: report.code });
     result.effect = 'complained';
   } else {
     result.effect = await applyBounce(row, { type: report.classification, code: report.code }, { ...deps, now: () => at });

@@ -4,7 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../lib/config';
-import { Send, type SendDoc } from '../../data/send-ledger';
+import { findSendByMessageId } from '../../data/send-ledger';
 import type { ContactsPort } from '../../mail/contacts-port';
 import { deterministicEventId, randomEventId, type EmailEvent } from '../../mail/events';
 import { TokenSigner, type TokenClaims, type TokenPurpose } from '../../mail/tokens';
@@ -57,7 +57,7 @@ export function html(reply: FastifyReply, body: string, code = 200): FastifyRepl
 /** Event data about the send a link came from (from the ledger when the row exists). */
 export async function sendFacts(ctx: PublicContext, sendRef: string | undefined): Promise<{ data: Record<string, unknown>; sentAt: Date | null }> {
   if (!sendRef || !/^[0-9a-f]{32}$/.test(sendRef)) return { data: {}, sentAt: null };
-  const row = await Send.findOne({ messageId: `<${sendRef}@${ctx.config.mailDomain}>` }, { key: 1, workflowId: 1, journeyId: 1, stepId: 1, templateId: 1, sentAt: 1, smtpStartedAt: 1 }).lean<Pick<SendDoc, 'key' | 'workflowId' | 'journeyId' | 'stepId' | 'templateId' | 'sentAt' | 'smtpStartedAt'>>().exec();
+  const row = await findSendByMessageId(`<${sendRef}@${ctx.config.mailDomain}>`);
   const data: Record<string, unknown> = {};
   if (row) Object.assign(data, { sendKey: row.key, workflowId: row.workflowId, journeyId: row.journeyId, stepId: row.stepId, templateId: row.templateId });
   return { data, sentAt: row?.sentAt ?? row?.smtpStartedAt ?? null };

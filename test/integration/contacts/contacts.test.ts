@@ -150,7 +150,7 @@ describe('contacts in the database', () => {
       ['contacts.emailKey', () => ContactModel.collection.insertMany([{ emailKey: 'dup@x.com' }, { emailKey: 'dup@x.com' }] as never[])],
       ['contacts.externalId', () => ContactModel.collection.insertMany([{ externalId: 'E1' }, { externalId: 'E1' }] as never[])],
       ['consent_records.recordId', () => ConsentRecordModel.collection.insertMany([{ recordId: 'r1' }, { recordId: 'r1' }] as never[])],
-      ['suppressions.key', () => SuppressionModel.collection.insertMany([{ key: 'k1' }, { key: 'k1' }] as never[])],
+      ['suppressions._id (the address hash)', () => SuppressionModel.collection.insertMany([{ _id: 'k1', key: 'k1' }, { _id: 'k1', key: 'k1' }] as never[])],
       ['contact_events._id (the event id)', () => ContactEventModel.collection.insertMany([{ _id: 'e1' }, { _id: 'e1' }] as never[])],
     ];
     it.each(cases)('%s', async (_name, write) => {
