@@ -46,6 +46,8 @@ export interface JourneyAst {
   id: L<string>;
   name?: L<string>;
   params: Record<string, L<string | number | boolean>>;
+  /** Events the journey's own systems send through the API (outside the vocabulary, rules/event-vocabulary.ts). */
+  customEvents: L<string>[];
   /** One or more triggers (`trigger:` may be a list); the first is the plan's main trigger. */
   triggers: TriggerAst[];
   entry?: EntryAst;

@@ -12,7 +12,7 @@ import { CONTACT_FIELDS } from './contact-schema';
 import { DiagnosticSink, suggestion } from './diagnostics';
 import { isLocalTime, isTimeZone, parseDuration } from './duration';
 import type { RulesPlan, TemplateRef } from './plan';
-import { KNOWN_EVENTS } from './event-vocabulary';
+import { CUSTOM_EVENT_RE, isKnownEvent, KNOWN_EVENTS } from './event-vocabulary';
 
 export { KNOWN_EVENTS } from './event-vocabulary';
 export const EMAIL_STATUSES = ['unverified', 'pending', 'verified', 'bounced', 'complained', 'invalid', 'dormant'];
@@ -187,8 +187,19 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
       sink.error('E_BAD_CRON', `"${l.value}" is not a valid cron schedule (${(e as Error).message.replace(/^CronPattern: /, '')}). Example: "0 9 * * *" = every day at 09:00.`, l.span);
     }
   };
+  // Events: the vocabulary Sojourn emits, or custom events the journey declares (sent by its own systems).
+  const custom = new Set<string>();
+  for (const c of j.customEvents) {
+    if (!CUSTOM_EVENT_RE.test(c.value)) {
+      sink.error('E_BAD_VALUE', `"${c.value}" is not an event name. Write it like cart.abandoned (lower case words joined by dots).`, c.span);
+      continue;
+    }
+    if (isKnownEvent(c.value)) sink.warn('W_CUSTOM_EVENT_KNOWN', `"${c.value}" is emitted by Sojourn; it needs no custom_events entry.`, c.span);
+    custom.add(c.value);
+  }
   const event = (l: L<string> | undefined) => {
-    if (l && !KNOWN_EVENTS.includes(l.value)) sink.warn('W_UNKNOWN_EVENT', `"${l.value}" is not an event Sojourn emits.${suggestion(l.value, KNOWN_EVENTS)}`, l.span);
+    if (!l || isKnownEvent(l.value) || custom.has(l.value)) return;
+    sink.error('E_UNDECLARED_EVENT', `Nothing emits "${l.value}".${suggestion(l.value, [...KNOWN_EVENTS, ...custom])} Use an event from the vocabulary (docs/events.md), or declare it under custom_events: if your systems send it through the API.`, l.span);
   };
   const segment = (l: L<string> | undefined) => {
     if (l && !ctx.rules.segments[l.value]) sink.error('E_UNKNOWN_SEGMENT', `There is no segment "${l.value}".${suggestion(l.value, Object.keys(ctx.rules.segments))} Segments are defined in a rules file (journeys/*.rules.yaml).`, l.span);

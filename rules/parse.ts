@@ -268,7 +268,7 @@ export class Parser {
   }
 }
 
-const JOURNEY_KEYS = ['journey', 'name', 'description', 'params', 'trigger', 'entry', 'exit_when', 'goal', 'settings', 'steps'];
+const JOURNEY_KEYS = ['journey', 'name', 'description', 'params', 'custom_events', 'trigger', 'entry', 'exit_when', 'goal', 'settings', 'steps'];
 const RULES_KEYS = ['segments', 'rule_sets', 'description'];
 
 /** Which kind of file a YAML text is, by content. */
@@ -354,6 +354,7 @@ export function parseJourney(root: N, p: Parser): JourneyAst | null {
     id: p.str(m.get('journey')?.value, 'The journey id') ?? { value: '', span },
     name: m.has('name') ? p.str(m.get('name')?.value, 'name') : undefined,
     params: {},
+    customEvents: [],
     triggers: [],
     settings: {},
     steps: null,
@@ -368,6 +369,7 @@ export function parseJourney(root: N, p: Parser): JourneyAst | null {
       else p.sink.error('E_WRONG_TYPE', 'A param value should be text, a number or true/false.', p.span(v));
     }
   }
+  if (m.has('custom_events')) ast.customEvents = p.strList(m.get('custom_events')?.value, 'custom_events');
   if (p.require(m, 'trigger', 'A journey', span)) {
     const tn = m.get('trigger')?.value;
     const items = isSeq(tn) ? (tn.items as N[]) : [tn];
