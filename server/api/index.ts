@@ -26,6 +26,7 @@ import { contactIdParams, contactInput, errorResponse, eventBatch, eventInput, s
 import { errorHandler } from './errors';
 import { requireApiKey } from '../auth';
 import { useStrictJson } from './json-body';
+import { registerDocsPage } from './docs-page';
 import { eraseResponse, eventBatchResponse, eventResult, exportResponse, getContactResponse, searchResponse, tagsResponse, upsertResponse } from './resource-schemas';
 import { idempotencyPlugin } from './idempotency';
 import { contactsRoutes } from './contacts-routes';
@@ -241,6 +242,7 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app: FastifyInst
     },
   });
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerDocsPage(app);
 
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', requireApiKey(opts.config.apiKey));
