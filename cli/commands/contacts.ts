@@ -11,6 +11,7 @@ import { loadConfig } from '../../lib/config';
 import { connectDatabase, disconnectDatabase, initDatabase } from '../../data/db';
 import { createContacts, type Contacts } from '../../data/contacts';
 import { importContacts, checkMapping, type RowError } from '../../data/import';
+import { registerUpload } from './contacts-upload';
 
 async function withContacts<T>(fn: (c: Contacts) => Promise<T>): Promise<T> {
   const cfg = loadConfig();
@@ -40,6 +41,7 @@ const csvCell = (v: string | number) => (/[",\n]/.test(String(v)) ? `"${String(v
 
 export function register(program: Command): void {
   const contacts = program.command('contacts').description('Import, export and erase contacts');
+  registerUpload(contacts);
 
   contacts
     .command('import <file>')
