@@ -1,43 +1,49 @@
 /**
  * Suppression list by address, for integrators (`/v1/suppressions`): add, remove, check. The address
- * is reduced to its dedupe key and stored only as the keyed hash (data/suppression-model.ts), so the
- * list holds no address and an entry survives erasure. Erasure entries can't be removed: they are what
- * keeps an erased person from being mailed or re-created.
+ * is reduced to its dedupe key and stored only as the keyed hash (data/suppression-model.ts: a block
+ * under `_id` = hash, an unsubscribe under `${hash}:unsubscribed`), so every call is `_id` lookups and
+ * the list holds no address. Erasure entries can't be removed: they are what keeps an erased person
+ * from being mailed or re-created.
  */
 import { parseEmail } from '../lib/email-address';
-import { SuppressionModel, type SuppressionReason } from './suppression-model';
-import { ContactError, isDuplicateKeyError, type Contacts } from './contacts';
+import { SuppressionModel, addSuppression as insertSuppression, suppressionId, type SuppressionDoc, type SuppressionReason } from './suppression-model';
+import { ContactError, type Contacts } from './contacts';
 
 export interface SuppressionState { suppressed: boolean; reason: SuppressionReason | null; since: Date | null }
 
-function keyOf(contacts: Pick<Contacts, 'suppressionKey'>, address: string): string {
+function hashOf(contacts: Pick<Contacts, 'suppressionKey'>, address: string): string {
   const r = parseEmail(address);
   if (!r.ok) throw new ContactError(r.code, r.message, '/email');
   return contacts.suppressionKey(r.email.key);
 }
 
-/** The entry for an address (a key lookup on the hash). */
-export async function checkSuppression(contacts: Pick<Contacts, 'suppressionKey'>, address: string): Promise<SuppressionState> {
-  const doc = await SuppressionModel.findOne({ key: keyOf(contacts, address) }).lean().exec();
+const byId = (id: string) => SuppressionModel.findById(id).lean<SuppressionDoc>().exec();
+
+async function stateOf(hash: string): Promise<SuppressionState> {
+  const doc = (await byId(hash)) ?? (await byId(suppressionId(hash, 'unsubscribed')));
   return doc ? { suppressed: true, reason: doc.reason, since: doc.createdAt } : { suppressed: false, reason: null, since: null };
 }
 
-/** Adds the address (upsert on the unique hash: the first reason stays). `created` false: it was already there. */
-export async function addSuppression(contacts: Pick<Contacts, 'suppressionKey'>, address: string, reason: SuppressionReason = 'manual', now = new Date()): Promise<SuppressionState & { created: boolean }> {
-  const key = keyOf(contacts, address);
-  const r = await SuppressionModel.updateOne({ key }, { $setOnInsert: { key, reason, createdAt: now } }, { upsert: true }).catch((err: unknown) => {
-    if (!isDuplicateKeyError(err)) throw err;
-    return { upsertedCount: 0 };
-  });
-  return { ...(await checkSuppression(contacts, address)), created: r.upsertedCount === 1 };
+/** The entry for an address: a block first, else an unsubscribe. */
+export async function checkSuppression(contacts: Pick<Contacts, 'suppressionKey'>, address: string): Promise<SuppressionState> {
+  return stateOf(hashOf(contacts, address));
 }
 
-/** Removes the address's entry unless it records an erasure. */
+/** Adds the address (an insert keyed by `_id`: the first reason stays). `created` false: it was already there. */
+export async function addSuppression(contacts: Pick<Contacts, 'suppressionKey'>, address: string, reason: SuppressionReason = 'manual', now = new Date()): Promise<SuppressionState & { created: boolean }> {
+  const hash = hashOf(contacts, address);
+  const before = await byId(suppressionId(hash, reason));
+  await insertSuppression(hash, reason, now);
+  return { ...(await stateOf(hash)), created: !before };
+}
+
+/** Removes the address's entries unless it records an erasure. */
 export async function removeSuppression(contacts: Pick<Contacts, 'suppressionKey'>, address: string): Promise<{ removed: boolean; reason: SuppressionReason | null }> {
-  const key = keyOf(contacts, address);
-  const doc = await SuppressionModel.findOne({ key }).lean().exec();
-  if (!doc) return { removed: false, reason: null };
-  if (doc.reason === 'erased') throw new ContactError('E_ERASED', 'this address belongs to an erased contact; its suppression stays', '/email', 409);
-  await SuppressionModel.deleteOne({ key, reason: doc.reason });
-  return { removed: true, reason: doc.reason };
+  const hash = hashOf(contacts, address);
+  const block = await byId(hash);
+  if (block?.reason === 'erased') throw new ContactError('E_ERASED', 'this address belongs to an erased contact; its suppression stays', '/email', 409);
+  const unsub = await byId(suppressionId(hash, 'unsubscribed'));
+  if (block) await SuppressionModel.deleteOne({ _id: hash, reason: block.reason });
+  if (unsub) await SuppressionModel.deleteOne({ _id: unsub._id });
+  return { removed: Boolean(block || unsub), reason: block?.reason ?? unsub?.reason ?? null };
 }
