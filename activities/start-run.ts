@@ -9,6 +9,7 @@
  *            replaces the running one.
  * For once/every the trigger goes through signal-with-start, so a running run receives the event.
  */
+import { runsStarted } from '../lib/metrics';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { EntryPolicy } from '../rules/plan';
 import { eventSignal, journeyWorkflowId, type JourneyEvent, type JourneyInput } from '../workflows/definitions';
@@ -39,6 +40,12 @@ export function periodKeyFor(entry: EntryPolicy, at: string): string | undefined
 }
 
 export async function startJourneyRun(client: Client, taskQueue: string, req: StartRunRequest): Promise<StartOutcome> {
+  const outcome = await startOrDeliver(client, taskQueue, req);
+  runsStarted.inc({ journey: req.journeyId, outcome });
+  return outcome;
+}
+
+async function startOrDeliver(client: Client, taskQueue: string, req: StartRunRequest): Promise<StartOutcome> {
   const period = req.periodKey ?? periodKeyFor(req.entry, req.event.at);
   const workflowId = journeyWorkflowId(req.journeyId, req.contactId, period);
   const input: JourneyInput = {

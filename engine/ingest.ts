@@ -19,6 +19,8 @@
  * `dispatched: false` means "accepted, will be dispatched" (the API answers 202). When storing fails,
  * `ingest` throws and nothing was acknowledged.
  */
+import { eventsIngested } from '../lib/metrics';
+import { isKnownEvent } from '../rules/event-vocabulary';
 import type { Logger } from 'pino';
 import { createContacts, ContactError, type Contacts } from '../data/contacts';
 import type { NewEvent, SojournEvent } from '../data/contact-event-model';
@@ -163,5 +165,15 @@ export function createIngest(deps: IngestDeps): Ingest {
     return result;
   }
 
-  return { ingest, sweepOutbox };
+  return {
+    async ingest(input) {
+      const r = await ingest(input);
+      eventsIngested.inc({
+        name: isKnownEvent(input.name) ? input.name : 'custom',
+        result: r.machine ? 'machine' : r.duplicate ? 'duplicate' : r.dispatched ? 'dispatched' : 'outbox',
+      });
+      return r;
+    },
+    sweepOutbox,
+  };
 }

@@ -45,6 +45,8 @@ export interface Config {
   adPrefix: string | undefined;
   /** Requests a minute per client on /v1 and on the public endpoints (0: off); loopback exempt in development mode. */
   rateLimits?: { apiPerMinute: number; publicPerMinute: number; exemptLoopback: boolean };
+  /** `/metrics` asks for the API key (Bearer); off only in development mode, so `curl /metrics` works locally. Default true. */
+  metricsRequireAuth?: boolean;
   /** Which proxies may set the client address (X-Forwarded-For): none unless SOJOURN_TRUST_PROXY says so. */
   trustProxy?: false | number | string;
   /** Port of the inbound SMTP listener (replies, the mailto unsubscribe address); null: not started. */
@@ -185,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secret: secret('SOJOURN_SECRET', DEV_SECRET, longEnough),
     phoneKey: secret('SOJOURN_PHONE_KEY', DEV_PHONE_KEY, validKey),
     trustProxy: trustProxy(env),
+    metricsRequireAuth: !dev,
     rateLimits: {
       apiPerMinute: count(env, 'SOJOURN_RATE_LIMIT_API', 1200, problems),
       publicPerMinute: count(env, 'SOJOURN_RATE_LIMIT_PUBLIC', 300, problems),

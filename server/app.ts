@@ -13,6 +13,7 @@ import { publicPlugin } from './public';
 import { protect } from './protection';
 import { codecPlugin } from './codec-routes';
 import { registerHealthRoutes, type ReadinessChecks } from './health-routes';
+import { registerMetrics } from './metrics-routes';
 import { installLoadShedding } from './load-shedding';
 import type { Ingest } from '../engine/ingest';
 import type { Client } from '@temporalio/client';
@@ -59,6 +60,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Fastify's default 404 logs the raw URL (tokens, query strings); this one logs nothing extra.
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: { code: 'E_NO_ROUTE', message: 'no such route', pointer: '' } }));
   app.get('/health', async () => ({ ok: true }));
+  registerMetrics(app, { apiKey: deps.config.apiKey, requireAuth: deps.config.metricsRequireAuth ?? true });
   registerHealthRoutes(app, { checks: deps.readiness ?? {}, draining: deps.draining });
   if (deps.config.codecEndpoint.enabled) {
     const { codecEndpoint: c, payloadKeys, apiKey } = deps.config;

@@ -11,6 +11,7 @@
  * requests, the worker stops polling and lets running activities finish (SHUTDOWN_GRACE_SECONDS), then
  * the connections close.
  */
+import { registerMetrics } from './metrics-routes';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Client, Connection } from '@temporalio/client';
@@ -147,6 +148,7 @@ export async function startSojourn(config: Config, opts: ServeOptions, health: D
     // A worker has no API; orchestrators still probe it.
     http = Fastify();
     registerHealthRoutes(http, { checks: readiness, draining: () => draining });
+    registerMetrics(http, { apiKey: config.apiKey, requireAuth: config.metricsRequireAuth ?? true });
     await http.listen({ port: config.healthPort, host: config.httpHost });
     url = `http://${config.httpHost}:${config.healthPort}`;
     log.info({ url }, 'health endpoints listening');

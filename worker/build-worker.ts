@@ -5,12 +5,14 @@
  */
 import path from 'node:path';
 import { Client, type Connection } from '@temporalio/client';
-import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode, type InjectedSinks, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createEngineActivities, type EngineActivities } from '../activities';
 import type { ContactStore } from '../activities/contact-store';
 import type { SendActivities } from '../activities/send';
 import { loadConfig } from '../lib/config';
 import { sojournDataConverter, type PayloadKeyRing } from '../lib/payload-codec';
+import { runsEnded, withActivityMetrics } from '../lib/metrics';
+import type { SojournSinks } from '../workflows/sinks';
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
 
@@ -57,7 +59,8 @@ export async function buildWorker(opts: BuildWorkerOptions): Promise<Worker> {
     ...(opts.activityOverrides ?? {}),
   };
   const wrap = opts.activityWrapper;
-  const activities = wrap ? Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, wrap(name, fn)])) : all;
+  // Every activity is timed and its outcome counted (lib/metrics.ts); the fault suite's wrapper goes inside.
+  const activities = Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, withActivityMetrics(name, wrap ? wrap(name, fn) : fn)]));
   const bundle = opts.workflowBundle ?? (process.env.SOJOURN_WORKFLOW_BUNDLE ? { codePath: process.env.SOJOURN_WORKFLOW_BUNDLE } : await bundleWorkflows());
   return Worker.create({
     connection: opts.connection,
@@ -65,10 +68,20 @@ export async function buildWorker(opts: BuildWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     workflowBundle: bundle,
     activities,
+    sinks: metricSinks(),
     // Every payload leaves this worker encrypted (lib/payload-codec.ts): no contact data in Temporal's history.
     dataConverter: sojournDataConverter(payloadKeys),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions,
     ...(opts.shutdownGraceTimeMs !== undefined ? { shutdownGraceTime: opts.shutdownGraceTimeMs } : {}),
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTaskExecutions,
   });
+}
+
+/** What workflows report through sinks (not recorded in history; not called again on replay). */
+function metricSinks(): InjectedSinks<SojournSinks> {
+  return {
+    metrics: {
+      runEnded: { fn: (_info, journeyId, outcome) => void runsEnded.inc({ journey: journeyId, outcome }), callDuringReplay: false },
+    },
+  };
 }

@@ -4,6 +4,7 @@
  * visited twice (a loop in the plan, e.g. yearly birthday care) starts a new iteration through
  * continue-as-new, so history stays bounded however long the journey lives.
  */
+import { metrics } from './sinks';
 import { continueAsNew, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { JourneyInput, JourneyResult } from './definitions';
 import { Run, type RunEnd } from './run';
@@ -25,6 +26,7 @@ export async function journey(input: JourneyInput): Promise<JourneyResult> {
   ]);
   const finish = (end: RunEnd): JourneyResult => {
     run.markEnded(end);
+    metrics.runEnded(input.journeyId, end.outcome);
     return { outcome: end.outcome, reason: end.reason, step: run.status.step, iteration: run.iteration, splits: run.splits, sends: run.sends };
   };
 

@@ -114,4 +114,27 @@ describe('inbound mail on the local stack', () => {
 
     await expect(inbound().sendMail({ from: email, to: 'someone@example.org', subject: 'relay?', text: 'x' })).rejects.toThrow(/550|Relay/);
   }, 60_000);
+
+  it('GET /metrics (development mode: no key) counts what the stack did: requests, events, runs, gate decisions, sends', async () => {
+    const value = (text: string, name: string, labels: Record<string, string>) => {
+      // The sum over every series of `name` whose labels include these.
+      const lines = text.split('\n').filter((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+      return lines.reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    };
+    // The first test's welcome run exits after the mailto unsubscribe (exit_when), and both welcome
+    // emails go out (the second test did not wait for its own); wait until both are counted.
+    const text = await until('the ended run and both sends in /metrics', async () => {
+      const t = await (await fetch(`${base}/metrics`)).text();
+      return value(t, 'sojourn_runs_ended_total', { journey: 'welcome', outcome: 'exited' }) >= 1 && value(t, 'sojourn_sends_total', { outcome: 'sent' }) >= 2 && t;
+    }, 30_000);
+    expect(value(text, 'sojourn_http_requests_total', { method: 'POST', route: '/v1/contacts', status: '201' })).toBe(2);
+    expect(value(text, 'sojourn_events_ingested_total', { name: 'contact.created' })).toBe(2);
+    expect(value(text, 'sojourn_events_ingested_total', { name: 'email.received' })).toBe(1);
+    expect(value(text, 'sojourn_events_ingested_total', { name: 'email.unsubscribed' })).toBe(1);
+    expect(value(text, 'sojourn_runs_started_total', { journey: 'welcome' })).toBeGreaterThanOrEqual(2);
+    expect(value(text, 'sojourn_gate_decisions_total', { decision: 'send' })).toBeGreaterThanOrEqual(2);
+    expect(value(text, 'sojourn_sends_total', { outcome: 'sent' })).toBeGreaterThanOrEqual(2);
+    expect(value(text, 'sojourn_activity_duration_seconds_count', { activity: 'sendEmail', result: 'ok' })).toBeGreaterThanOrEqual(2);
+    expect(text).not.toMatch(/@example\.(com|cn)/);
+  }, 60_000);
 });
