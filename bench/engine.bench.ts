@@ -1,10 +1,15 @@
 /**
  * Engine benchmark on the local dev server: N contacts (default 1,000) through a three-step journey
- * (send, wait 1s, send) run by the interpreter, then through a hand-written workflow calling the same
- * gate and send activities (workflows/bench-baseline.ts), in the same run. Prints runs completed per
- * second, history events per run, and the interpreter/hand-written ratios.
+ * (send, wait 1s, send) run by the interpreter; through a hand-written workflow calling the same gate
+ * and send activities; and through the ceiling: a workflow with as many no-op activities as an
+ * interpreter run schedules, around the same 1 s timer (workflows/bench-baseline.ts), all in the same
+ * run, in A-B-C-C-B-A order. Prints runs completed per second, history events per run, and the
+ * interpreter's ratios to both baselines.
  *
- *   MONGODB_URI=mongodb://127.0.0.1:27103/x npx tsx bench/engine.bench.ts [--contacts 1000] [--concurrency 100]
+ *   MONGODB_URI=mongodb://127.0.0.1:27103/x npx tsx bench/engine.bench.ts [--contacts 1000] [--concurrency 100] [--ledger-rows 0]
+ *
+ * --ledger-rows N pre-fills the send ledger with N rows of other contacts (untimed, bulk) first, so the
+ * hot path is measured against a full ledger as well as an empty one.
  *
  * Starts its own `temporal server start-dev` (TEMPORAL_CLI_BIN or the provisioned CLI) on a free port,
  * uses a fresh database on MONGODB_URI (dropped afterwards) and the ledger-only send (no SMTP).
@@ -64,6 +69,43 @@ async function makeContacts(n: number, prefix: string): Promise<string[]> {
   return ids;
 }
 
+/** N ledger rows of other contacts, inserted in bulk (untimed set-up). */
+async function prefillLedger(n: number): Promise<void> {
+  const col = mongoose.connection.collection('sends');
+  const now = Date.now();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += 1000) {
+    const docs = Array.from({ length: Math.min(1000, n - i) }, (_, j) => {
+      const k = i + j;
+      const contactId = new Types.ObjectId().toHexString();
+      return {
+        key: `prefill/${k}:s1:0`, workflowId: `prefill/${k}`, contactId, journeyId: 'prefill', stepId: 's1', templateId: 'welcome', templateVersion: null,
+        marketing: true, status: 'sent', messageId: `<prefill-${k}@bench>`, createdAt: new Date(now - (k % 30) * 86_400_000), smtpStartedAt: null,
+        sentAt: new Date(now), attempt: 1, smtpCode: 250, error: null, note: null, bounceType: null, bouncedAt: null, bounceCode: null,
+      };
+    });
+    await col.insertMany(docs, { ordered: false });
+    if ((i / 1000) % 50 === 0) process.stderr.write(`\rledger pre-fill: ${i + docs.length}/${n}`);
+  }
+  process.stderr.write(`\rledger pre-fill: ${n} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+}
+
+/** Activities an interpreter run schedules before and after its timer, read from one run's history. */
+async function activityShape(client: Client, workflowId: string): Promise<{ before: number; after: number }> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  let before = 0;
+  let after = 0;
+  let timer = false;
+  for (const e of events) {
+    if (e.timerStartedEventAttributes) timer = true;
+    if (e.activityTaskScheduledEventAttributes) {
+      if (timer) after++;
+      else before++;
+    }
+  }
+  return { before, after };
+}
+
 interface PhaseResult { name: string; runs: number; seconds: number; runsPerSec: number; eventsPerRun: number; sent: number }
 
 async function phase(name: string, client: Client, contacts: string[], concurrency: number, start: (c: string) => Promise<{ workflowId: string; result(): Promise<unknown> }>): Promise<PhaseResult> {
@@ -87,6 +129,7 @@ async function phase(name: string, client: Client, contacts: string[], concurren
 async function main() {
   const n = arg('contacts', 1000);
   const concurrency = arg('concurrency', 100);
+  const ledgerRows = arg('ledger-rows', 0);
   const base = process.env.MONGODB_URI;
   if (!base) throw new Error('set MONGODB_URI (e.g. mongodb://127.0.0.1:27103/x)');
   const url = new URL(base);
@@ -109,12 +152,15 @@ async function main() {
       connection: nativeConnection, client, taskQueue, workflowBundle: await bundleWorkflows(),
       // FerretDB on SQLite serialises writes: more activities in flight only queue on its lock (SQLITE_BUSY).
       maxConcurrentActivityTaskExecutions: Math.min(concurrency, 50), maxConcurrentWorkflowTaskExecutions: 50,
+      activityOverrides: { benchNoop: async () => undefined },
     });
     running = worker.run();
     workerRef = worker;
     const p = benchPlan();
     const { version } = await saveJourneyVersion(p, JSON.stringify(p));
-    const [a, b] = [await makeContacts(n, 'interp'), await makeContacts(n, 'hand')];
+    if (ledgerRows > 0) await prefillLedger(ledgerRows);
+    const [a, b] = [await makeContacts(n + 1, 'interp'), await makeContacts(n, 'hand')];
+    const probe = a.pop()!;
 
     const startInterpreted = (c: string) => client.workflow.start('journey', {
       taskQueue, workflowId: journeyWorkflowId('bench', c), args: [{ journeyId: 'bench', version, contactId: c }],
@@ -122,11 +168,19 @@ async function main() {
     const startHand = (c: string) => client.workflow.start('handWrittenSendWaitSend', {
       taskQueue, workflowId: `bench-hand/${c}`, args: [{ journeyId: 'bench-hand', contactId: c, templates: ['welcome', 'welcome_tips'] as [string, string], settings }],
     });
-    // A-B-B-A halves, so warm-up, a growing ledger and neighbours' load weigh on both sides alike.
+    // One interpreter run first: how many activities it schedules before and after the timer.
+    const probeHandle = await startInterpreted(probe);
+    await probeHandle.result();
+    const shape = await activityShape(client, probeHandle.workflowId);
+    const ceilingIds = Array.from({ length: n }, (_, i) => `ceiling-${i}`);
+    const startCeiling = (c: string) => client.workflow.start('noopCeiling', { taskQueue, workflowId: `bench-ceiling/${c}/${version}`, args: [shape] });
+    // A-B-C-C-B-A halves, so warm-up, a growing ledger and neighbours' load weigh on every side alike.
     const half = Math.ceil(n / 2);
     const parts = [
       await phase('interpreter', client, a.slice(0, half), concurrency, startInterpreted),
       await phase('hand-written', client, b.slice(0, half), concurrency, startHand),
+      await phase('no-op ceiling', client, ceilingIds.slice(0, half), concurrency, startCeiling),
+      await phase('no-op ceiling', client, ceilingIds.slice(half), concurrency, startCeiling),
       await phase('hand-written', client, b.slice(half), concurrency, startHand),
       await phase('interpreter', client, a.slice(half), concurrency, startInterpreted),
     ].filter((r) => r.runs > 0);
@@ -138,15 +192,18 @@ async function main() {
     };
     const interpreted = merge('interpreter');
     const hand = merge('hand-written');
+    const ceiling = merge('no-op ceiling');
     worker.shutdown();
     await running;
     running = undefined;
 
-    const rows = [interpreted, hand];
-    console.log(`\nengine bench: ${n} contacts, send -> wait 1s -> send, dev server, ledger-only send, ${concurrency} runs in flight`);
+    const rows = [interpreted, hand, ceiling];
+    console.log(`\nengine bench: ${n} contacts, send -> wait 1s -> send, dev server, ledger-only send, ${concurrency} runs in flight, ledger pre-filled with ${ledgerRows} rows`);
+    console.log(`an interpreter run schedules ${shape.before} activities before the timer and ${shape.after} after; the ceiling runs as many no-ops`);
     console.log('workflow        runs  seconds  runs/sec  events/run  emails sent');
     for (const r of rows) console.log(`${r.name.padEnd(14)} ${String(r.runs).padStart(5)} ${r.seconds.toFixed(1).padStart(8)} ${r.runsPerSec.toFixed(1).padStart(9)} ${r.eventsPerRun.toFixed(1).padStart(11)} ${String(r.sent).padStart(12)}`);
     console.log(`ratio interpreter/hand-written: throughput ${(interpreted.runsPerSec / hand.runsPerSec).toFixed(2)}x, history events ${(interpreted.eventsPerRun / hand.eventsPerRun).toFixed(2)}x`);
+    console.log(`ratio interpreter/no-op ceiling: throughput ${(interpreted.runsPerSec / ceiling.runsPerSec).toFixed(2)}x, history events ${(interpreted.eventsPerRun / ceiling.eventsPerRun).toFixed(2)}x`);
   } catch (err) {
     console.error(err);
     process.exitCode = 1;

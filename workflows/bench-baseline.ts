@@ -23,3 +23,17 @@ export async function handWrittenSendWaitSend(input: { journeyId: string; contac
   }
   return sent;
 }
+
+const noop = proxyActivities<{ benchNoop(): Promise<void> }>({ startToCloseTimeout: '30 seconds' });
+
+/**
+ * The ceiling baseline for bench/engine.bench.ts: the same number of activities as an interpreter run
+ * of send -> wait 1s -> send, each a no-op (registered by the bench only), around the same 1 s timer. What
+ * this reaches is what the dev server and the worker can do at all; the interpreter is judged against it.
+ */
+export async function noopCeiling(input: { before: number; after: number }): Promise<number> {
+  for (let i = 0; i < input.before; i++) await noop.benchNoop();
+  await sleep('1 second');
+  for (let i = 0; i < input.after; i++) await noop.benchNoop();
+  return input.before + input.after;
+}

@@ -3,4 +3,4 @@ import './sandbox-fixes';
 export { journey } from './journey';
 export { audienceScan } from './audience-scan';
 export { birthdayScan } from './birthday-scan';
-export { handWrittenSendWaitSend } from './bench-baseline';
+export { handWrittenSendWaitSend, noopCeiling } from './bench-baseline';
