@@ -79,12 +79,12 @@ async function prefillLedger(n: number): Promise<void> {
       const k = i + j;
       const contactId = new Types.ObjectId().toHexString();
       return {
-        key: `prefill/${k}:s1:0`, workflowId: `prefill/${k}`, contactId, journeyId: 'prefill', stepId: 's1', templateId: 'welcome', templateVersion: null,
+        _id: `prefill/${k}:s1:0`, key: `prefill/${k}:s1:0`, workflowId: `prefill/${k}`, contactId, journeyId: 'prefill', stepId: 's1', templateId: 'welcome', templateVersion: null,
         marketing: true, status: 'sent', messageId: `<prefill-${k}@bench>`, createdAt: new Date(now - (k % 30) * 86_400_000), smtpStartedAt: null,
         sentAt: new Date(now), attempt: 1, smtpCode: 250, error: null, note: null, bounceType: null, bouncedAt: null, bounceCode: null,
       };
     });
-    await col.insertMany(docs, { ordered: false });
+    await col.insertMany(docs as never[], { ordered: false });
     if ((i / 1000) % 50 === 0) process.stderr.write(`\rledger pre-fill: ${i + docs.length}/${n}`);
   }
   process.stderr.write(`\rledger pre-fill: ${n} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
