@@ -23,6 +23,7 @@ import { startSmtpSink, type SmtpSink } from '../testing/smtp-sink';
 import { dbBackend, freePort, spawnServer, startEmbeddedDatabase, startTemporalDev, waitForPort, type DbBackend, type RunningServer } from '../scripts/servers';
 import { provision } from '../scripts/provision';
 import { SEARCH_ATTRIBUTES } from '../worker/search-attributes';
+import { daytimeZone } from '../testing/daytime-zone';
 
 const root = path.resolve(__dirname, '..');
 const API_KEY = 'load-bench-key';
@@ -147,12 +148,6 @@ export interface LoadReport {
 function percentile(sorted: number[], q: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
-function daytimeZone(): string {
-  const zones = ['UTC', 'Asia/Shanghai', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'Asia/Tokyo', 'Pacific/Auckland', 'Asia/Kolkata'];
-  const hour = (z: string) => Number(new Intl.DateTimeFormat('en-GB', { timeZone: z, hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
-  return zones.find((z) => hour(z) >= 10 && hour(z) < 19) ?? 'UTC';
 }
 
 /** The address a message was sent to, from its raw headers. */

@@ -16,14 +16,9 @@ import { SEARCH_ATTRIBUTES } from '../../worker/search-attributes';
 import { startSmtpSink, type SmtpSink } from '../../testing/smtp-sink';
 import { temporalCliBin } from '../helpers/temporal';
 import { uniqueDatabaseUri } from '../helpers/db';
+import { daytimeZone } from '../../testing/daytime-zone';
 
 const API_KEY = 'e2e-inbound-api-key';
-
-function daytimeZone(): string {
-  const zones = ['UTC', 'Asia/Shanghai', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'Asia/Tokyo', 'Pacific/Auckland', 'Asia/Kolkata'];
-  const hour = (z: string) => Number(new Intl.DateTimeFormat('en-GB', { timeZone: z, hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
-  return zones.find((z) => hour(z) >= 10 && hour(z) < 19) ?? 'UTC';
-}
 
 describe('inbound mail on the local stack', () => {
   let temporal: RunningServer & { address: string };

@@ -19,17 +19,11 @@ import { startSmtpSink, type SmtpSink } from '../../testing/smtp-sink';
 import { journeyWorkflowId, type JourneyResult } from '../../workflows/definitions';
 import { temporalCliBin } from '../helpers/temporal';
 import { uniqueDatabaseUri } from '../helpers/db';
+import { daytimeZone } from '../../testing/daytime-zone';
 
 const API_KEY = 'e2e-api-key';
 const DAY = 86_400_000;
 const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
-
-/** A zone where it is daytime now, so quiet hours (21:00-08:00) never defer these sends. */
-function daytimeZone(): string {
-  const zones = ['UTC', 'Asia/Shanghai', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'Asia/Tokyo', 'Pacific/Auckland', 'Asia/Kolkata'];
-  const hour = (z: string) => Number(new Intl.DateTimeFormat('en-GB', { timeZone: z, hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
-  return zones.find((z) => hour(z) >= 10 && hour(z) < 19) ?? 'UTC';
-}
 
 describe('the shipped journeys on the local stack', () => {
   let temporal: RunningServer & { address: string };

@@ -23,18 +23,12 @@ import { connectionOptions } from '../../lib/temporal-connection';
 import { journeyWorkflowId } from '../../workflows/definitions';
 import { temporalCliBin } from '../helpers/temporal';
 import { uniqueDatabaseUri } from '../helpers/db';
+import { daytimeZone } from '../../testing/daytime-zone';
 
 const root = path.join(__dirname, '..', '..');
 const NAME = 'Quillonia';
 const ATTRIBUTE = 'saffron-observatory';
 const API_KEY = 'prod-shape-api-key-0123456789abcdef';
-
-/** A zone where it is daytime now, so quiet hours never defer the welcome email. */
-function daytimeZone(): string {
-  const zones = ['UTC', 'Asia/Shanghai', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'Asia/Tokyo', 'Pacific/Auckland', 'Asia/Kolkata'];
-  const hour = (z: string) => Number(new Intl.DateTimeFormat('en-GB', { timeZone: z, hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
-  return zones.find((z) => hour(z) >= 10 && hour(z) < 19) ?? 'UTC';
-}
 
 /** A throw-away CA, a server certificate for 127.0.0.1/localhost and a client certificate, by openssl. */
 function makeCertificates(dir: string): Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string> {

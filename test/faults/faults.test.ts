@@ -15,6 +15,7 @@ import { journeyWorkflowId, statusQuery } from '../../workflows/definitions';
 import { SOJOURN_CONTACT } from '../../workflows/search-attributes';
 import { FaultStack, TASK_QUEUE, sleep } from './stack';
 import { formatTable, writeReadmeTable, type FaultRow } from './table';
+import { daytimeZone } from '../../testing/daytime-zone';
 
 const FULL = process.env.SOJOURN_FAULTS === 'full';
 const S = 1000;
@@ -23,13 +24,6 @@ const LEN = FULL
   : { smtpDown: 10 * S, slow: 10 * S, smtpReply: 10 * S, db: 10 * S, temporal: 10 * S, pause: 2 * S };
 /** How long a row waits for its expected emails after the fault ended (retries back off to 1 minute). */
 const SETTLE = FULL ? 240 * S : 90 * S;
-
-/** A zone where it is daytime now (10:00-19:00), so quiet hours (21:00-08:00) never defer these sends. */
-function daytimeZone(): string {
-  const zones = ['UTC', 'Asia/Shanghai', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'Asia/Tokyo', 'Pacific/Auckland', 'Asia/Kolkata', 'America/Sao_Paulo', 'Asia/Dubai'];
-  const hour = (z: string) => Number(new Intl.DateTimeFormat('en-GB', { timeZone: z, hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
-  return zones.find((z) => hour(z) >= 10 && hour(z) < 19) ?? 'UTC';
-}
 
 interface Person { id: string; email: string }
 interface Expect { email: string; template: string }
