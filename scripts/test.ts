@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { provision } from './provision';
 import { dbBackend, freePort, startEmbeddedDatabase, type RunningServer } from './servers';
+import { cleanStaleRuns, markRunner } from './stale-runs';
 
 interface JestResults {
   numPassedTests: number;
@@ -43,7 +44,9 @@ async function bundleWorkflows(outFile: string): Promise<boolean> {
 async function main(): Promise<number> {
   const started = Date.now();
   const servers: RunningServer[] = [];
+  for (const dir of cleanStaleRuns('sojourn-test-')) log(`stopped the servers a killed test run left in ${dir}`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sojourn-test-'));
+  markRunner(tmp);
   // As root, PostgreSQL runs as its own user and keeps its data in here: let that user in.
   fs.chmodSync(tmp, 0o755);
   const stopAll = async () => {
