@@ -12,10 +12,11 @@ const ioPackages = [
 ];
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
-// Layers, lowest first: rules <- workflows <- activities <- data/mail/lib <- engine/worker <- server <- cli.
-// Each entry: a folder and the folders it must not import. Known exceptions that remain (and why) are in
-// docs/decisions.md: data <-> mail (the used-token model), lib -> mail, engine <-> worker, workflows ->
-// activities (type-only imports for proxyActivities).
+// Layers, lowest first: rules <- workflows <- activities <- data/mail/lib <- engine | worker <- server <- cli.
+// engine/ (client side: ingest, dispatch, deploy, schedules) and worker/ (the Temporal worker) are siblings
+// and never import each other. Each entry: a folder and the folders it must not import. Known exceptions
+// that remain (and why) are in docs/decisions.md: data <-> mail (the used-token model), lib -> mail,
+// workflows -> activities (type-only imports for proxyActivities).
 const entry = ['cli', 'testing', 'scripts', 'bench', 'test'];
 const forbidden = {
   rules: ['workflows', 'activities', 'data', 'lib', 'mail', 'engine', 'worker', 'server', ...entry],
@@ -24,8 +25,8 @@ const forbidden = {
   data: ['activities', 'workflows', 'engine', 'worker', 'server', ...entry],
   lib: ['activities', 'workflows', 'data', 'engine', 'worker', 'server', ...entry],
   mail: ['activities', 'workflows', 'engine', 'worker', 'server', ...entry],
-  engine: ['server', ...entry],
-  worker: ['server', ...entry],
+  engine: ['worker', 'server', ...entry],
+  worker: ['engine', 'server', ...entry],
   server: entry,
 };
 const layerZones = Object.entries(forbidden).flatMap(([target, froms]) =>

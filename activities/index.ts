@@ -15,7 +15,7 @@ export interface EngineActivityDeps {
   client?: Client;
   taskQueue: string;
   contacts?: ContactStore;
-  /** Delivery's sendEmail (production, scenarios, e2e: worker/wiring.ts createSendActivities); the engine's own tests and bench default to the ledger-only send, which records the message without SMTP. */
+  /** Delivery's sendEmail (production, scenarios, e2e: worker/send-activities.ts); the engine's own tests and bench default to the ledger-only send, which records the message without SMTP. */
   send?: SendActivities;
 }
 

@@ -28,7 +28,7 @@ import { saveJourneyVersion } from '../data/journey-versions';
 import { upsertContact } from '../data/contacts';
 import { PLAN_FORMAT, type JourneyPlan } from '../rules/plan';
 import { buildWorker, bundleWorkflows } from '../worker/build-worker';
-import { SEARCH_ATTRIBUTES } from '../worker/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../engine/search-attributes';
 import { freePort, startTemporalDev } from '../scripts/servers';
 import { mapBounded } from '../activities/start-run';
 import { journeyWorkflowId } from '../workflows/definitions';

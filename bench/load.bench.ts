@@ -22,7 +22,7 @@ import type { ChildProcess } from 'node:child_process';
 import { startSmtpSink, type SmtpSink } from '../testing/smtp-sink';
 import { dbBackend, freePort, spawnServer, startEmbeddedDatabase, startTemporalDev, waitForPort, type DbBackend, type RunningServer } from '../scripts/servers';
 import { provision } from '../scripts/provision';
-import { SEARCH_ATTRIBUTES } from '../worker/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../engine/search-attributes';
 import { daytimeZone } from '../testing/daytime-zone';
 
 const root = path.resolve(__dirname, '..');

@@ -6,7 +6,7 @@
  *   1. store it, idempotently: an insert keyed by `_id` = event id (data/contacts.ts `recordEvent`,
  *      which also applies engagement, consent and email-status effects once);
  *      just before the insert, an outbox entry keyed by the same id (data/event-outbox.ts);
- *   2. dispatch it to the engine (worker/dispatch.ts: start or signal runs);
+ *   2. dispatch it to the engine (engine/dispatch.ts: start or signal runs);
  *   3. mark it dispatched (the event's `dispatchedAt`) and delete the outbox entry.
  *
  * Delivery guarantee: at least once to the engine, deduplicated there by event id (runs remember the
@@ -29,7 +29,7 @@ import { loadConfig } from '../lib/config';
 
 export type { SojournEvent, NewEvent };
 
-/** What the ingest hands events to: the engine's dispatcher (worker/dispatch.ts) in production. */
+/** What the ingest hands events to: the engine's dispatcher (engine/dispatch.ts) in production. */
 export interface EventDispatcher { dispatch(event: SojournEvent): Promise<unknown> }
 
 export interface IngestResult {

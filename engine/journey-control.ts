@@ -6,7 +6,7 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { getJourney, getJourneyPlan, listJourneys, setJourneyPaused } from '../data/journey-versions';
-import { setScheduleState } from '../worker/schedules';
+import { setScheduleState } from './schedules';
 import { statusQuery, type RunStatus } from '../workflows/definitions';
 import { SOJOURN_STEP, SOJOURN_VERSION } from '../workflows/search-attributes';
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { provision } from './provision';
 import { dbBackend, portInUse, spawnServer, startEmbeddedDatabase, startTemporalDev, waitForPort, type RunningServer } from './servers';
 import { supervise } from './supervisor';
-import { SEARCH_ATTRIBUTES } from '../worker/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../engine/search-attributes';
 
 const root = path.resolve(__dirname, '..');
 

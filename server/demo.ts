@@ -13,7 +13,7 @@ import { upsertContact } from '../data/contacts';
 import { ContactModel } from '../data/contact-model';
 import { parseDuration } from '../rules/duration';
 import type { JourneyPlan } from '../rules/plan';
-import { scheduleIdOf } from '../worker/schedules';
+import { scheduleIdOf } from '../engine/schedules';
 import type { Ingest } from '../engine/ingest';
 
 const DEMO_FILE = path.join(__dirname, '..', 'demo', 'contacts.json');

@@ -27,8 +27,9 @@ import { connectDatabase, disconnectDatabase, initDatabase, pingDatabase } from 
 import { getJourneyPlan, listJourneys } from '../data/journey-versions';
 import type { JourneyPlan } from '../rules/plan';
 import { buildWorker } from '../worker/build-worker';
-import { deployJourneys } from '../worker/deploy';
-import { createEngineIngest, createSendActivities } from '../worker/wiring';
+import { deployJourneys } from '../engine/deploy';
+import { createEngineIngest } from '../engine/engine-ingest';
+import { createSendActivities } from '../worker/send-activities';
 import { dataLayerContactStore } from '../activities/contact-store';
 import { startOutboxSweeper } from '../engine/outbox-sweeper';
 import { startInboundServer, type InboundServer } from '../mail/inbound-server';

@@ -26,12 +26,12 @@ export function register(program: Command): void {
       const { ingestReport, softBouncePolicy } = await import('../../mail/bounces');
       const { createIngest } = await import('../../engine/ingest');
       await connectDatabase(config.mongodbUri);
-      let dispatcher: import('../../worker/dispatch').EventDispatcher | null = null;
+      let dispatcher: import('../../engine/dispatch').EventDispatcher | null = null;
       let closeTemporal: (() => Promise<void>) | undefined;
       if (opts.signal) {
         const { connectTemporal } = await import('../../lib/temporal-connection');
         const { connection, client } = await connectTemporal(config);
-        const { createEventDispatcher } = await import('../../worker/dispatch');
+        const { createEventDispatcher } = await import('../../engine/dispatch');
         closeTemporal = () => connection.close();
         dispatcher = createEventDispatcher({ client, taskQueue: config.taskQueue });
       }

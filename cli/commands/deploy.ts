@@ -9,7 +9,7 @@ import type { Connection } from '@temporalio/client';
 import { connectClientConnection, createTemporalClient } from '../../lib/temporal-connection';
 import { loadConfig } from '../../lib/config';
 import { connectDatabase, disconnectDatabase } from '../../data/db';
-import { deployJourneys } from '../../worker/deploy';
+import { deployJourneys } from '../../engine/deploy';
 
 export function register(program: Command): void {
   program

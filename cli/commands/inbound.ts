@@ -29,7 +29,7 @@ export function register(program: Command): void {
       }
       const { connectDatabase, disconnectDatabase } = await import('../../data/db');
       const { createInboundProcessor } = await import('../../server/inbound');
-      const { createEngineIngest } = await import('../../worker/wiring');
+      const { createEngineIngest } = await import('../../engine/engine-ingest');
       const { connectTemporal } = await import('../../lib/temporal-connection');
       await connectDatabase(config.mongodbUri);
       const { connection, client } = await connectTemporal(config);

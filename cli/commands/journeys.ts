@@ -12,7 +12,7 @@ import { loadConfig } from '../../lib/config';
 import { connectDatabase, disconnectDatabase } from '../../data/db';
 import { journeySummaries, setJourneyPause } from '../../engine/journey-control';
 import { getJourney, getJourneyPlan, rollbackJourney } from '../../data/journey-versions';
-import { registerJourneySchedule } from '../../worker/schedules';
+import { registerJourneySchedule } from '../../engine/schedules';
 import { executeMigration, formatMigrationPlan, listRunningRuns, planMigration } from '../../engine/migrate';
 
 async function withDb<T>(fn: () => Promise<T>): Promise<T> {

@@ -18,7 +18,7 @@ export function register(program: Command): void {
       const cfg = loadConfig();
       if (opts.temporal) {
         const { connectClientConnection } = await import('../../lib/temporal-connection');
-        const { registerSearchAttributes } = await import('../../worker/search-attributes');
+        const { registerSearchAttributes } = await import('../../engine/search-attributes');
         const connection = await connectClientConnection(cfg.temporal);
         try {
           const r = await registerSearchAttributes(connection, cfg.temporal.namespace);

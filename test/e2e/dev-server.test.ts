@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { freePort, startTemporalDev, type RunningServer } from '../../scripts/servers';
-import { SEARCH_ATTRIBUTES } from '../../worker/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../engine/search-attributes';
 import { temporalCliBin } from '../helpers/temporal';
 import { sleepyWorkflow } from '../fixtures/workflows/sleepy';
 

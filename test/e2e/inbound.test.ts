@@ -12,7 +12,7 @@ import nodemailer from 'nodemailer';
 import { loadConfig } from '../../lib/config';
 import { freePort, startTemporalDev, type RunningServer } from '../../scripts/servers';
 import { startSojourn, type RunningSojourn } from '../../server/serve';
-import { SEARCH_ATTRIBUTES } from '../../worker/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../engine/search-attributes';
 import { startSmtpSink, type SmtpSink } from '../../testing/smtp-sink';
 import { temporalCliBin } from '../helpers/temporal';
 import { uniqueDatabaseUri } from '../helpers/db';

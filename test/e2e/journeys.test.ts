@@ -14,7 +14,7 @@ import { startSojourn, type RunningSojourn } from '../../server/serve';
 import { upsertContact, getContact } from '../../data/contacts';
 import { ContactModel } from '../../data/contact-model';
 import { ContactEventModel } from '../../data/contact-event-model';
-import { SEARCH_ATTRIBUTES } from '../../worker/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../engine/search-attributes';
 import { startSmtpSink, type SmtpSink } from '../../testing/smtp-sink';
 import { journeyWorkflowId, type JourneyResult } from '../../workflows/definitions';
 import { temporalCliBin } from '../helpers/temporal';

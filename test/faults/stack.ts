@@ -12,7 +12,7 @@ import { loadConfig } from '../../lib/config';
 import { connectTemporal } from '../../lib/temporal-connection';
 import { provision } from '../../scripts/provision';
 import { freePort, spawnServer, startFerretDB, startTemporalDev, waitForPort, type RunningServer } from '../../scripts/servers';
-import { SEARCH_ATTRIBUTES } from '../../worker/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../engine/search-attributes';
 import { FaultRelay } from './relay';
 
 const root = path.resolve(__dirname, '..', '..');

@@ -25,6 +25,8 @@ describe('the layering lint rule', () => {
     ['workflows/example.ts', "import { loadConfig } from '../lib/config';\nexport const x = loadConfig;\n"],
     ['data/example.ts', "import { startSojourn } from '../server/serve';\nexport const x = startSojourn;\n"],
     ['server/example.ts', "import { main } from '../cli/main';\nexport const x = main;\n"],
+    ['engine/example.ts', "import { buildWorker } from '../worker/build-worker';\nexport const x = buildWorker;\n"],
+    ['worker/example.ts', "import { createEventDispatcher } from '../engine/dispatch';\nexport const x = createEventDispatcher;\n"],
   ])('refuses an upward import in %s', (file, code) => {
     const found = layering(lint(['--stdin', '--stdin-filename', file], code));
     expect(found).toHaveLength(1);

@@ -14,7 +14,7 @@ import { saveJourneyVersion } from '../../data/journey-versions';
 import { PLAN_FORMAT, type JourneyPlan, type Step } from '../../rules/plan';
 import { buildWorker, type BuildWorkerOptions } from '../../worker/build-worker';
 import { workflowBundle } from './bundle';
-import { registerSearchAttributes } from '../../worker/search-attributes';
+import { registerSearchAttributes } from '../../engine/search-attributes';
 import type { JourneyInput } from '../../workflows/definitions';
 import { journeyWorkflowId } from '../../workflows/definitions';
 

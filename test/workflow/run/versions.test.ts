@@ -1,5 +1,5 @@
 import { DAY, contact, deploy, eventually, plan, useEngine } from '../helpers';
-import { createEventDispatcher } from '../../../worker/dispatch';
+import { createEventDispatcher } from '../../../engine/dispatch';
 import { journeyWorkflowId, statusQuery, type JourneyResult } from '../../../workflows/definitions';
 import { SOJOURN_JOURNEY, SOJOURN_STATUS, SOJOURN_STEP, SOJOURN_VERSION } from '../../../workflows/search-attributes';
 

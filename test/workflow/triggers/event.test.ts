@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { DAY, changeContact, contact, deploy, eventually, plan, sendsOf, useEngine } from '../helpers';
 import { setJourneyPaused } from '../../../data/journey-versions';
-import { createEventDispatcher } from '../../../worker/dispatch';
+import { createEventDispatcher } from '../../../engine/dispatch';
 import { journeyWorkflowId, statusQuery, type JourneyResult } from '../../../workflows/definitions';
 
 let seq = 0;

@@ -7,7 +7,7 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { contact, deploy, eventually, plan, sendsOf, useEngine } from '../helpers';
 import { createIngest } from '../../../engine/ingest';
-import { createEventDispatcher } from '../../../worker/dispatch';
+import { createEventDispatcher } from '../../../engine/dispatch';
 import { ContactEventModel } from '../../../data/contact-event-model';
 import { enqueueOutbox, OutboxModel } from '../../../data/event-outbox';
 import { journeyWorkflowId, type JourneyResult } from '../../../workflows/definitions';
