@@ -3265,6 +3265,209 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports/journeys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Funnel per version and step, daily figures and experiments (variants, conversions, lift with its interval) of a journey */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description days back including today, 1d to 400d (default 30d) */
+                    since?: string;
+                    /** @description only this version */
+                    version?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            journeyId: string;
+                            name: string;
+                            liveVersion: number;
+                            paused: boolean;
+                            from: string;
+                            to: string;
+                            /** Format: date-time */
+                            generatedAt: string;
+                            totals: {
+                                entered: number;
+                                converted: number;
+                                conversionRate: number;
+                                ended: {
+                                    completed: number;
+                                    exited: number;
+                                    converted: number;
+                                    holdout: number;
+                                };
+                                exited: {
+                                    [key: string]: number;
+                                };
+                                sent: number;
+                                opened: number;
+                                clicked: number;
+                                unsubscribed: number;
+                                bounced: number;
+                            };
+                            versions: {
+                                version: number;
+                                live: boolean;
+                                entered: number;
+                                converted: number;
+                                conversionRate: number;
+                                ended: {
+                                    completed: number;
+                                    exited: number;
+                                    converted: number;
+                                    holdout: number;
+                                };
+                                exited: {
+                                    [key: string]: number;
+                                };
+                                steps: {
+                                    stepId: string;
+                                    kind: string;
+                                    template: string | null;
+                                    counts: {
+                                        sent: number;
+                                        delivered: number;
+                                        bounced: number;
+                                        complained: number;
+                                        unknown: number;
+                                        opened: number;
+                                        clicked: number;
+                                        machineOpened: number;
+                                        machineClicked: number;
+                                        unsubscribed: number;
+                                        skipped: {
+                                            [key: string]: number;
+                                        };
+                                        deferred: {
+                                            [key: string]: number;
+                                        };
+                                        exited: {
+                                            [key: string]: number;
+                                        };
+                                    };
+                                }[];
+                            }[];
+                            daily: {
+                                day: string;
+                                entered: number;
+                                sent: number;
+                                opened: number;
+                                clicked: number;
+                                converted: number;
+                                unsubscribed: number;
+                                bounced: number;
+                            }[];
+                            experiments: {
+                                version: number;
+                                stepId: string;
+                                variants: {
+                                    name: string;
+                                    holdout: boolean;
+                                    entered: number;
+                                    sent: number;
+                                    clicked: number;
+                                    converted: number;
+                                    conversionRate: number;
+                                    lift: {
+                                        absolute: number;
+                                        relative: number | null;
+                                        interval: number[];
+                                        confidence: number;
+                                        pValue: number | null;
+                                    } | null;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

@@ -73,6 +73,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       segments: deps.segments,
       ingest: deps.ingest?.ingest,
       temporal: deps.temporal ?? null,
+      now: deps.now,
     });
   });
   await app.register(async (pub) => {

@@ -34,6 +34,7 @@ import { suppressionsRoutes } from './suppressions-routes';
 import { journeysRoutes } from './journeys-routes';
 import { importsRoutes } from './imports-routes';
 import { webhooksRoutes } from './webhooks-routes';
+import { reportsRoutes } from './reports-routes';
 
 export interface ApiOptions {
   config: Config;
@@ -50,6 +51,8 @@ export interface ApiOptions {
   temporal?: Client | null;
   /** Webhook fan-out and delivery settings (server/api/webhooks-routes.ts). */
   webhooks?: WebhookDeps;
+  /** The clock of reports' day windows (the scenario harness gives its simulated time); default the wall clock. */
+  now?: () => Date;
 }
 
 /** What the API returns for a contact: the view, plus the address as entered; phones without digits. */
@@ -215,7 +218,7 @@ export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app:
  * Route plugins of the API. Each is registered inside the authenticated context below, so a route
  * added here (in its own file under server/api/) is behind the API key without doing anything else.
  */
-export const API_ROUTES: readonly FastifyPluginAsync<ApiOptions>[] = [contactAndEventRoutes, contactsRoutes, suppressionsRoutes, journeysRoutes, importsRoutes, webhooksRoutes];
+export const API_ROUTES: readonly FastifyPluginAsync<ApiOptions>[] = [contactAndEventRoutes, contactsRoutes, suppressionsRoutes, journeysRoutes, importsRoutes, webhooksRoutes, reportsRoutes];
 
 /**
  * The API: one encapsulated context whose `onRequest` hook checks the key for every route registered

@@ -50,6 +50,7 @@ const EXAMPLES: [string, (c: Ctx) => Example][] = [
   // covered against the dev server in test/e2e).
   ['GET /v1/journeys/{id}/contacts/{contactId}', (c) => ({ url: `/v1/journeys/welcome/contacts/${c.contact}`, status: [503] })],
   ['GET /v1/journeys/{id}/steps', () => ({ url: '/v1/journeys/welcome/steps', status: [503] })],
+  ['GET /v1/reports/journeys/{id}', () => ({ url: '/v1/reports/journeys/welcome?since=7d' })],
   ['POST /v1/imports', () => ({ url: '/v1/imports?dryRun=true', raw: 'email,first_name\nimp1@example.com,Imp\nnot-an-address,Bad\n' })],
   ['GET /v1/imports/{id}', (c) => ({ url: `/v1/imports/${c.import}` })],
   ['POST /v1/webhooks', () => ({ url: '/v1/webhooks', body: { url: 'http://127.0.0.1:9/hook', events: ['email.bounced'] } })],

@@ -1,0 +1,202 @@
+/**
+ * Journey statistics: what the report counts, kept as small daily counter documents so a report reads
+ * O(days x versions) documents by `_id` whatever the size of the ledger and the event log.
+ *
+ *   journey_stat_facts    `_id` = fact key   one countable fact waiting to be folded (a send, a gate
+ *                                            decision, a click, an entry, a conversion, ...)
+ *   journey_stat_marks    `_id` = fact key   facts already counted (so a retried activity, a sink called
+ *                                            twice or a re-dispatched event counts once)
+ *   journey_stats         `_id` = `${journeyId}|${version}|${day}`   the counters of one version on one
+ *                                            UTC day: { j: {metric: n}, s: {stepId: {metric: n}},
+ *                                            x: {"splitStep:branch": {metric: n}} }
+ *   journey_stat_lease    `_id` = "fold"     who folds now (one folder at a time across processes)
+ *
+ * Why not `$inc` the counters where the fact happens: FerretDB 1.x applies an update as a read and a
+ * whole-document write, so concurrent `$inc`s of one document lose increments (measured: 200 concurrent
+ * `$inc`s of one field left 72). The hot path therefore only inserts a fact under its natural key (an
+ * insert cannot be lost, a duplicate key is the "already recorded" answer), and a single folder at a time
+ * (a lease taken by an insert) adds pending facts into the counters and deletes them, like the event
+ * outbox: the pending collection holds only what waits, so folding never scans history.
+ *
+ * Guarantee: a fact is counted at most once (the mark is inserted before the counters move) and, but
+ * for a crash between the mark and the counter update (the fact is then lost, never doubled), exactly once.
+ */
+import mongoose, { Schema, type Model } from 'mongoose';
+import { randomUUID } from 'node:crypto';
+
+/** One countable fact. `metric` names are closed sets (docs/reports.md); reasons are sanitised. */
+export interface StatFact {
+  /** Natural key: the same fact recorded twice has the same key. */
+  key: string;
+  journeyId: string;
+  version: number;
+  /** The step the fact belongs to; absent for journey-level facts (entered, ended). */
+  stepId?: string | null;
+  /** `${splitStepId}:${branch}` of the run, when it passed a split. */
+  variant?: string | null;
+  metric: string;
+  /** When it happened (UTC day of the counter). */
+  at: Date;
+}
+
+interface FactDoc { _id: string; j: string; v: number; s: string | null; x: string | null; m: string; d: string; at: Date }
+interface MarkDoc { _id: string; at: Date }
+/** Counters of one journey version on one day. */
+export interface StatDoc {
+  _id: string;
+  journeyId: string;
+  version: number;
+  day: string;
+  j?: Record<string, number>;
+  s?: Record<string, Record<string, number>>;
+  x?: Record<string, Record<string, number>>;
+}
+interface LeaseDoc { _id: string; owner: string; until: Date }
+
+const factSchema = new Schema<FactDoc>({ _id: String, j: String, v: Number, s: String, x: String, m: String, d: String, at: Date }, { collection: 'journey_stat_facts', versionKey: false });
+const markSchema = new Schema<MarkDoc>({ _id: String, at: Date }, { collection: 'journey_stat_marks', versionKey: false });
+const statSchema = new Schema<StatDoc>({ _id: String, journeyId: String, version: Number, day: String, j: Schema.Types.Mixed, s: Schema.Types.Mixed, x: Schema.Types.Mixed }, { collection: 'journey_stats', versionKey: false, minimize: false });
+const leaseSchema = new Schema<LeaseDoc>({ _id: String, owner: String, until: Date }, { collection: 'journey_stat_lease', versionKey: false });
+
+export const StatFactModel: Model<FactDoc> = (mongoose.models.StatFact as Model<FactDoc> | undefined) ?? mongoose.model<FactDoc>('StatFact', factSchema);
+export const StatMarkModel: Model<MarkDoc> = (mongoose.models.StatMark as Model<MarkDoc> | undefined) ?? mongoose.model<MarkDoc>('StatMark', markSchema);
+export const JourneyStatModel: Model<StatDoc> = (mongoose.models.JourneyStat as Model<StatDoc> | undefined) ?? mongoose.model<StatDoc>('JourneyStat', statSchema);
+const LeaseModel: Model<LeaseDoc> = (mongoose.models.StatLease as Model<LeaseDoc> | undefined) ?? mongoose.model<LeaseDoc>('StatLease', leaseSchema);
+
+function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+/** The UTC day of an instant, `YYYY-MM-DD`. */
+export function dayOf(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
+
+/** The `_id` of a day's counters of one journey version. */
+export function statId(journeyId: string, version: number, day: string): string {
+  return `${journeyId}|${version}|${day}`;
+}
+
+/** Field names may not contain '.' or start with '$' (reasons are free text, e.g. "goal:order.completed"). */
+export function fieldSafe(text: string): string {
+  return text.replace(/[.$]/g, '_').slice(0, 80);
+}
+
+/**
+ * Records a fact: one `_id` read (already counted?) and one insert keyed by the fact. Never throws for a
+ * duplicate; throws when the database does (the caller's activity or request is retried).
+ */
+export async function recordFact(f: StatFact): Promise<boolean> {
+  if (await StatMarkModel.collection.findOne({ _id: f.key } as never)) return false;
+  const doc: FactDoc = { _id: f.key, j: f.journeyId, v: f.version, s: f.stepId ?? null, x: f.variant ?? null, m: fieldSafe(f.metric), d: dayOf(f.at), at: f.at };
+  try {
+    await StatFactModel.collection.insertOne(doc as never);
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
+}
+
+/** Records several facts (each independently idempotent). */
+export async function recordFacts(facts: StatFact[]): Promise<void> {
+  for (const f of facts) await recordFact(f);
+}
+
+const LEASE_ID = 'fold';
+
+/** Takes the folding lease: an insert; an expired lease is removed (only if still the same) and taken. */
+async function takeLease(owner: string, now: Date, ttlMs: number): Promise<boolean> {
+  const lease = { _id: LEASE_ID, owner, until: new Date(now.getTime() + ttlMs) };
+  for (let i = 0; i < 2; i++) {
+    try {
+      await LeaseModel.collection.insertOne(lease as never);
+      return true;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    const held = (await LeaseModel.collection.findOne({ _id: LEASE_ID } as never)) as LeaseDoc | null;
+    if (held && held.until.getTime() > now.getTime()) return false;
+    if (held) await LeaseModel.collection.deleteOne({ _id: LEASE_ID, owner: held.owner } as never);
+  }
+  return false;
+}
+
+async function releaseLease(owner: string): Promise<void> {
+  await LeaseModel.collection.deleteOne({ _id: LEASE_ID, owner } as never);
+}
+
+export interface FoldResult { folded: number; duplicates: number; busy: boolean }
+
+const processOwner = `${process.pid}:${randomUUID()}`;
+let inProcess: Promise<FoldResult> | null = null;
+
+/**
+ * Adds pending facts into the daily counters and deletes them. One folder at a time: in this process a
+ * shared promise, across processes the lease (`ttlMs`, default 60 s; a fold handles at most `maxFacts`
+ * so it ends well within it). `busy`: another process holds the lease (its fold will count them).
+ */
+export function foldFacts(opts: { maxFacts?: number; ttlMs?: number; now?: () => Date } = {}): Promise<FoldResult> {
+  inProcess ??= foldOnce(opts).finally(() => { inProcess = null; });
+  return inProcess;
+}
+
+async function foldOnce(opts: { maxFacts?: number; ttlMs?: number; now?: () => Date }): Promise<FoldResult> {
+  const now = opts.now ?? (() => new Date());
+  const result: FoldResult = { folded: 0, duplicates: 0, busy: false };
+  if (!(await takeLease(processOwner, now(), opts.ttlMs ?? 60_000))) return { ...result, busy: true };
+  try {
+    const max = opts.maxFacts ?? 20_000;
+    while (result.folded + result.duplicates < max) {
+      const page = (await StatFactModel.collection.find({}).limit(500).toArray()) as unknown as FactDoc[];
+      if (page.length === 0) break;
+      // 1. Mark: a fact whose mark exists was counted before (a re-recorded fact after its fold).
+      const fresh: FactDoc[] = [];
+      for (const f of page) {
+        try {
+          await StatMarkModel.collection.insertOne({ _id: f._id, at: f.at } as never);
+          fresh.push(f);
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+          result.duplicates++;
+        }
+      }
+      // 2. Count, one update per counter document (this folder is the only writer of counters).
+      const incs = new Map<string, { journeyId: string; version: number; day: string; inc: Record<string, number> }>();
+      for (const f of fresh) {
+        const id = statId(f.j, f.v, f.d);
+        const entry = incs.get(id) ?? { journeyId: f.j, version: f.v, day: f.d, inc: {} };
+        const add = (path: string) => { entry.inc[path] = (entry.inc[path] ?? 0) + 1; };
+        if (f.s) add(`s.${fieldSafe(f.s)}.${f.m}`);
+        else add(`j.${f.m}`);
+        if (f.x) add(`x.${fieldSafe(f.x)}.${f.m}`);
+        incs.set(id, entry);
+      }
+      for (const [id, e] of incs) {
+        await JourneyStatModel.collection.updateOne(
+          { _id: id } as never,
+          { $inc: e.inc, $setOnInsert: { journeyId: e.journeyId, version: e.version, day: e.day } },
+          { upsert: true },
+        );
+      }
+      // 3. Done with them.
+      await StatFactModel.collection.deleteMany({ _id: { $in: page.map((f) => f._id) } } as never);
+      result.folded += fresh.length;
+    }
+  } finally {
+    await releaseLease(processOwner);
+  }
+  return result;
+}
+
+/** The counters of the given versions on the given days: point reads by `_id`. */
+export async function readStats(journeyId: string, versions: number[], days: string[]): Promise<StatDoc[]> {
+  const ids = versions.flatMap((v) => days.map((d) => statId(journeyId, v, d)));
+  const out: StatDoc[] = [];
+  // Bounded parallelism: each read is an `_id` lookup.
+  for (let i = 0; i < ids.length; i += 16) {
+    const docs = await Promise.all(ids.slice(i, i + 16).map((id) => JourneyStatModel.collection.findOne({ _id: id } as never)));
+    for (const d of docs) if (d) out.push(d as unknown as StatDoc);
+  }
+  return out;
+}

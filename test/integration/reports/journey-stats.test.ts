@@ -1,0 +1,73 @@
+/**
+ * The daily counters under the report: facts recorded concurrently are all counted (no lost update on
+ * FerretDB, where concurrent $inc of one document loses increments), a fact recorded twice counts once,
+ * before and after its fold, and the report reads them per version, step, day and variant.
+ */
+import { useTestDatabase } from '../../helpers/db';
+import { foldFacts, JourneyStatModel, recordFact, StatFactModel, type StatFact } from '../../../data/journey-stats';
+import { saveJourneyVersion } from '../../../data/journey-versions';
+import { journeyReport } from '../../../engine/journey-report';
+import { PLAN_FORMAT, type JourneyPlan } from '../../../rules/plan';
+
+jest.setTimeout(60_000);
+
+/** A plan with a split: branch a sends, the holdout branch sends nothing. */
+function experimentPlan(): JourneyPlan {
+  const steps: JourneyPlan['steps'] = {
+    pick: { id: 'pick', kind: 'split', next: null, branches: [{ name: 'a', weight: 50, start: 'send_a', holdout: false }, { name: 'holdout', weight: 50, start: null, holdout: true }] },
+    send_a: { id: 'send_a', kind: 'send', template: 'welcome', marketing: true, next: null },
+  } as JourneyPlan['steps'];
+  return {
+    planFormat: PLAN_FORMAT, journeyId: 'exp', name: 'Experiment', hash: 'h1', trigger: { kind: 'event', event: 'contact.created' },
+    entry: { kind: 'once' }, goal: { event: 'order.completed', withinMs: 14 * 86_400_000 }, settings: { defaultTimezone: 'UTC' },
+    start: 'pick', steps, templates: { welcome: { id: 'welcome', marketing: true } }, segments: {}, ruleSets: {},
+  };
+}
+
+describe('journey statistics', () => {
+  useTestDatabase('stats');
+  const now = new Date('2026-03-10T12:00:00Z');
+  const fact = (key: string, metric: string, extra: Partial<StatFact> = {}): StatFact => ({ key, journeyId: 'exp', version: 1, metric, at: now, ...extra });
+
+  it('counts 200 concurrent facts of one counter exactly, and a repeated fact once, before and after the fold', async () => {
+    const p = experimentPlan();
+    await saveJourneyVersion(p, JSON.stringify(p));
+    await Promise.all(Array.from({ length: 200 }, (_, i) => recordFact(fact(`sent|k${i}`, 'sent', { stepId: 'send_a', variant: 'pick:a' }))));
+    expect(await recordFact(fact('sent|k0', 'sent', { stepId: 'send_a', variant: 'pick:a' }))).toBe(false);
+    const r = await foldFacts();
+    expect(r.folded).toBe(200);
+    expect(await recordFact(fact('sent|k1', 'sent', { stepId: 'send_a', variant: 'pick:a' }))).toBe(false);
+    expect(await StatFactModel.countDocuments()).toBe(0);
+    const doc = await JourneyStatModel.findById('exp|1|2026-03-10').lean();
+    expect(doc?.s?.send_a?.sent).toBe(200);
+    expect(doc?.x?.['pick:a']?.sent).toBe(200);
+  });
+
+  it('reports entries, variants, conversions and lift against the holdout from the counters', async () => {
+    for (let i = 0; i < 40; i++) await recordFact(fact(`entered|a${i}`, 'entered'));
+    for (let i = 0; i < 20; i++) await recordFact(fact(`split|a${i}`, 'assigned', { stepId: 'pick', variant: 'pick:a' }));
+    for (let i = 0; i < 20; i++) await recordFact(fact(`split|h${i}`, 'assigned', { stepId: 'pick', variant: 'pick:holdout' }));
+    for (let i = 0; i < 8; i++) await recordFact(fact(`end|a${i}`, 'end_converted', { variant: 'pick:a' }));
+    for (let i = 0; i < 2; i++) await recordFact(fact(`end|h${i}`, 'end_converted', { variant: 'pick:holdout' }));
+    await recordFact(fact('end|x1', 'end_exited', { variant: 'pick:a' }));
+    await recordFact(fact('exit|x1', 'exited_exit_when', { stepId: 'send_a', variant: 'pick:a' }));
+    await recordFact(fact('skip|x2', 'skip_no_consent', { stepId: 'send_a', variant: 'pick:a', at: new Date('2026-03-09T08:00:00Z') }));
+    const r = await journeyReport('exp', { sinceDays: 7, now });
+    if (!r.found) throw new Error('not found');
+    const v1 = r.report.versions[0];
+    expect([v1.entered, v1.converted, v1.ended.exited]).toEqual([40, 10, 1]);
+    const send = v1.steps.find((s) => s.stepId === 'send_a')!;
+    expect(send.counts).toMatchObject({ sent: 200, delivered: 200, skipped: { no_consent: 1 }, exited: { exit_when: 1 } });
+    const [a, h] = r.report.experiments[0].variants;
+    expect([a.name, a.entered, a.converted, a.conversionRate]).toEqual(['a', 20, 8, 0.4]);
+    expect([h.name, h.holdout, h.entered, h.converted, h.lift]).toEqual(['holdout', true, 20, 2, null]);
+    expect(a.lift!.absolute).toBeCloseTo(0.3, 10);
+    expect(a.lift!.interval[0]).toBeLessThan(0.3);
+    expect(a.lift!.interval[1]).toBeGreaterThan(0.3);
+    expect(r.report.daily.map((d) => d.day)).toEqual(['2026-03-04', '2026-03-05', '2026-03-06', '2026-03-07', '2026-03-08', '2026-03-09', '2026-03-10']);
+    expect(r.report.daily.at(-1)).toMatchObject({ entered: 40, sent: 200, converted: 10 });
+    const none = await journeyReport('exp', { sinceDays: 7, now, version: 2 });
+    expect(none.found && none.report.versions).toEqual([]);
+    expect((await journeyReport('nope', { now })).found).toBe(false);
+  });
+});
