@@ -21,7 +21,7 @@ import { takeWindowSlot } from '../data/send-window';
 import { isHashSuppressed, suppressionEntry } from '../data/suppression-model';
 import { loadConfig } from '../lib/config';
 import { messageIdFor } from '../mail/headers';
-import { claimToken } from '../mail/token-store';
+import { claimToken } from '../data/used-tokens';
 
 export interface ScaleResult {
   sizes: number[];

@@ -14,7 +14,7 @@ import { SendSlot, SendWindow, migrateSendWindows } from './send-window';
 import { JourneyMigrationModel, JourneyModel, JourneyVersionModel } from './journey-versions';
 import { OutboxModel } from './event-outbox';
 import { EventRouteModel } from './event-routes';
-import { UsedToken } from '../mail/token-store';
+import { UsedToken } from './used-tokens';
 
 /** The models the Contacts data layer owns; each one's indexes are created by `initDatabase()`. */
 export const CONTACT_MODELS = [ContactModel, ConsentRecordModel, SuppressionModel, ContactEventModel, AuditModel] as const;

@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { getJourney, saveJourneyVersion } from '../data/journey-versions';
-import { loadProject } from '../lib/project';
+import { loadProject } from './project';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../rules';
 import { registerJourneySchedule, type ScheduleChange } from './schedules';
 import { scalePlan } from '../lib/time-scale';

@@ -33,7 +33,7 @@ import { createSendActivities } from '../worker/send-activities';
 import { dataLayerContactStore } from '../activities/contact-store';
 import { startOutboxSweeper } from '../engine/outbox-sweeper';
 import { startInboundServer, type InboundServer } from '../mail/inbound-server';
-import { loadProject } from '../lib/project';
+import { loadProject } from '../engine/project';
 import { createInboundProcessor } from './inbound';
 import { startWebhookDelivery } from '../engine/webhook-delivery';
 import { buildServer } from './app';

@@ -22,7 +22,7 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
-import { loadProject } from '../lib/project';
+import { loadProject } from '../engine/project';
 import { initDatabase } from '../data/db';
 import { upsertContact, getContact } from '../data/contacts';
 import type { Config } from '../lib/config';

@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option('--format <format>', 'text or json', 'text')
     .action(async (files: string[], opts: { rules: string[]; format?: string }) => {
       const config = loadConfig();
-      const { loadProject } = await import('../../lib/project');
+      const { loadProject } = await import('../../engine/project');
       const project = loadProject(opts.rules.map((p) => path.resolve(p)));
       const errors = project.result.diagnostics.filter((d) => d.severity === 'error');
       if (errors.length) {

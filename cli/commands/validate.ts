@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadProject } from '../../lib/project';
+import { loadProject } from '../../engine/project';
 import { formatDiagnostic, type Diagnostic } from '../../rules';
 
 export interface ValidateOutput { exitCode: number; text: string }

@@ -4,7 +4,7 @@
  * Confirm and verify tokens are one-time: the first POST claims the token id, a replay gets 409.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { claimToken, UsedToken } from '../../mail/token-store';
+import { claimToken, UsedToken } from '../../data/used-tokens';
 import { buttonPage, messagePage, page, t } from './pages';
 import { checkToken, clientInfo, deterministicEventId, html, lang, refuseUsed, sendFacts, type PublicContext } from './context';
 import Handlebars from 'handlebars';

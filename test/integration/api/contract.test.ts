@@ -14,7 +14,7 @@ import { loadConfig } from '../../../lib/config';
 import { createIngest } from '../../../engine/ingest';
 import { withWebhookFanout } from '../../../engine/webhook-fanout';
 import { createWebhooks } from '../../../data/webhooks';
-import { loadProject } from '../../../lib/project';
+import { loadProject } from '../../../engine/project';
 import { saveJourneyVersion } from '../../../data/journey-versions';
 
 jest.setTimeout(120_000);

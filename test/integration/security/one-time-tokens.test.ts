@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../../server/app';
 import { loadConfig } from '../../../lib/config';
 import { TokenSigner } from '../../../mail/tokens';
-import { UsedToken } from '../../../mail/token-store';
+import { UsedToken } from '../../../data/used-tokens';
 import { useTestDatabase } from '../../helpers/db';
 import { initDatabase } from '../../../data/db';
 import { ConsentRecordModel } from '../../../data/consent-model';

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import { canonicalJson, sha256Hex } from '../../../rules';
-import { loadProject } from '../../../lib/project';
+import { loadProject } from '../../../engine/project';
 import * as legacy from './legacy-sha256';
 
 const root = path.join(__dirname, '..', '..', '..');
