@@ -14,7 +14,7 @@ import { createContacts } from '../data/contacts';
 import { importContacts } from '../data/import';
 import { prepareContact } from '../data/contact-input';
 import { emptyContact, planMerge, applyPlan } from '../data/contact-merge';
-import { recordToInput } from '../data/import';
+import { recordToInput, planColumns } from '../data/import';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,11 +52,10 @@ async function main() {
     // The same documents, built untimed, then written with a plain insertMany into another collection.
     const now = new Date();
     const lines = csv.trim().split('\n');
-    const header = lines[0].split(',');
-    const fields = new Map(header.map((h) => [h, ({ email: 'email', first_name: 'firstName', last_name: 'lastName', phone: 'phone', birthday: 'birthday', tags: 'tags', consent_email: 'consent.email' } as Record<string, string>)[h]]));
+    const plan = planColumns(lines[0].split(','));
+    if ('code' in plan) throw new Error(plan.message);
     const docs = lines.slice(1).map((line) => {
-      const rec = Object.fromEntries(line.split(',').map((v, i) => [header[i], v]));
-      const r = recordToInput(rec, fields);
+      const r = recordToInput(line.split(','), plan);
       if ('code' in r) throw new Error(r.code);
       const p = prepareContact(r.input, { requireEmail: true });
       if (!p.ok) throw new Error(p.error.code);

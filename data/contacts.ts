@@ -28,7 +28,7 @@ import { ContactEventModel, type ContactEventDoc, type NewEvent, type SojournEve
 import { dropContactFromOutbox } from './event-outbox';
 import { AuditModel } from './audit-model';
 import { toContactView } from './contact-view';
-import { prepareContact, normaliseTag, type ContactInput, type InputError, type PreparedContact } from './contact-input';
+import { prepareContact, normaliseTag, type ContactInput, type FieldWarning, type InputError, type PrepareOptions, type PreparedContact } from './contact-input';
 import { applyPlan, emptyContact, isEmptyPlan, planMerge, consentRecordId, type MergePlan, type ConsentChange } from './contact-merge';
 import { classifyWith, type Classifier } from './classify';
 
@@ -52,6 +52,8 @@ export interface UpsertResult {
   /** Something was written (false: the same input again changes nothing). */
   changed: boolean;
   ignored: InputError[];
+  /** Fields left unset or read by a guess (lenient input only; see PrepareOptions). */
+  warnings: FieldWarning[];
 }
 
 export interface ContactUpdate {
@@ -205,18 +207,19 @@ export function createContacts(deps: ContactsDeps) {
    * Creates or merges a contact, matched by externalId or the email dedupe key. Validates fully
    * first (ContactError on bad input). The same input twice writes nothing the second time.
    */
-  async function upsertContact(input: ContactInput, opts: { source?: string } = {}): Promise<UpsertResult> {
+  async function upsertContact(input: ContactInput, opts: { source?: string } & Omit<PrepareOptions, 'requireEmail'> = {}): Promise<UpsertResult> {
     const source = opts.source ?? 'api';
-    const prepared = prepareContact(input);
+    const prepared = prepareContact(input, opts);
     if (!prepared.ok) throw new ContactError(prepared.error.code, prepared.error.message, prepared.error.pointer);
     const p = prepared.contact;
+    const warnings = prepared.warnings;
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const existing = await findExisting(p);
       const ctx = { keys, now: now(), source };
       if (existing) {
         if (existing.erasedAt) throw new ContactError('E_ERASED', 'this contact was erased', '', 409);
         const plan = planMerge(existing, p, ctx);
-        if (isEmptyPlan(plan)) return { contact: existing, created: false, merged: true, changed: false, ignored: plan.ignored };
+        if (isEmptyPlan(plan)) return { contact: existing, created: false, merged: true, changed: false, ignored: plan.ignored, warnings };
         try {
           if (!(await writePlan(existing, plan, source, p.consentContext))) continue;
         } catch (err) {
@@ -224,7 +227,7 @@ export function createContacts(deps: ContactsDeps) {
           throw err;
         }
         const contact = (await getContact(existing._id)) as ContactDoc;
-        return { contact, created: false, merged: true, changed: true, ignored: plan.ignored };
+        return { contact, created: false, merged: true, changed: true, ignored: plan.ignored, warnings };
       }
       if (p.email && (await findBlock(suppressionKey(p.email.key)))?.reason === 'erased') {
         throw new ContactError('E_ERASED', 'this address belongs to an erased contact and is not re-created by an import or API call', '/email', 409);
@@ -240,7 +243,7 @@ export function createContacts(deps: ContactsDeps) {
         throw err;
       }
       if (plan.suppress && doc.emailKey) await suppressKey(doc.emailKey, 'unsubscribed');
-      return { contact: doc, created: true, merged: false, changed: true, ignored: plan.ignored };
+      return { contact: doc, created: true, merged: false, changed: true, ignored: plan.ignored, warnings };
     }
     throw new ContactError('E_CONFLICT', 'the contact changed concurrently too many times; retry', '', 409);
   }

@@ -22,7 +22,7 @@ import { toMongoFilter } from '../../rules/pushdown';
 import { segmentFilter } from '../../rules/segment-filter';
 import { compileExpression, evaluateBool } from '../../rules/evaluate';
 import { expressionCost, SEARCH_BUDGET } from '../../rules/cel-limits';
-import { contactIdParams, contactInput, errorResponse, eventBatch, eventInput, searchBody, tagsBody } from './schemas';
+import { contactIdParams, contactInput, upsertQuery, errorResponse, eventBatch, eventInput, searchBody, tagsBody } from './schemas';
 import { errorHandler } from './errors';
 import { requireApiKey } from '../auth';
 import { useStrictJson } from './json-body';
@@ -80,10 +80,11 @@ export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app:
   const errors = { 400: errorResponse, 401: errorResponse, 404: errorResponse, 409: errorResponse };
   const notFound = () => new ContactError('E_NOT_FOUND', 'no contact with this id', '/params/id', 404);
 
-  const upsert = async (req: FastifyRequest<{ Body: ContactInput }>, reply: FastifyReply) => {
+  const upsert = async (req: FastifyRequest<{ Body: ContactInput; Querystring: { strict?: 'true' | 'false' } }>, reply: FastifyReply) => {
     // The address before the upsert, to tell an address change (the verification journey listens for it).
     const before = req.body.externalId ? await ContactModel.findOne({ externalId: req.body.externalId }, { emailKey: 1 }).lean<{ emailKey?: string }>().exec() : null;
-    const r = await contacts.upsertContact(req.body, { source: 'api' });
+    // Keep the person, drop the bad field (warnings in the answer); ?strict=true rejects with a 400 naming the field.
+    const r = await contacts.upsertContact(req.body, { source: 'api', lenient: req.query.strict !== 'true' });
     const id = String(r.contact._id);
     // Lifecycle events with deterministic ids, so a retried request does not start anything twice.
     // The contact is stored whatever happens to the hand-over: `dispatched: false` = the event waits in the outbox.
@@ -92,9 +93,15 @@ export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app:
     else if (before?.emailKey && r.contact.emailKey && before.emailKey !== r.contact.emailKey) {
       dispatched = (await record({ eventId: `contact.email_changed:${id}:${r.contact.rev}`, contactId: id, name: 'contact.email_changed' })).dispatched;
     }
-    return reply.code(r.created ? 201 : 200).send({ id: String(r.contact._id), created: r.created, merged: r.merged, changed: r.changed, ignored: r.ignored, dispatched, contact: apiContact(r.contact) });
+    return reply.code(r.created ? 201 : 200).send({ id: String(r.contact._id), created: r.created, merged: r.merged, changed: r.changed, ignored: r.ignored, dispatched, warnings: r.warnings.map(({ code, message, pointer, kind }) => ({ code, message, pointer, kind })), contact: apiContact(r.contact) });
   };
-  const upsertSchema = { tags: ['contacts'], summary: 'Create or update a contact (by externalId or email)', body: contactInput, response: { 200: upsertResponse, 201: upsertResponse, ...errors } };
+  const upsertSchema = {
+    tags: ['contacts'],
+    summary: 'Create or update a contact (by externalId or email). A bad secondary field (phone, birthday, time zone, locale, tag, attribute) is left unset and listed in `warnings`; with ?strict=true it is a 400 naming the field.',
+    querystring: upsertQuery,
+    body: contactInput,
+    response: { 200: upsertResponse, 201: upsertResponse, ...errors },
+  };
   app.put('/v1/contacts', { schema: upsertSchema }, upsert);
   app.post('/v1/contacts', { schema: upsertSchema }, upsert);
 

@@ -50,6 +50,12 @@ export const contactInput = {
   },
 } as const;
 
+export const upsertQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { strict: { type: 'string', enum: ['true', 'false'], description: 'true: reject the request on any bad field instead of leaving it unset' } },
+} as const;
+
 export const tagsBody = {
   type: 'object',
   required: ['tags'],

@@ -60,9 +60,38 @@ describe('the HTTP API under /v1', () => {
     expect(bad.json().error).toMatchObject({ code: 'E_VALIDATION', pointer: '/consent/email' });
     const typo = await call({ method: 'POST', url: '/v1/contacts', headers: auth, payload: { email: 'x@example.com', frstName: 'X' } });
     expect(typo.json().error).toMatchObject({ code: 'E_VALIDATION', pointer: '/frstName' });
-    const badPhone = await call({ method: 'POST', url: '/v1/contacts', headers: auth, payload: { email: 'x@example.com', phone: '+86 12' } });
+    const badPhone = await call({ method: 'POST', url: '/v1/contacts?strict=true', headers: auth, payload: { email: 'x@example.com', phone: '+86 12' } });
+    expect(badPhone.statusCode).toBe(400);
     expect(badPhone.json().error).toMatchObject({ code: 'E_PHONE_INVALID', pointer: '/phone' });
+    const badAddress = await call({ method: 'POST', url: '/v1/contacts', headers: auth, payload: { email: 'x@@example.com', phone: '+86 138 0013 8000' } });
+    expect(badAddress.statusCode).toBe(400);
+    expect(badAddress.json().error).toMatchObject({ code: 'E_EMAIL_SYNTAX', pointer: '/email' });
     expect(await ContactModel.countDocuments()).toBe(count);
+  });
+
+  it('keeps a sign-up with a valid address and a bad phone: stored without the phone, the warning names the field', async () => {
+    const r = await call({ method: 'POST', url: '/v1/contacts', headers: auth, payload: { email: 'keep.me@example.com', phone: 'n/a', birthday: '31/04', timezone: 'EST', consent: { email: 'subscribed' } } });
+    expect(r.statusCode).toBe(201);
+    const body = r.json();
+    expect(body.warnings).toEqual([
+      expect.objectContaining({ code: 'E_PHONE_SYNTAX', pointer: '/phone', kind: 'dropped' }),
+      expect.objectContaining({ code: 'W_TIMEZONE_GUESSED', pointer: '/timezone', kind: 'guessed' }),
+      expect.objectContaining({ code: 'E_BIRTHDAY_ORDER', pointer: '/birthday', kind: 'dropped' }),
+    ]);
+    const stored = await ContactModel.findById(body.id).lean();
+    expect(stored).toMatchObject({ email: 'keep.me@example.com', phones: [], timezone: 'America/New_York', consent: { email: { status: 'subscribed' } } });
+    expect(stored!.birthday ?? null).toBeNull();
+    // The sign-up is announced like any other (the journey starts for the person who was kept).
+    expect(told.some((e) => e.contactId === body.id && e.name === 'contact.created')).toBe(true);
+    // Strict: the same request is refused, naming the first bad field, and nothing else is written.
+    const count = await ContactModel.countDocuments();
+    const strict = await call({ method: 'POST', url: '/v1/contacts?strict=true', headers: auth, payload: { email: 'strict.one@example.com', phone: 'n/a' } });
+    expect(strict.statusCode).toBe(400);
+    expect(strict.json().error).toMatchObject({ code: 'E_PHONE_SYNTAX', pointer: '/phone' });
+    expect(await ContactModel.countDocuments()).toBe(count);
+    const wrongQuery = await call({ method: 'POST', url: '/v1/contacts?strict=yes', headers: auth, payload: { email: 'strict.two@example.com' } });
+    expect(wrongQuery.statusCode).toBe(400);
+    expect(wrongQuery.json().error).toMatchObject({ code: 'E_VALIDATION', pointer: '/querystring/strict' });
   });
 
   it('announces a new contact once (contact.created) and a changed address (contact.email_changed), never on a repeat', async () => {
