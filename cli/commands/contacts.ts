@@ -118,19 +118,21 @@ export function register(program: Command): void {
       };
       process.on('SIGINT', onSigint);
 
-      const started = Date.now();
-      let firstRow: number | null = null;
+      // Rate from the first progress report on (a resumed run starts counting at its checkpoint).
+      let first: { rows: number; at: number } | null = null;
       let lastLog = 0;
+      let lastRows = -1;
       const bar = process.stderr.isTTY
         ? new SingleBar({ stream: process.stderr, format: 'importing [{bar}] {percentage}% | {value}/{total} rows | {rate} rows/s | ETA {eta_formatted} | {duration_formatted}', etaBuffer: 50, fps: 5 }, Presets.shades_classic)
         : null;
       const progress = (rows: number) => {
-        firstRow ??= rows;
-        const secs = (Date.now() - started) / 1000;
-        const rate = secs > 0 ? (rows - firstRow) / secs : 0;
+        first ??= { rows, at: Date.now() };
+        const secs = (Date.now() - first.at) / 1000;
+        const rate = secs > 0 ? (rows - first.rows) / secs : 0;
         if (bar) {
           bar.update(Math.min(rows, total), { rate: Math.round(rate) });
-        } else if (Date.now() - lastLog >= 5000 || rows >= total) {
+        } else if ((Date.now() - lastLog >= 5000 || rows >= total) && rows !== lastRows) {
+          lastRows = rows;
           lastLog = Date.now();
           const eta = rate > 0 ? (total - rows) / rate : Infinity;
           process.stderr.write(`imported ${rows}/${total} rows, ${Math.round(rate)} rows/s, ETA ${duration(eta)}\n`);

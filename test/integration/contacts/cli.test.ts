@@ -48,7 +48,7 @@ describe('the contacts command line', () => {
     expect(report[0]).toBe('E-mail,Given name,Birthday,sojourn_row,sojourn_status,sojourn_problems');
     expect(report[1]).toMatch(/^not-an-address,Bo,,4,rejected,"?E-mail: E_EMAIL/); // the bad address is on CSV row 4
     expect(report[2]).toMatch(/^dan@example.com,Dan,1990-02-29,6,imported_with_warnings,"?Birthday: E_BIRTHDAY/); // 29 February 1990 does not exist
-  }, 60_000);
+  }, 240_000);
 
   it('exports a contact by address and erases it, after which the address is gone from the database', async () => {
     const exported = JSON.parse((await sojourn('contacts', 'export', 'cai@例え.jp')).stdout);
@@ -56,5 +56,5 @@ describe('the contacts command line', () => {
     await sojourn('contacts', 'erase', 'cai@例え.jp');
     const raw = JSON.stringify(await ContactModel.find({}).lean());
     expect(raw).not.toMatch(/cai@/i);
-  }, 60_000);
+  }, 240_000);
 });

@@ -15,7 +15,7 @@ import { ContactModel } from '../../../data/contact-model';
 
 const run = promisify(execFile);
 const bin = path.join(__dirname, '..', '..', '..', 'bin', 'sojourn');
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 describe('importing a messy 2,500-row export keeps every person with a valid address', () => {
   const { db, contacts } = useContactsDatabase('import');
@@ -42,7 +42,7 @@ describe('importing a messy 2,500-row export keeps every person with a valid add
 
   it('the generator itself: a file with bad phones, dates, zones and addresses, and duplicates in other spellings', () => {
     expect(messy.lenient.rejected).toBeGreaterThan(100);
-    expect(messy.lenient.withWarnings).toBeGreaterThan(50);
+    expect(messy.lenient.withWarnings).toBeGreaterThan(20);
     expect(messy.lenient.duplicates).toBeGreaterThan(100);
     expect(Object.keys(messy.lenient.warnings).sort()).toEqual(['birthday', 'phone', 'timezone']);
     expect(messy.strict.rejected).toBeGreaterThan(messy.lenient.rejected);

@@ -165,9 +165,9 @@ export function generateMessyCsv(rows: number, seed = 20260301): MessyCsv {
       const local = `user${n++}`;
       const domain = pick(DOMAINS);
       // A few percent of each column is junk (a warning when lenient); the rest is written in many forms.
-      const phone = rnd() < 0.012 ? pick(BAD_PHONES) : pick(PHONES);
-      const birthday = rnd() < 0.012 ? pick(BAD_BIRTHDAYS) : pick(BIRTHDAYS);
-      const zone = rnd() < 0.012 ? pick(BAD_ZONES) : pick(ZONES);
+      const phone = rnd() < 0.005 ? pick(BAD_PHONES) : pick(PHONES);
+      const birthday = rnd() < 0.005 ? pick(BAD_BIRTHDAYS) : pick(BIRTHDAYS);
+      const zone = rnd() < 0.005 ? pick(BAD_ZONES) : pick(ZONES);
       const first = rnd() < 0.02 ? pick(FORMULA_NAMES) : `First${n}`;
       if (first !== `First${n}`) formulaNames.push(first);
       row([`${mixCase(local, rnd)}@${domain[0]}`, first, `Last${n}`, phone.value, phone.country ?? '', birthday.value, zone.value, rnd() < 0.3 ? 'newsletter;VIP' : '', pick(['yes', 'subscribed', '', 'no'])]);
@@ -192,7 +192,7 @@ export function generateMessyCsv(rows: number, seed = 20260301): MessyCsv {
       row([mixCase(`${c.local}@${c.domain[0]}`, rnd), changed ? `New${c.firstName}` : c.firstName, '', '', '', '', '', '', '']);
       plans.push({ key: `${c.local}@${c.domain[1]}`, emailCode: null, warnings: [], strictCode: null, pre: changed ? 'update' : 'same' });
       validSpellings.push({ local: c.local, domain: c.domain });
-    } else if (r < 0.985) {
+    } else if (r < 0.993) {
       const [email, code] = pick(BAD_EMAILS);
       row([email, 'Bad', 'Address', '', '', '', '', '', '']);
       plans.push({ key: null, emailCode: code, warnings: [], strictCode: null, pre: null });
