@@ -110,10 +110,13 @@ export interface paths {
                 };
             };
         };
-        /** Create or update a contact (by externalId or email) */
+        /** Create or update a contact (by externalId or email). A bad secondary field (phone, birthday, time zone, locale, tag, attribute) is left unset and listed in `warnings`; with ?strict=true it is a 400 naming the field. */
         put: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description true: reject the request on any bad field instead of leaving it unset */
+                    strict?: "true" | "false";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -279,10 +282,13 @@ export interface paths {
                 };
             };
         };
-        /** Create or update a contact (by externalId or email) */
+        /** Create or update a contact (by externalId or email). A bad secondary field (phone, birthday, time zone, locale, tag, attribute) is left unset and listed in `warnings`; with ?strict=true it is a 400 naming the field. */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description true: reject the request on any bad field instead of leaving it unset */
+                    strict?: "true" | "false";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;

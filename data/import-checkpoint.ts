@@ -9,6 +9,9 @@
  * write is idempotent (inserts under the unique emailKey, compare-and-set updates, deterministic
  * consent record ids). A finished import deletes its checkpoint, so importing the same file again is
  * a fresh (and idempotent) run.
+ *
+ * The summary is stored as JSON text: its counts are keyed by field names such as `consent.email` and
+ * `attributes.plan`, and FerretDB (like MongoDB before 5.0) refuses keys with a dot.
  */
 import mongoose from 'mongoose';
 
@@ -29,16 +32,19 @@ export interface ImportCheckpoint<S> {
   updatedAt: Date;
 }
 
-const collection = () => mongoose.connection.collection<ImportCheckpoint<unknown>>('import_checkpoints');
+const collection = () => mongoose.connection.collection<{ _id: string }>('import_checkpoints');
 
 /** The checkpoint store; a keyed read and a keyed upsert by `_id`, so its cost does not grow with anything. */
 export const importCheckpoints = {
   async load<S>(fileId: string): Promise<ImportCheckpoint<S> | null> {
-    return (await collection().findOne({ _id: fileId })) as ImportCheckpoint<S> | null;
+    const doc = (await collection().findOne({ _id: fileId })) as (Omit<ImportCheckpoint<S>, 'summary'> & { summaryJson?: string }) | null;
+    if (!doc || typeof doc.summaryJson !== 'string') return null;
+    const { summaryJson, ...rest } = doc;
+    return { ...rest, summary: JSON.parse(summaryJson) as S };
   },
   async save<S>(cp: ImportCheckpoint<S>): Promise<void> {
-    const { _id, ...rest } = cp;
-    await collection().updateOne({ _id }, { $set: rest }, { upsert: true });
+    const { _id, summary, ...rest } = cp;
+    await collection().updateOne({ _id }, { $set: { ...rest, summaryJson: JSON.stringify(summary) } }, { upsert: true });
   },
   async clear(fileId: string): Promise<void> {
     await collection().deleteOne({ _id: fileId });

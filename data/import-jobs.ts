@@ -30,7 +30,8 @@ export interface ImportJobDoc {
   startedAt: Date | null;
   heartbeatAt: Date | null;
   finishedAt: Date | null;
-  summary: ImportSummary | null;
+  /** The importer's summary as JSON text (its counts are keyed by names such as `consent.email`, and FerretDB refuses keys with a dot). */
+  summaryJson: string | null;
   rowErrors: RowError[];
   error: string | null;
 }
@@ -46,7 +47,7 @@ const schema = new Schema<ImportJobDoc>(
     startedAt: { type: Date, default: null },
     heartbeatAt: { type: Date, default: null },
     finishedAt: { type: Date, default: null },
-    summary: { type: Schema.Types.Mixed, default: null },
+    summaryJson: { type: String, default: null },
     rowErrors: { type: Schema.Types.Mixed, default: [] },
     error: { type: String, default: null },
   },
@@ -76,7 +77,7 @@ export async function startImportJob(upload: Readable, contacts: Contacts, opts:
   await pipeline(upload, counter, fs.createWriteStream(file, { mode: 0o600 }));
   const rowsTotal = Math.max(0, (last === 10 ? lines : lines + 1) - 1);
   const createdAt = new Date();
-  await ImportJobModel.collection.insertOne({ _id: id, state: 'queued', dryRun: Boolean(opts.dryRun), rowsTotal, rowsDone: 0, createdAt, startedAt: null, heartbeatAt: null, finishedAt: null, summary: null, rowErrors: [], error: null } as never);
+  await ImportJobModel.collection.insertOne({ _id: id, state: 'queued', dryRun: Boolean(opts.dryRun), rowsTotal, rowsDone: 0, createdAt, startedAt: null, heartbeatAt: null, finishedAt: null, summaryJson: null, rowErrors: [], error: null } as never);
 
   const every = opts.progressEveryMs ?? 500;
   const done = (async () => {
@@ -99,7 +100,7 @@ export async function startImportJob(upload: Readable, contacts: Contacts, opts:
         },
       });
       await pending;
-      await ImportJobModel.updateOne({ _id: id }, { $set: { state: 'done', rowsDone: summary.rows, summary, rowErrors: errors, finishedAt: new Date(), heartbeatAt: new Date() } });
+      await ImportJobModel.updateOne({ _id: id }, { $set: { state: 'done', rowsDone: summary.rows, summaryJson: JSON.stringify(summary), rowErrors: errors, finishedAt: new Date(), heartbeatAt: new Date() } });
     } catch (err) {
       await pending;
       await ImportJobModel.updateOne({ _id: id }, { $set: { state: 'failed', error: err instanceof Error ? err.message : String(err), rowErrors: errors, finishedAt: new Date() } }).catch(() => undefined);
@@ -110,8 +111,9 @@ export async function startImportJob(upload: Readable, contacts: Contacts, opts:
   return { id, done };
 }
 
-export interface ImportProgress extends Omit<ImportJobDoc, '_id' | 'heartbeatAt' | 'rowErrors'> {
+export interface ImportProgress extends Omit<ImportJobDoc, '_id' | 'heartbeatAt' | 'rowErrors' | 'summaryJson'> {
   id: string;
+  summary: ImportSummary | null;
   errors: RowError[];
   ratePerSecond: number | null;
   etaSeconds: number | null;
@@ -121,10 +123,10 @@ export interface ImportProgress extends Omit<ImportJobDoc, '_id' | 'heartbeatAt'
 export async function importProgress(id: string, now = new Date()): Promise<ImportProgress | null> {
   const j = await ImportJobModel.findById(id).lean<ImportJobDoc>().exec();
   if (!j) return null;
-  const { _id, heartbeatAt: _h, rowErrors, ...rest } = j;
+  const { _id, heartbeatAt: _h, rowErrors, summaryJson, ...rest } = j;
   const end = j.finishedAt ?? now;
   const seconds = j.startedAt ? (end.getTime() - new Date(j.startedAt).getTime()) / 1000 : 0;
   const rate = j.startedAt && seconds > 0 ? j.rowsDone / seconds : null;
   const eta = j.state === 'done' ? 0 : rate && rate > 0 ? Math.max(0, (j.rowsTotal - j.rowsDone) / rate) : null;
-  return { ...rest, id: _id, errors: rowErrors ?? [], ratePerSecond: rate === null ? null : Math.round(rate * 10) / 10, etaSeconds: eta === null ? null : Math.round(eta) };
+  return { ...rest, id: _id, summary: summaryJson ? (JSON.parse(summaryJson) as ImportSummary) : null, errors: rowErrors ?? [], ratePerSecond: rate === null ? null : Math.round(rate * 10) / 10, etaSeconds: eta === null ? null : Math.round(eta) };
 }

@@ -50,9 +50,9 @@ export const contactInput = {
   },
 } as const;
 
+/** Query of the contacts upsert: only `strict` is read; other parameters are ignored (and never logged). */
 export const upsertQuery = {
   type: 'object',
-  additionalProperties: false,
   properties: { strict: { type: 'string', enum: ['true', 'false'], description: 'true: reject the request on any bad field instead of leaving it unset' } },
 } as const;
 

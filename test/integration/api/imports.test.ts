@@ -54,6 +54,7 @@ describe('imports over HTTP', () => {
       await new Promise((r) => setTimeout(r, 200));
       job = (await api.call('GET', `/v1/imports/${id}`)).json();
     }
+    expect(job.error ?? null).toBeNull();
     expect(job.state).toBe('done');
     expect(job.rowsDone).toBe(303);
     expect(job.ratePerSecond).toBeGreaterThan(0);

@@ -75,9 +75,11 @@ describe('CSV edges and resuming', () => {
   it('resumes an interrupted import from its checkpoint: no duplicate, no gap, counts for the whole file', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sojourn-resume-'));
     const file = path.join(dir, 'people.csv');
-    const rows = ['email,first_name'];
+    const rows = ['email,first_name,consent_email'];
     // 1,200 addresses, then 300 repeats across windows: 280 identical, 20 with a new name (the last row wins).
-    for (let i = 0; i < 1500; i++) rows.push(`resume${i % 1200}@example.com,R${i >= 1480 ? i : i % 1200}`);
+    // Rows 3 and 4 have a bad consent before the interruption: counted under the field "consent.email",
+    // a key with a dot that the checkpoint must store (FerretDB refuses such keys in documents).
+    for (let i = 0; i < 1500; i++) rows.push(`resume${i % 1200}@example.com,R${i >= 1480 ? i : i % 1200},${i === 3 || i === 4 ? 'maybe' : 'yes'}`);
     fs.writeFileSync(file, `${rows.join('\n')}\n`);
     const open = (start: number) => fs.createReadStream(file, { start });
     const fileId = 'test-resume-file';
@@ -97,7 +99,8 @@ describe('CSV edges and resuming', () => {
     const second = await importContacts(open, contacts, { batchSize: 250, resume: { fileId } });
     expect(second.interrupted).toBeUndefined();
     expect(second.resumedAfterRow).toBe(first.rows + 1);
-    expect(second).toMatchObject({ rows: 1500, created: 1200, duplicates: 300, rejected: 0 });
+    // The two rejected addresses come again later in the file and are created there.
+    expect(second).toMatchObject({ rows: 1500, created: 1200, duplicates: 298, rejected: 2, rejectedByField: { 'consent.email': { E_CONSENT_STATUS: 2 } } });
     expect(await ContactModel.countDocuments()).toBe(before + 1200);
     expect(await importCheckpoints.load(fileId)).toBeNull();
     // The last row of each address won (no row skipped, none applied twice out of order).
