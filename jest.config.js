@@ -5,8 +5,9 @@
 const transform = {
   '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
 };
-// @marcbachmann/cel-js and cookie (used by fastify's inject) ship ES modules only; let swc turn it into CommonJS for jest (Node 20 has no require(esm) in jest).
-const transformIgnorePatterns = ['/node_modules/(?!(@marcbachmann/cel-js|cookie|@noble/hashes|content-disposition)/)'];
+// @marcbachmann/cel-js and cookie (used by fastify's inject and @fastify/cookie) ship ES modules only; let swc turn it into CommonJS for jest (Node 20 has no require(esm) in jest),
+// and @fastify/cookie's dynamic import('cookie') into a require.
+const transformIgnorePatterns = ['/node_modules/(?!(@marcbachmann/cel-js|cookie|@fastify/cookie|@noble/hashes|content-disposition)/)'];
 const common = { transform, transformIgnorePatterns, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {

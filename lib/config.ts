@@ -56,6 +56,11 @@ export interface Config {
   softBounceWindowDays: number;
   /** How long temporary SMTP failures are retried before a send is given up as a soft bounce (SEND_RETRY_HOURS). */
   sendRetryHours: number;
+  /**
+   * Base URL of the Temporal Web UI (TEMPORAL_UI_URL; in development the local dev server's UI), for the
+   * dashboard's links to a journey's runs; null: the dashboard shows the filter without a link.
+   */
+  temporalUiUrl?: string | null;
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -119,6 +124,23 @@ function trustProxy(env: NodeJS.ProcessEnv): false | number | string {
   if (/^\d+$/.test(raw)) return Number(raw);
   if (!/^[0-9a-fA-F.:/, ]+$/.test(raw)) throw new ConfigError(['SOJOURN_TRUST_PROXY'], `SOJOURN_TRUST_PROXY must be a hop count or proxy addresses/CIDRs separated by commas, got "${raw.slice(0, 80)}"`);
   return raw;
+}
+
+/** `TEMPORAL_UI_URL` (http or https, no trailing slash); in development mode the local UI by default. */
+function temporalUiUrl(env: NodeJS.ProcessEnv, dev: boolean, uiPort: number, problems: { variable: string; message: string }[]): string | null {
+  const raw = (env.TEMPORAL_UI_URL ?? '').trim();
+  if (raw === '') return dev ? `http://127.0.0.1:${uiPort}` : null;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = null;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
+    problems.push({ variable: 'TEMPORAL_UI_URL', message: `TEMPORAL_UI_URL must be an http(s) URL without query, fragment or credentials, got "${raw.slice(0, 80)}"` });
+    return null;
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 /**
@@ -203,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     softBounceLimit: Math.round(positive(env, 'SOFT_BOUNCE_LIMIT', 3)),
     softBounceWindowDays: positive(env, 'SOFT_BOUNCE_DAYS', 14),
     sendRetryHours: positive(env, 'SEND_RETRY_HOURS', 24),
+    temporalUiUrl: temporalUiUrl(env, dev, uiPort, problems),
   };
   if (!dev && cfg.timeScale !== 1) problems.push({ variable: 'SOJOURN_TIME_SCALE', message: 'SOJOURN_TIME_SCALE is a test setting, allowed only with SOJOURN_ENV=development' });
   if (problems.length) throw new ConfigError(problems.map((p) => p.variable), problems.map((p) => p.message).join('\n'));

@@ -1,7 +1,7 @@
 /**
- * The HTTP server: the API-key protected API under /v1 (server/api) and the public endpoints behind
- * every email link (server/public: unsubscribe, preferences, confirm, verify, open pixel, click
- * redirect, bounce reports). Events from both reach the engine through `events`.
+ * The HTTP server: the API-key protected API under /v1 (server/api), the dashboard behind a login
+ * (server/dashboard) and the public endpoints behind every email link (server/public: unsubscribe,
+ * preferences, confirm, verify, open pixel, click redirect, bounce reports). Events from both reach the engine through `events`.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -15,6 +15,7 @@ import { codecPlugin } from './codec-routes';
 import { registerHealthRoutes, type ReadinessChecks } from './health-routes';
 import { registerMetrics } from './metrics-routes';
 import { installLoadShedding } from './load-shedding';
+import { dashboardPlugin, DASHBOARD_CSP } from './dashboard';
 import type { Ingest } from '../engine/ingest';
 import type { Client } from '@temporalio/client';
 
@@ -75,6 +76,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       temporal: deps.temporal ?? null,
       now: deps.now,
     });
+  });
+  await app.register(async (dash) => {
+    await protect(dash, deps.config, 'dashboard', DASHBOARD_CSP);
+    await dash.register(dashboardPlugin, { config: deps.config });
   });
   await app.register(async (pub) => {
     await protect(pub, deps.config, 'public');

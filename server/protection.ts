@@ -51,8 +51,15 @@ class RateLimitedError extends Error {
   }
 }
 
-/** Registers the rate limit (when not 0) and the security headers on `app` (an encapsulated context). */
-export async function protect(app: FastifyInstance, config: Pick<Config, 'rateLimits'>, surface: 'api' | 'public'): Promise<void> {
+/** CSP directives in @fastify/helmet's form. */
+export type CspDirectives = Record<string, string[]>;
+
+/**
+ * Registers the rate limit (when not 0) and the security headers on `app` (an encapsulated context).
+ * The dashboard has the public endpoints' rate limit; `csp` replaces the page policy for a surface whose
+ * pages run their own scripts (the dashboard: scripts from this origin only).
+ */
+export async function protect(app: FastifyInstance, config: Pick<Config, 'rateLimits'>, surface: 'api' | 'public' | 'dashboard', csp: CspDirectives = PAGE_CSP): Promise<void> {
   const limits = config.rateLimits ?? { ...DEFAULT_RATE_LIMITS, exemptLoopback: false };
   const max = surface === 'api' ? limits.apiPerMinute : limits.publicPerMinute;
   if (max > 0) {
@@ -65,8 +72,9 @@ export async function protect(app: FastifyInstance, config: Pick<Config, 'rateLi
     });
   }
   await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: PAGE_CSP },
+    contentSecurityPolicy: { useDefaults: false, directives: csp },
     crossOriginResourcePolicy: { policy: surface === 'public' ? 'cross-origin' : 'same-origin' },
-    referrerPolicy: { policy: 'no-referrer' },
+    // The dashboard's forms need their Origin header (a browser sends "null" under no-referrer); same-origin still tells other sites nothing.
+    referrerPolicy: { policy: surface === 'dashboard' ? 'same-origin' : 'no-referrer' },
   });
 }
