@@ -12,7 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadConfig } from '../../lib/config';
 import { freePort, startTemporalDev, type RunningServer } from '../../scripts/servers';
 import { startSojourn, type RunningSojourn } from '../../server/serve';
-import { SEARCH_ATTRIBUTES } from '../../worker/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../engine/search-attributes';
 import { startSmtpSink, type SmtpSink } from '../../testing/smtp-sink';
 import { CHROMIUM_FLAGS } from '../../mail/preview';
 import { ensureChromium } from '../helpers/chromium';
