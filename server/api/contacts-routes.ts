@@ -8,7 +8,7 @@ import { createContacts, ContactError } from '../../data/contacts';
 import { listContacts } from '../../data/contact-list';
 import { patchContact, type ContactPatch } from '../../data/contact-patch';
 import type { Channel } from '../../data/contact-model';
-import { apiContact, type ApiOptions } from './index';
+import { apiContact, type ApiOptions } from './api-options';
 import { useApiValidation } from './validation';
 import { errorResponse, contactIdParams } from './schemas';
 import { consentBody, consentResponse, contactPage, contactPatch, contactPatchResponse, CONTACT_FIELDS_SELECTABLE, listContactsQuery } from './resource-schemas';

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { createContacts, ContactError } from '../../data/contacts';
 import { checkMapping } from '../../data/import';
 import { importProgress, startImportJob } from '../../data/import-jobs';
-import type { ApiOptions } from './index';
+import type { ApiOptions } from './api-options';
 import { useApiValidation } from './validation';
 import { errorResponse } from './schemas';
 import { importIdParams, importJob, importQuery } from './resource-schemas';

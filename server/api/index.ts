@@ -10,14 +10,11 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import swagger from '@fastify/swagger';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import type { Client } from '@temporalio/client';
-import type { Config } from '../../lib/config';
-import type { WebhookDeps } from '../../data/webhooks';
-import { createContacts, ContactError, toObjectId, type Contacts, type ContactInput } from '../../data/contacts';
+import { createContacts, ContactError, toObjectId, type ContactInput } from '../../data/contacts';
 import { ContactModel, type ContactDoc } from '../../data/contact-model';
-import { createIngest, type Ingest } from '../../engine/ingest';
+import { apiContact, type ApiOptions } from './api-options';
+import { createIngest } from '../../engine/ingest';
 import { toContactView } from '../../data/contact-view';
-import type { SegmentPlan } from '../../rules/plan';
 import { toMongoFilter } from '../../rules/pushdown';
 import { segmentFilter } from '../../rules/segment-filter';
 import { compileExpression, evaluateBool } from '../../rules/evaluate';
@@ -36,36 +33,7 @@ import { importsRoutes } from './imports-routes';
 import { webhooksRoutes } from './webhooks-routes';
 import { reportsRoutes } from './reports-routes';
 
-export interface ApiOptions {
-  config: Config;
-  /**
-   * The one door for events (engine/ingest.ts): stores each event once, then dispatches it. Default: an
-   * ingest without a dispatcher (events wait in the outbox for `sojourn serve`).
-   */
-  ingest?: Ingest['ingest'];
-  /** Named segments (compiled rules) for POST /v1/contacts/search { segment }. */
-  segments?: Record<string, SegmentPlan>;
-  /** Repository override (tests); default built from config. */
-  contacts?: Contacts;
-  /** Temporal client for the journey routes (run status, step counts, schedules); absent: those answer 503. */
-  temporal?: Client | null;
-  /** Webhook fan-out and delivery settings (server/api/webhooks-routes.ts). */
-  webhooks?: WebhookDeps;
-  /** The clock of reports' day windows (the scenario harness gives its simulated time); default the wall clock. */
-  now?: () => Date;
-}
-
-/** What the API returns for a contact: the view, plus the address as entered; phones without digits. */
-export function apiContact(doc: ContactDoc) {
-  return {
-    ...toContactView(doc),
-    email: doc.email ?? null,
-    emailFlags: doc.emailFlags,
-    doubleOptIn: doc.doubleOptIn?.state ?? 'none',
-    phones: (doc.phones ?? []).map((p) => ({ type: p.type, country: p.country, source: p.source })),
-    updatedAt: doc.updatedAt,
-  };
-}
+export { apiContact, type ApiOptions } from './api-options';
 
 const SEARCH_SCAN_LIMIT = 10_000;
 

@@ -10,7 +10,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { ContactError } from '../../data/contacts';
 import { contactRuns, journeySummaries, setJourneyPause, waitingByStep } from '../../engine/journey-control';
-import type { ApiOptions } from './index';
+import type { ApiOptions } from './api-options';
 import { useApiValidation } from './validation';
 import { errorResponse } from './schemas';
 import { contactRunsResponse, journeyContactParams, journeyIdParams, journeyList, pauseResponse, waitingResponse } from './resource-schemas';

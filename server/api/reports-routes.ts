@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { ContactError } from '../../data/contacts';
 import { journeyReport, parseSince } from '../../engine/journey-report';
-import type { ApiOptions } from './index';
+import type { ApiOptions } from './api-options';
 import { useApiValidation } from './validation';
 import { errorResponse } from './schemas';
 import { journeyReportResponse, reportParams, reportQuery } from './report-schemas';

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { createContacts } from '../../data/contacts';
 import { addSuppression, checkSuppression, removeSuppression } from '../../data/suppression-admin';
 import type { SuppressionReason } from '../../data/suppression-model';
-import type { ApiOptions } from './index';
+import type { ApiOptions } from './api-options';
 import { useApiValidation } from './validation';
 import { errorResponse } from './schemas';
 import { addressBody, suppressionState } from './resource-schemas';

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { ContactError } from '../../data/contacts';
 import { createWebhooks, type Webhooks } from '../../data/webhooks';
 import type { WebhookDeliveryDoc, WebhookDoc } from '../../data/webhook-model';
-import type { ApiOptions } from './index';
+import type { ApiOptions } from './api-options';
 import { useApiValidation } from './validation';
 import { errorResponse } from './schemas';
 import { deletedResponse, deliveriesQuery, deliveryPage, deliveryParams, deliveryResponse, webhookIdParams, webhookInput, webhookList, webhookResponse } from './resource-schemas';

@@ -1,0 +1,43 @@
+/**
+ * The options every API route plugin receives (server/api/index.ts registers them), and the contact as
+ * the API returns it; a file of its own so the route files need not import the plugin that lists them.
+ */
+import type { Client } from '@temporalio/client';
+import type { Config } from '../../lib/config';
+import type { WebhookDeps } from '../../data/webhooks';
+import type { Contacts } from '../../data/contacts';
+import type { ContactDoc } from '../../data/contact-model';
+import type { Ingest } from '../../engine/ingest';
+import { toContactView } from '../../data/contact-view';
+import type { SegmentPlan } from '../../rules/plan';
+
+export interface ApiOptions {
+  config: Config;
+  /**
+   * The one door for events (engine/ingest.ts): stores each event once, then dispatches it. Default: an
+   * ingest without a dispatcher (events wait in the outbox for `sojourn serve`).
+   */
+  ingest?: Ingest['ingest'];
+  /** Named segments (compiled rules) for POST /v1/contacts/search { segment }. */
+  segments?: Record<string, SegmentPlan>;
+  /** Repository override (tests); default built from config. */
+  contacts?: Contacts;
+  /** Temporal client for the journey routes (run status, step counts, schedules); absent: those answer 503. */
+  temporal?: Client | null;
+  /** Webhook fan-out and delivery settings (server/api/webhooks-routes.ts). */
+  webhooks?: WebhookDeps;
+  /** The clock of reports' day windows (the scenario harness gives its simulated time); default the wall clock. */
+  now?: () => Date;
+}
+
+/** What the API returns for a contact: the view, plus the address as entered; phones without digits. */
+export function apiContact(doc: ContactDoc) {
+  return {
+    ...toContactView(doc),
+    email: doc.email ?? null,
+    emailFlags: doc.emailFlags,
+    doubleOptIn: doc.doubleOptIn?.state ?? 'none',
+    phones: (doc.phones ?? []).map((p) => ({ type: p.type, country: p.country, source: p.source })),
+    updatedAt: doc.updatedAt,
+  };
+}
