@@ -38,6 +38,8 @@ export interface SendEmailInput {
   stepId: string;
   templateId: string;
   vars?: Record<string, unknown>;
+  /** The run's trigger event with its declared data (`{{trigger.data.amount}}` in templates). */
+  trigger?: { name: string; data: Record<string, unknown> };
 }
 
 /**
@@ -190,7 +192,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
     const { email, emailStatus: _s, consent: _c, ...contact } = recipient;
     let rendered;
     try {
-      rendered = renderer.render(input.templateId, { contact, email, vars: input.vars ?? {} }, { contactId: input.contactId, sendKey: input.key, now: clock() });
+      rendered = renderer.render(input.templateId, { contact, email, vars: input.vars ?? {}, ...(input.trigger ? { trigger: input.trigger } : {}) }, { contactId: input.contactId, sendKey: input.key, now: clock() });
     } catch (err) {
       if (err instanceof TemplateError) throw ApplicationFailure.nonRetryable(err.message, 'TemplateError');
       throw err;

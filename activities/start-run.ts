@@ -7,12 +7,14 @@
  *            birthday's local year as the period.
  * - restart: id journey/<j>/<c>, conflict TERMINATE_EXISTING + reuse ALLOW_DUPLICATE: a new entry
  *            replaces the running one.
+ * - keyed (`entry: { key: ... }`): id journey/<j>/<c>/key/<key> with the once or restart policy above,
+ *            so each order (booking, ...) of a contact has its own run.
  * For once/every the trigger goes through signal-with-start, so a running run receives the event.
  */
 import { runsStarted } from '../lib/metrics';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { EntryPolicy } from '../rules/plan';
-import { eventSignal, journeyWorkflowId, type JourneyEvent, type JourneyInput } from '../workflows/definitions';
+import { eventSignal, journeyWorkflowId, keyedWorkflowId, type JourneyEvent, type JourneyInput } from '../workflows/definitions';
 import { SOJOURN_CONTACT, SOJOURN_JOURNEY, SOJOURN_STATUS, SOJOURN_VERSION } from '../workflows/search-attributes';
 
 /** 'delivered': signal-with-start either started a run or signalled the running one (the server does not say which). */
@@ -24,6 +26,10 @@ export interface StartRunRequest {
   entry: EntryPolicy;
   contactId: string;
   event: JourneyEvent;
+  /** The declared trigger data the run keeps (rules/trigger-data.ts pickTriggerData). */
+  triggerData?: Record<string, unknown>;
+  /** Per-entity runs: the key (the run's id is journey/<j>/<c>/key/<key>). */
+  key?: string;
   /** Overrides the period key (date triggers: the birthday year). */
   periodKey?: string;
   entryWait?: JourneyInput['entryWait'];
@@ -47,10 +53,11 @@ export async function startJourneyRun(client: Client, taskQueue: string, req: St
 
 async function startOrDeliver(client: Client, taskQueue: string, req: StartRunRequest): Promise<StartOutcome> {
   const period = req.periodKey ?? periodKeyFor(req.entry, req.event.at);
-  const workflowId = journeyWorkflowId(req.journeyId, req.contactId, period);
+  const workflowId = req.key !== undefined ? keyedWorkflowId(req.journeyId, req.contactId, req.key) : journeyWorkflowId(req.journeyId, req.contactId, period);
   const input: JourneyInput = {
     journeyId: req.journeyId, version: req.version, contactId: req.contactId,
-    trigger: { name: req.event.name, at: req.event.at, eventId: req.event.eventId },
+    trigger: { name: req.event.name, at: req.event.at, eventId: req.event.eventId, ...(req.triggerData ? { data: req.triggerData } : {}) },
+    ...(req.key !== undefined ? { key: req.key } : {}),
     entryWait: req.entryWait,
   };
   const common = {

@@ -19,11 +19,16 @@ import { evaluateBool } from '../rules/evaluate';
 import type { JourneyPlan } from '../rules/plan';
 import { dataLayerContactStore, type ContactStore } from '../activities/contact-store';
 import { periodKeyFor, startJourneyRun, type StartOutcome } from '../activities/start-run';
-import { eventSignal, journeyWorkflowId, type JourneyEvent } from '../workflows/definitions';
+import { eventSignal, journeyWorkflowId, keyedWorkflowId, type JourneyEvent } from '../workflows/definitions';
+import { entryKeyOf, pickTriggerData, triggerView } from '../rules/trigger-data';
+import { createLogger } from '../lib/logger';
+
+const log = createLogger({ name: 'dispatch' });
 import { SOJOURN_VERSION } from '../workflows/search-attributes';
 
 export interface DispatchResult {
-  started: { journeyId: string; outcome: StartOutcome | 'not_eligible' | 'paused' }[];
+  /** `invalid_data`: the event lacks a declared trigger data field (or its type differs), or gives no entry key. */
+  started: { journeyId: string; outcome: StartOutcome | 'not_eligible' | 'paused' | 'invalid_data' }[];
   signalled: string[];
   /** Running runs of a journey that listens to the event in some version, but not in the one they are pinned to. */
   notListening: string[];
@@ -67,23 +72,33 @@ export function createEventDispatcher(deps: { client: Client; taskQueue: string;
     const triggers = plan ? eventTriggers(plan).filter((t) => t.event === e.name) : [];
     if (!plan || triggers.length === 0) return null;
     // Eligible when any of the journey's triggers for this event has no condition or a true one.
-    let eligible = triggers.some((t) => !t.when);
+    let eligible = triggers.find((t) => !t.when);
     if (!eligible) {
       const contact = await contacts.getContactView(e.contactId);
-      eligible = contact !== null && triggers.some((t) => evaluateBool(t.when!, {
-        contact, event: { name: event.name, at: new Date(event.at), data: event.data ?? {} }, now: new Date(event.at),
+      eligible = contact === null ? undefined : triggers.find((t) => evaluateBool(t.when!, {
+        contact, event: t.data ? triggerView(event, t.data) : { name: event.name, at: new Date(event.at), data: event.data ?? {} }, now: new Date(event.at),
         defaultTimezone: plan.settings.defaultTimezone,
       }));
     }
     if (!eligible) return { journeyId: j._id, outcome: 'not_eligible' };
-    const outcome = await startJourneyRun(deps.client, deps.taskQueue, { journeyId: j._id, version: j.liveVersion, entry: plan.entry, contactId: e.contactId, event });
+    // Only the declared data enters the run; an event without it (or with another type) starts nothing.
+    const picked = pickTriggerData(eligible.data, event.data);
+    const key = entryKeyOf(plan, event);
+    if ('error' in picked || (key && 'error' in key)) {
+      log.warn({ journeyId: j._id, eventId: e.eventId, event: e.name, problem: 'error' in picked ? picked.error : (key as { error: string }).error }, 'event does not carry the data the journey declares; no run started');
+      return { journeyId: j._id, outcome: 'invalid_data' };
+    }
+    const outcome = await startJourneyRun(deps.client, deps.taskQueue, {
+      journeyId: j._id, version: j.liveVersion, entry: plan.entry, contactId: e.contactId, event,
+      ...(eligible.data ? { triggerData: picked.data } : {}), ...(key ? { key: key.key } : {}),
+    });
     return { journeyId: j._id, outcome };
   }
 
   /** Signals the contact's running runs in this journey whose pinned version listens to the event. */
   async function signalListeners(j: JourneyDoc, e: SojournEvent, event: JourneyEvent, result: DispatchResult): Promise<void> {
     const live = await plans.get(j._id, j.liveVersion);
-    for (const id of candidateIds(j._id, e.contactId, live, event.at)) {
+    for (const id of candidateIds(j._id, e.contactId, live, event.at, event)) {
       const handle = deps.client.workflow.getHandle(id);
       let version: number | undefined;
       try {
@@ -135,8 +150,24 @@ export function createEventDispatcher(deps: { client: Client; taskQueue: string;
   };
 }
 
-/** Workflow ids a contact's run in a journey may have, newest first: the plain id, or the neighbouring periods. */
-export function candidateIds(journeyId: string, contactId: string, plan: JourneyPlan | null, at: string): string[] {
+/**
+ * Workflow ids a contact's run in a journey may have, newest first: the plain id, or the neighbouring
+ * periods. A keyed journey's runs (one per order...) are found by id too, never by a visibility query:
+ * the run an email event comes from (its data names the workflow, from the send ledger), and the run
+ * whose key the event carries in the data field the journey correlates on (`plan.entryKey.byEvent`).
+ * Other events reach keyed runs only through their own checks (exit_when before each step, the gate).
+ */
+export function candidateIds(journeyId: string, contactId: string, plan: JourneyPlan | null, at: string, event?: Pick<JourneyEvent, 'name' | 'data'>): string[] {
+  if (plan?.entryKey) {
+    const ids = new Set<string>();
+    const prefix = keyedWorkflowId(journeyId, contactId, 'x').slice(0, -1);
+    const from = event?.data?.workflowId;
+    if (typeof from === 'string' && from.startsWith(prefix)) ids.add(from);
+    const field = event ? plan.entryKey.byEvent[event.name] : undefined;
+    const key = field ? event?.data?.[field] : undefined;
+    if ((typeof key === 'string' && key !== '') || (typeof key === 'number' && Number.isSafeInteger(key))) ids.add(keyedWorkflowId(journeyId, contactId, String(key)));
+    return [...ids];
+  }
   if (plan?.trigger.kind === 'date') {
     const y = new Date(at).getUTCFullYear();
     return [y + 1, y, y - 1].map((p) => journeyWorkflowId(journeyId, contactId, String(p)));

@@ -38,6 +38,8 @@ export interface TemplateData {
   vars?: Record<string, unknown>;
   /** Extra named links; unsubscribe/preferences/confirm/verify/openPixel are always available. */
   links?: Record<string, string>;
+  /** The event that started the run, with the data its journey declares (`trigger.data.orderId`). Strict like vars. */
+  trigger?: { name: string; data: Record<string, unknown> };
 }
 
 export interface RenderOptions {
@@ -218,7 +220,7 @@ export class EmailRenderer {
     ctx.memo.set('unsubscribeUrl', unsubscribeUrl);
     const mail = { subject: '', preheader: '', marketing: tpl.marketing, postalAddress: this.options.postalAddress, lang: ctx.lang, locale, templateId };
     // Custom attributes are always an object, so `contact.attributes.x` with a fallback works for every contact.
-    const root: Record<string, unknown> = { contact: { ...contact, attributes: contact.attributes ?? {} }, email: data.email ?? null, vars: data.vars ?? {}, links: this.linkView(ctx, data.links), mail };
+    const root: Record<string, unknown> = { contact: { ...contact, attributes: contact.attributes ?? {} }, email: data.email ?? null, vars: data.vars ?? {}, trigger: data.trigger ?? { name: null, data: {} }, links: this.linkView(ctx, data.links), mail };
     const runtime = { data: { sojourn: ctx } };
 
     let subject = this.exec(tpl.subject, 'text', root, runtime).replace(/\s+/g, ' ').trim();

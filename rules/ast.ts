@@ -9,15 +9,16 @@ export interface L<T> { value: T; span: Span }
 export interface ExprAst { source: string; span: Span; offsets: (i: number) => number }
 
 export type TriggerAst =
-  | { kind: 'event'; span: Span; event: L<string>; when?: ExprAst }
+  | { kind: 'event'; span: Span; event: L<string>; when?: ExprAst; data?: { name: L<string>; type: L<string> }[] }
   | { kind: 'schedule'; span: Span; cron?: L<string>; timezone?: L<string>; segment?: L<string>; audience?: ExprAst; when?: ExprAst }
   | { kind: 'date'; span: Span; field?: L<string>; at?: L<string>; when?: ExprAst }
   | { kind: 'segment'; span: Span; segment: L<string>; cron?: L<string>; timezone?: L<string>; when?: ExprAst };
 
-export type EntryAst =
+export type EntryAst = (
   | { kind: 'once'; span: Span }
   | { kind: 'every'; span: Span; period: L<string> }
-  | { kind: 'restart'; span: Span };
+  | { kind: 'restart'; span: Span }
+) & { key?: ExprAst };
 
 export interface SettingsAst {
   quietHours?: { from?: L<string>; to?: L<string>; span: Span };
@@ -29,7 +30,10 @@ interface StepAstBase { id?: L<string>; span: Span; kindSpan: Span }
 export type StepAst = StepAstBase & (
   | { kind: 'send'; template: L<string> }
   | { kind: 'wait'; duration?: L<string>; untilTime?: L<string>; untilDate?: L<string>; at?: L<string> }
-  | { kind: 'wait_for'; event?: L<string>; correlate?: ExprAst; timeout?: L<string>; onTimeout: StepListAst | null }
+  | { kind: 'wait_for'; event?: L<string>; correlate?: ExprAst;
+      /** `correlate: { orderId: trigger.data.orderId }`: event data field -> expression it must equal. */
+      correlateMap?: { field: L<string>; value: ExprAst }[];
+      timeout?: L<string>; onTimeout: StepListAst | null }
   | { kind: 'if'; cond: ExprAst; then: StepListAst | null; else: StepListAst | null }
   | { kind: 'split'; branches: { name: L<string>; weight: L<number>; steps: StepListAst | null; span: Span }[]; holdout?: L<number> }
   | { kind: 'update'; set: { field: L<string>; value: L<unknown> | ExprAst; isExpr: boolean }[]; addTags: L<string>[]; removeTags: L<string>[];

@@ -15,6 +15,7 @@ import { Environment } from '@marcbachmann/cel-js';
 import { CEL_LIMITS, re2Matches } from './cel-limits';
 import { CONTACT_FIELDS, type CelFieldType, type ContactView, type EventView, type JourneyView } from './contact-schema';
 import { MAX_INTL_SCALAR } from './duration';
+import type { DataFieldType } from './plan';
 
 export const TIMESTAMP = 'google.protobuf.Timestamp';
 export const DURATION = 'google.protobuf.Duration';
@@ -73,6 +74,8 @@ function buildContactTypes(): TypeSpec[] {
 const contactTypes = buildContactTypes();
 const ContactSpec = contactTypes[contactTypes.length - 1];
 const EventSpec = makeType('Event', { name: 'string', at: TIMESTAMP, data: 'map<string, dyn>' }, {});
+/** The event that started the run (`trigger.*`); its data holds only the fields the journey declares. */
+const TriggerSpec = makeType('Trigger', { name: 'string', at: TIMESTAMP, data: 'map<string, dyn>' }, {});
 const JourneySpec = makeType('Journey', { id: 'string', version: 'int', startedAt: TIMESTAMP, params: 'map<string, dyn>' }, {});
 /** An inbound email as rule sets over messages see it (mail/inbound.ts builds it; never stored whole). */
 const MessageSpec = makeType('Message', {
@@ -94,10 +97,10 @@ export interface MessageView {
 
 /** Field names per CEL type, for "did you mean". */
 export const TYPE_FIELDS: Record<string, string[]> = Object.fromEntries(
-  [...contactTypes, EventSpec, JourneySpec, MessageSpec].map((s) => [s.name, Object.keys(s.fields)]));
+  [...contactTypes, EventSpec, JourneySpec, MessageSpec, TriggerSpec].map((s) => [s.name, Object.keys(s.fields)]));
 
 /** The CEL type name of each variable. */
-export const VARIABLES = { contact: 'Contact', event: 'Event', journey: 'Journey', message: 'Message', now: TIMESTAMP } as const;
+export const VARIABLES = { contact: 'Contact', event: 'Event', journey: 'Journey', message: 'Message', trigger: 'Trigger', now: TIMESTAMP } as const;
 export type VariableName = keyof typeof VARIABLES;
 
 const dtfCache = new Map<string, Intl.DateTimeFormat>();
@@ -178,15 +181,33 @@ fn('containsAny(string, list<string>): bool', 'The text contains one of the word
     return words.some((w) => w !== '' && t.includes(w.toLowerCase()));
   });
 
-function buildEnvironment(): Environment {
+/** CEL type of a declared trigger data field. */
+const DATA_CEL_TYPES = { string: 'string', number: 'double', int: 'int', bool: 'bool' } as const satisfies Record<DataFieldType, string>;
+
+/**
+ * Declared trigger data for type checking: `trigger.data` (and `event.data` where the event is the
+ * trigger, `entryEvent`) become a message with exactly these fields, so an undeclared field is
+ * E_CEL_UNKNOWN_FIELD and `amount > "x"` is E_CEL_TYPE. Run time keeps the generic environment.
+ */
+export interface TypedData { fields: Record<string, DataFieldType>; entryEvent: boolean }
+
+function buildEnvironment(typed?: TypedData): Environment {
   const env = new Environment({ limits: { maxAstNodes: CEL_LIMITS.maxAstNodes } });
   // The targets of `matches` after useLinearRegex (cel-limits.ts): same signatures, RE2 semantics, linear time.
   env.registerFunction('string.re2Matches(string): bool', (s: string, p: string) => re2Matches(s, p));
   env.registerFunction('re2Matches(string, string): bool', (s: string, p: string) => re2Matches(s, p));
   for (const spec of contactTypes) env.registerType(spec.name, { ctor: spec.ctor, fields: spec.fields });
-  env.registerType(EventSpec.name, { ctor: EventSpec.ctor, fields: EventSpec.fields });
   env.registerType(JourneySpec.name, { ctor: JourneySpec.ctor, fields: JourneySpec.fields });
   env.registerType(MessageSpec.name, { ctor: MessageSpec.ctor, fields: MessageSpec.fields });
+  if (typed) {
+    const data = makeType('TriggerData', Object.fromEntries(Object.entries(typed.fields).map(([k, t]) => [k, DATA_CEL_TYPES[t]])), {});
+    const trigger = makeType('Trigger', { name: 'string', at: TIMESTAMP, data: 'TriggerData' }, { data });
+    const event = typed.entryEvent ? makeType('Event', { name: 'string', at: TIMESTAMP, data: 'TriggerData' }, { data }) : EventSpec;
+    for (const spec of [data, trigger, event]) env.registerType(spec.name, { ctor: spec.ctor, fields: spec.fields });
+  } else {
+    env.registerType(EventSpec.name, { ctor: EventSpec.ctor, fields: EventSpec.fields });
+    env.registerType(TriggerSpec.name, { ctor: TriggerSpec.ctor, fields: TriggerSpec.fields });
+  }
   for (const [name, type] of Object.entries(VARIABLES)) env.registerVariable(name, type);
   for (const f of FUNCTIONS) env.registerFunction(f.signature, f.handler as (...a: unknown[]) => unknown, { description: f.description });
   DurationCtor = (env.evaluate('duration("1s")') as object).constructor as unknown as { fromMilliseconds(ms: number): unknown };
@@ -199,13 +220,29 @@ export function celEnvironment(): Environment {
   return (envSingleton ??= buildEnvironment());
 }
 
+const typedEnvs = new Map<string, Environment>();
+/** An environment for checking a journey with declared trigger data (cached per declaration; compile time only). */
+export function typedEnvironment(typed: TypedData): Environment {
+  const key = JSON.stringify([typed.entryEvent, Object.entries(typed.fields).sort()]);
+  let env = typedEnvs.get(key);
+  if (!env) {
+    env = buildEnvironment(typed);
+    if (typedEnvs.size >= 100) typedEnvs.clear();
+    typedEnvs.set(key, env);
+  }
+  return env;
+}
+
 export interface CelBindings {
   contact: ContactView;
   event?: EventView;
   journey?: JourneyView & { params?: Record<string, unknown> };
   message?: MessageView;
+  /** The event that started the run, with its declared data (ints as BigInt: see triggerView). */
+  trigger?: EventView;
   now: Date;
 }
+
 
 /** The CEL activation for a set of bindings (lazy views; no copy of the contact). */
 export function toActivation(b: CelBindings): Record<string, unknown> {
@@ -216,6 +253,7 @@ export function toActivation(b: CelBindings): Record<string, unknown> {
   if (b.event) act.event = new EventSpec.ctor(b.event as unknown as Record<string, unknown>);
   if (b.journey) act.journey = new JourneySpec.ctor(b.journey as unknown as Record<string, unknown>);
   if (b.message) act.message = new MessageSpec.ctor(b.message as unknown as Record<string, unknown>);
+  if (b.trigger) act.trigger = new TriggerSpec.ctor(b.trigger as unknown as Record<string, unknown>);
   return act;
 }
 

@@ -3,15 +3,15 @@
  * sets), durations, times, cron, time zones, reachability, duplicate ids, split weights and the
  * marketing-consent rule. Returns nothing but diagnostics; never throws.
  */
-import type { ASTNode } from '@marcbachmann/cel-js';
+import type { ASTNode, Environment } from '@marcbachmann/cel-js';
 import { Cron } from 'croner';
-import type { ExprAst, JourneyAst, L, RulesAst, Span, StepAst, StepListAst } from './ast';
-import { celEnvironment, TYPE_FIELDS, VARIABLES, type VariableName } from './cel-env';
+import type { ExprAst, JourneyAst, L, RulesAst, Span, StepAst, StepListAst, TriggerAst } from './ast';
+import { celEnvironment, typedEnvironment, TYPE_FIELDS, VARIABLES, type VariableName } from './cel-env';
 import { astNodes, CEL_LIMITS, isParserLimitError, matchesCalls, re2PatternProblem } from './cel-limits';
 import { CONTACT_FIELDS } from './contact-schema';
 import { DiagnosticSink, suggestion } from './diagnostics';
 import { isLocalTime, isTimeZone, parseDuration } from './duration';
-import type { RulesPlan, TemplateRef } from './plan';
+import { DATA_FIELD_TYPES, type DataFieldType, type RulesPlan, type TemplateRef } from './plan';
 import { CUSTOM_EVENT_RE, isKnownEvent, KNOWN_EVENTS } from './event-vocabulary';
 
 export { KNOWN_EVENTS } from './event-vocabulary';
@@ -19,9 +19,15 @@ export const EMAIL_STATUSES = ['unverified', 'pending', 'verified', 'bounced', '
 /** Contact fields an update step may set (classification, profile, custom attributes). */
 export const SETTABLE_FIELDS = ['firstName', 'lastName', 'locale', 'timezone', 'source', 'channel', 'lifecycle', 'importance', 'rfm', 'businessType'];
 const ID_RE = /^[a-z][a-z0-9_]*$/;
+/** A trigger or event data field name (used as `trigger.data.<name>`). */
+export const DATA_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 export interface ExprContext {
   vars: VariableName[]; params?: Record<string, unknown>; wantBool: boolean; what: string;
+  /** The environment to check against (a journey's declared trigger data); the shared one by default. */
+  env?: Environment;
+  /** Declared trigger data fields, for "did you mean". */
+  dataFields?: string[];
   /** Audience scans have no journey binding: only journey.params (inlined at compile time). */
   journeyParamsOnly?: boolean;
 }
@@ -44,8 +50,9 @@ function pathOf(n: ASTNode): string | null {
   return null;
 }
 
-function fieldCandidates(receiver: string): string[] {
-  if (receiver === 'event') return TYPE_FIELDS.Event;
+function fieldCandidates(receiver: string, dataFields: string[] = []): string[] {
+  if (receiver === 'trigger.data' || receiver === 'event.data') return dataFields;
+  if (receiver === 'event' || receiver === 'trigger') return TYPE_FIELDS.Event;
   if (receiver === 'journey') return TYPE_FIELDS.Journey;
   if (receiver === 'message') return TYPE_FIELDS.Message;
   if (receiver.startsWith('contact')) {
@@ -57,7 +64,7 @@ function fieldCandidates(receiver: string): string[] {
 
 /** Type-checks one expression; returns its parsed AST when it is valid. */
 export function checkExpr(e: ExprAst, ctx: ExprContext, sink: DiagnosticSink): ASTNode | null {
-  const env = celEnvironment();
+  const env = ctx.env ?? celEnvironment();
   const at = (s: number, en: number): Span => [e.offsets(s), e.offsets(Math.max(s + 1, en))];
   if (e.source.length > CEL_LIMITS.maxSourceLength) {
     sink.error('E_CEL_TOO_COMPLEX', `${ctx.what} is ${e.source.length} characters long; the limit is ${CEL_LIMITS.maxSourceLength}. Split it into segments or rules.`, at(0, 1));
@@ -114,7 +121,9 @@ export function checkExpr(e: ExprAst, ctx: ExprContext, sink: DiagnosticSink): A
     if (key) {
       let receiver = '';
       walkAst(ast, (n) => { if (n.op === '.' && n.args[1] === key[1] && n.end >= range.end && n.start <= range.start) receiver = pathOf(n.args[0]) ?? ''; });
-      sink.error('E_CEL_UNKNOWN_FIELD', `${receiver || 'The value'} has no field "${key[1]}".${suggestion(key[1], fieldCandidates(receiver))}`, at(range.start, range.end));
+      const declared = receiver === 'trigger.data' || receiver === 'event.data'
+        ? ` The journey's trigger declares ${ctx.dataFields?.length ? `data ${ctx.dataFields.join(', ')}` : 'no data'}; add the field to \`trigger: { data: { ${key[1]}: string } }\` (only declared fields are kept in the run).` : '';
+      sink.error('E_CEL_UNKNOWN_FIELD', `${receiver || 'The value'} has no field "${key[1]}".${suggestion(key[1], fieldCandidates(receiver, ctx.dataFields))}${declared}`, at(range.start, range.end));
     } else if (unknownVar) {
       sink.error('E_CEL_VARIABLE', `"${unknownVar[1]}" is not known.${suggestion(unknownVar[1], ctx.vars)} Expressions can use ${ctx.vars.join(', ')}.`, at(range.start, range.end));
     } else if (err.code === 'no_matching_overload' && /^found no matching overload for '(\w+)\(/.test(msg) &&
@@ -205,15 +214,41 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
     if (l && !ctx.rules.segments[l.value]) sink.error('E_UNKNOWN_SEGMENT', `There is no segment "${l.value}".${suggestion(l.value, Object.keys(ctx.rules.segments))} Segments are defined in a rules file (journeys/*.rules.yaml).`, l.span);
   };
   const paramValues = Object.fromEntries(Object.entries(j.params).map(([k, v]) => [k, v.value]));
+  // Trigger data: the declared fields of each event trigger; `trigger.data` is their union (one type per name).
+  const dataFields: Record<string, DataFieldType> = {};
+  const ownData = new Map<TriggerAst, Record<string, DataFieldType>>();
+  for (const t of j.triggers) {
+    if (t.kind !== 'event' || !t.data) continue;
+    const own: Record<string, DataFieldType> = {};
+    for (const f of t.data) {
+      if (!DATA_NAME_RE.test(f.name.value)) { sink.error('E_BAD_VALUE', `${shown(f.name.value)} is not a data field name. Use letters, digits and _ (like orderId).`, f.name.span); continue; }
+      if (!(DATA_FIELD_TYPES as readonly string[]).includes(f.type.value)) {
+        sink.error('E_BAD_VALUE', `${shown(f.type.value)} is not a data type.${suggestion(f.type.value, DATA_FIELD_TYPES)} Use ${DATA_FIELD_TYPES.join(', ')}.`, f.type.span);
+        continue;
+      }
+      const type = f.type.value as DataFieldType;
+      if (dataFields[f.name.value] && dataFields[f.name.value] !== type) {
+        sink.error('E_WRONG_TYPE', `Another trigger declares ${f.name.value} as ${dataFields[f.name.value]}; trigger.data.${f.name.value} needs one type.`, f.type.span);
+        continue;
+      }
+      own[f.name.value] = type;
+      dataFields[f.name.value] = type;
+    }
+    ownData.set(t, own);
+  }
+  const dataNames = Object.keys(dataFields);
+  const journeyEnv = typedEnvironment({ fields: dataFields, entryEvent: false });
+  /** At entry, `event` is the trigger event: typed by that trigger's declared data when it has some. */
+  const entryEnv = (t: TriggerAst) => { const own = ownData.get(t); return own ? typedEnvironment({ fields: own, entryEvent: true }) : undefined; };
   const expr = (e: ExprAst | undefined, vars: VariableName[], what: string, wantBool = true) =>
-    (e ? checkExpr(e, { vars, params: paramValues, wantBool, what }, sink) : null);
+    (e ? checkExpr(e, { vars, params: paramValues, wantBool, what, env: journeyEnv, dataFields: dataNames }, sink) : null);
 
   // Triggers: the journey is consent-guarded when every trigger only admits subscribed contacts.
   const triggerGuards: boolean[] = [];
   for (const t of j.triggers) {
     const vars: VariableName[] = t.kind === 'event' ? ['contact', 'event', 'journey', 'now'] : ['contact', 'journey', 'now'];
     // A trigger is checked before the run exists: journey.params only (inlined at compile time).
-    const w = t.when ? checkExpr(t.when, { vars, params: paramValues, wantBool: true, what: 'The trigger condition', journeyParamsOnly: true }, sink) : null;
+    const w = t.when ? checkExpr(t.when, { vars, params: paramValues, wantBool: true, what: 'The trigger condition', journeyParamsOnly: true, env: entryEnv(t), dataFields: Object.keys(ownData.get(t) ?? {}) }, sink) : null;
     let g = impliesSubscribed(w);
     if (t.kind === 'event') event(t.event);
     if (t.kind === 'schedule') {
@@ -232,8 +267,21 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
     triggerGuards.push(g);
   }
   if (j.entry?.kind === 'every') dur(j.entry.period, 'entry every');
-  const exitAst = expr(j.exitWhen, ['contact', 'event', 'journey', 'now'], 'exit_when');
-  if (j.goal) { event(j.goal.event); dur(j.goal.within, 'goal within'); expr(j.goal.when, ['contact', 'event', 'journey', 'now'], 'The goal condition'); }
+  const entityKey = j.entry?.key;
+  if (entityKey) {
+    if (j.entry?.kind === 'every') sink.error('E_BAD_ENTRY', 'A keyed entry runs once per key (or restarts per key); it cannot be combined with every.', j.entry.span);
+    const nonEvent = j.triggers.find((t) => t.kind !== 'event');
+    if (nonEvent) sink.error('E_BAD_ENTRY', 'A keyed entry takes its key from the trigger event, but this journey also starts from a scan (schedule, date or segment), which has no event.', nonEvent.span);
+    for (const t of j.triggers) {
+      if (t.kind !== 'event') continue;
+      const env = entryEnv(t);
+      if (!checkExpr(entityKey, { vars: ['event'], wantBool: false, what: 'The entry key', env, dataFields: Object.keys(ownData.get(t) ?? {}) }, sink)) break;
+      const type = clean(String((env ?? celEnvironment()).check(entityKey.source).type));
+      if (!['string', 'int', 'dyn'].includes(type)) { sink.error('E_WRONG_TYPE', `The entry key must be text or a whole number (like event.data.orderId), but this gives a ${type}.`, entityKey.span); break; }
+    }
+  }
+  const exitAst = expr(j.exitWhen, ['contact', 'event', 'journey', 'trigger', 'now'], 'exit_when');
+  if (j.goal) { event(j.goal.event); dur(j.goal.within, 'goal within'); expr(j.goal.when, ['contact', 'event', 'journey', 'trigger', 'now'], 'The goal condition'); }
   const s = j.settings;
   time(s.quietHours?.from, 'quiet_hours from'); time(s.quietHours?.to, 'quiet_hours to');
   dur(s.frequency?.per, 'frequency per');
@@ -269,7 +317,7 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
       if (prev) sink.error('E_DUPLICATE_STEP_ID', `Another step already has the id "${st.id.value}". Step ids must be unique in a journey.`, st.id.span);
       else seenIds.set(st.id.value, st.id.span);
     }
-    const vars: VariableName[] = ['contact', 'journey', 'now'];
+    const vars: VariableName[] = ['contact', 'journey', 'trigger', 'now'];
     switch (st.kind) {
       case 'send': {
         const ref = ctx.templates[st.template.value];
@@ -289,7 +337,11 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
         event(st.event);
         if (!st.timeout) sink.error('E_WAIT_FOR_NO_TIMEOUT', 'wait_for needs a timeout (e.g. `timeout: 5d`), or the contact could wait forever.', st.kindSpan);
         dur(st.timeout, 'timeout');
-        if (st.correlate) expr(st.correlate, ['contact', 'event', 'journey', 'now'], 'correlate');
+        if (st.correlate) expr(st.correlate, ['contact', 'event', 'journey', 'trigger', 'now'], 'correlate');
+        for (const c of st.correlateMap ?? []) {
+          if (!DATA_NAME_RE.test(c.field.value)) sink.error('E_BAD_VALUE', `${shown(c.field.value)} is not an event data field name. Use letters, digits and _ (like orderId).`, c.field.span);
+          expr(c.value, ['contact', 'journey', 'trigger', 'now'], `correlate ${c.field.value}`, false);
+        }
         const r = visitList(st.onTimeout, guarded, 'on_timeout');
         return { terminates: false, guarded: guarded && (r.terminates || r.guarded) };
       }
@@ -321,7 +373,7 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
           if (!SETTABLE_FIELDS.includes(name) && !isAttr) {
             sink.error('E_UNKNOWN_FIELD', `"${name}" is not a contact field an update can set.${suggestion(name, SETTABLE_FIELDS)} Use attributes.<name> for custom fields; tags, consent and email_status have their own keys.`, f.field.span);
           } else if (f.isExpr) {
-            expr(f.value as ExprAst, ['contact', 'journey', 'now'], `The value of ${name}`, false);
+            expr(f.value as ExprAst, ['contact', 'journey', 'trigger', 'now'], `The value of ${name}`, false);
           } else {
             const v = (f.value as L<unknown>).value;
             if (!isAttr && v !== null && typeof v !== 'string') sink.error('E_WRONG_TYPE', `${name} should be text.`, (f.value as L<unknown>).span);

@@ -11,7 +11,7 @@ import { DiagnosticSink, SourceMap, hasErrors, sortDiagnostics, type Diagnostic 
 import { formatDuration, parseDuration } from './duration';
 import { Parser, detectFileKindFromDoc, parseJourney, parseRules, parseYaml } from './parse';
 import {
-  PLAN_FORMAT, type EmailStatus, type EntryPolicy, type Expr, type JourneyPlan, type RuleSetPlan, type RulesPlan,
+  PLAN_FORMAT, type DataFieldType, type EmailStatus, type EntryPolicy, type Expr, type JourneyPlan, type RuleSetPlan, type RulesPlan,
   type SegmentPlan, type Settings, type Step, type TemplateRef, type Trigger,
 } from './plan';
 import { planHash } from './plan-hash';
@@ -160,6 +160,7 @@ function buildJourney(j: JourneyAst, ctx: Required<CompileContext>, sink: Diagno
   }
 
   const steps: Record<string, Step> = {};
+  const keyRoutes: Record<string, string> = {};
   const templates: Record<string, TemplateRef> = {};
   const segments: Record<string, SegmentPlan> = {};
   const ruleSets: Record<string, RuleSetPlan> = {};
@@ -198,6 +199,14 @@ function buildJourney(j: JourneyAst, ctx: Required<CompileContext>, sink: Diagno
       case 'wait_for': {
         step = { ...base, kind: 'wait_for', event: st.event?.value ?? '', timeoutMs: parseDuration(st.timeout?.value ?? '') ?? 0, onTimeout: null };
         if (st.correlate) step.correlate = ex(st.correlate);
+        if (st.correlateMap?.length) {
+          // `{ orderId: trigger.data.orderId }` means: the arriving event's data.orderId equals that value.
+          const source = st.correlateMap.map((c) => `event.data.${c.field.value} == (${c.value.source})`).join(' && ');
+          step.correlate = { source, at: ex(st.correlateMap[0].value).at };
+          const key = keyField(j);
+          const byKey = key ? st.correlateMap.find((c) => c.value.source.trim() === `trigger.data.${key}`) : undefined;
+          if (byKey && step.event) keyRoutes[step.event] = byKey.field.value;
+        }
         order.push(step);
         step.onTimeout = compileList(st.onTimeout, next);
         return step;
@@ -261,6 +270,7 @@ function buildJourney(j: JourneyAst, ctx: Required<CompileContext>, sink: Diagno
     trigger, entry, settings, start, steps, templates, segments, ruleSets,
   };
   if (extraTriggers.length) plan.extraTriggers = extraTriggers;
+  if (j.entry?.key) plan.entryKey = { expr: ex(j.entry.key), byEvent: keyRoutes };
   if (Object.keys(params).length) plan.params = params;
   if (j.exitWhen) plan.exitWhen = ex(j.exitWhen);
   if (j.goal?.event) {
@@ -269,6 +279,12 @@ function buildJourney(j: JourneyAst, ctx: Required<CompileContext>, sink: Diagno
     if (j.goal.within) plan.goal.withinMs = parseDuration(j.goal.within.value) ?? undefined;
   }
   return plan;
+}
+
+/** The trigger data field the entry key is (`key: event.data.orderId` -> orderId), or null for another expression. */
+function keyField(j: JourneyAst): string | null {
+  const m = /^event\.data\.([A-Za-z_]\w*)$/.exec(j.entry?.key?.source.trim() ?? '');
+  return m ? m[1] : null;
 }
 
 /** Audience scans have no journey binding: journey.params.x is replaced by its value. */
@@ -280,7 +296,12 @@ function buildTrigger(t: TriggerAst, ctx: Required<CompileContext>, journeyId: s
   params: Record<string, string | number | boolean>): Trigger {
   const exP = (e: ExprAst): Expr => { const x = ex(e); return { ...x, source: inlineParams(x.source, params) }; };
   switch (t.kind) {
-    case 'event': return t.when ? { kind: 'event', event: t.event.value, when: exP(t.when) } : { kind: 'event', event: t.event.value };
+    case 'event': {
+      const trigger: Trigger = { kind: 'event', event: t.event.value };
+      if (t.when) trigger.when = exP(t.when);
+      if (t.data) trigger.data = Object.fromEntries(t.data.map((f) => [f.name.value, f.type.value as DataFieldType]));
+      return trigger;
+    }
     case 'date': return t.when ? { kind: 'date', field: 'birthday', at: t.at?.value ?? '09:00', when: exP(t.when) } : { kind: 'date', field: 'birthday', at: t.at?.value ?? '09:00' };
     case 'schedule': {
       const parts: string[] = [];

@@ -172,7 +172,7 @@ export class Parser {
         return {
           ...base, kind,
           event: wm.has('event') ? this.str(wm.get('event')?.value, 'The event') : undefined,
-          correlate: wm.has('correlate') ? this.expr(wm.get('correlate')?.value, 'correlate') : undefined,
+          ...this.correlate(wm.get('correlate')?.value),
           timeout: wm.has('timeout') ? this.durationText(wm.get('timeout')?.value, 'timeout') : undefined,
           onTimeout: m.has('on_timeout') ? this.steps(m.get('on_timeout')?.value, 'on_timeout') ?? { steps: [], span: this.span(m.get('on_timeout')?.key), items: 0 } : null,
         };
@@ -257,6 +257,19 @@ export class Parser {
         };
       }
     }
+  }
+
+  /** `correlate:` is an expression, or a map of event data field -> expression (`{ orderId: trigger.data.orderId }`). */
+  correlate(n: N): { correlate?: ExprAst; correlateMap?: { field: L<string>; value: ExprAst }[] } {
+    if (n === undefined) return {};
+    if (!isMap(n)) return { correlate: this.expr(n, 'correlate') };
+    const correlateMap: { field: L<string>; value: ExprAst }[] = [];
+    for (const pair of n.items) {
+      const field = { value: isScalar(pair.key) ? String(pair.key.value) : '', span: this.span(pair.key as N) };
+      const value = this.expr(pair.value as N, `correlate ${field.value}`);
+      if (value) correlateMap.push({ field, value });
+    }
+    return { correlateMap };
   }
 
   durationText(n: N, what: string): L<string> | undefined {
@@ -398,10 +411,13 @@ export function parseJourney(root: N, p: Parser): JourneyAst | null {
 }
 
 function parseTrigger(n: N, p: Parser): TriggerAst | undefined {
-  const m = p.map(n, 'trigger', ['event', 'schedule', 'date', 'segment', 'when']);
+  const m = p.map(n, 'trigger', ['event', 'schedule', 'date', 'segment', 'when', 'data']);
   if (!m) return undefined;
   const span = p.span(n);
   const kinds = ['event', 'schedule', 'date', 'segment'].filter((k) => m.has(k));
+  if (m.has('data') && !m.has('event')) {
+    p.sink.error('E_BAD_TRIGGER', 'Only an event trigger carries data: `data:` needs `event:`.', p.span(m.get('data')?.key));
+  }
   if (kinds.length !== 1) {
     p.sink.error('E_BAD_TRIGGER', kinds.length === 0
       ? 'The trigger needs one of: event, schedule, date, segment.'
@@ -413,7 +429,17 @@ function parseTrigger(n: N, p: Parser): TriggerAst | undefined {
   switch (kinds[0]) {
     case 'event': {
       const event = p.str(v, 'The trigger event');
-      return event ? { kind: 'event', span, event, when } : undefined;
+      if (!event) return undefined;
+      if (!m.has('data')) return { kind: 'event', span, event, when };
+      const dn = m.get('data')?.value;
+      const data: { name: L<string>; type: L<string> }[] = [];
+      if (!isMap(dn)) p.sink.error('E_WRONG_TYPE', 'data should be a map of field: type, like { orderId: string, amount: number }.', p.span(dn));
+      else for (const pair of dn.items) {
+        const name = { value: isScalar(pair.key) ? String(pair.key.value) : '', span: p.span(pair.key as N) };
+        const type = p.str(pair.value as N, `The type of ${name.value}`);
+        if (type) data.push({ name, type });
+      }
+      return { kind: 'event', span, event, when, data };
     }
     case 'schedule': {
       const sm = p.map(v, 'schedule', ['cron', 'timezone', 'segment', 'audience']);
@@ -461,7 +487,7 @@ function parseTrigger(n: N, p: Parser): TriggerAst | undefined {
 
 function parseEntry(n: N, p: Parser): EntryAst | undefined {
   const span = p.span(n);
-  const bad = () => p.sink.error('E_BAD_ENTRY', 'entry should be { once: true }, { every: 365d } or { restart: true }.', span);
+  const bad = () => p.sink.error('E_BAD_ENTRY', 'entry should be { once: true }, { every: 365d } or { restart: true }, optionally with key: <expression> (one run per key).', span);
   if (isScalar(n) && typeof n.value === 'string') {
     if (n.value === 'once') return { kind: 'once', span };
     if (n.value === 'restart') return { kind: 'restart', span };
@@ -470,13 +496,19 @@ function parseEntry(n: N, p: Parser): EntryAst | undefined {
     bad();
     return undefined;
   }
-  if (!isMap(n) || n.items.length !== 1) { bad(); return undefined; }
-  const m = p.map(n, 'entry', ['once', 'every', 'restart']);
-  if (!m || m.size !== 1) { if (m) bad(); return undefined; }
+  if (!isMap(n)) { bad(); return undefined; }
+  const m = p.map(n, 'entry', ['once', 'every', 'restart', 'key']);
+  if (!m) return undefined;
+  // `key`: one run per value of the expression (per order, per booking...), with once (the default) or restart.
+  const entityKey = m.has('key') ? p.expr(m.get('key')?.value, 'The entry key') : undefined;
+  m.delete('key');
+  const withKey = <T extends object>(e: T): T & { key?: ExprAst } => (entityKey ? { ...e, key: entityKey } : e);
+  if (m.size === 0) { if (entityKey) return withKey({ kind: 'once' as const, span }); bad(); return undefined; }
+  if (m.size !== 1) { bad(); return undefined; }
   const [key, { value }] = [...m.entries()][0];
-  if (key === 'every') { const period = p.durationText(value, 'every'); return period ? { kind: 'every', span, period } : undefined; }
+  if (key === 'every') { const period = p.durationText(value, 'every'); return period ? withKey({ kind: 'every' as const, span, period }) : undefined; }
   if (!isScalar(value) || value.value !== true) { bad(); return undefined; }
-  return key === 'once' ? { kind: 'once', span } : { kind: 'restart', span };
+  return withKey(key === 'once' ? { kind: 'once' as const, span } : { kind: 'restart' as const, span });
 }
 
 function parseSettings(n: N, p: Parser): SettingsAst {

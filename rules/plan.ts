@@ -36,8 +36,16 @@ export interface RuleSetPlan {
   otherwise: string | null;
 }
 
+/**
+ * The type of a declared trigger data field (`trigger: { event, data: { orderId: string, amount: number } }`):
+ * `number` is a CEL double, `int` a whole number, `bool` true/false.
+ */
+export type DataFieldType = 'string' | 'number' | 'int' | 'bool';
+export const DATA_FIELD_TYPES: readonly DataFieldType[] = ['string', 'number', 'int', 'bool'];
+
 export type Trigger =
-  | { kind: 'event'; event: string; when?: Expr }
+  /** `data`: the declared fields of the event's data the run keeps (only these; additive, optional). */
+  | { kind: 'event'; event: string; when?: Expr; data?: Record<string, DataFieldType> }
   | { kind: 'schedule'; cron: string; timezone: string; audience: SegmentPlan }
   /** Yearly on a contact date field (birthday), at a local time in each contact's time zone. */
   | { kind: 'date'; field: 'birthday'; at: LocalTime; when?: Expr }
@@ -121,6 +129,13 @@ export interface JourneyPlan {
   /** More triggers of the same journey (`trigger:` written as a list). Additive, optional: each starts the journey like `trigger`. */
   extraTriggers?: Trigger[];
   entry: EntryPolicy;
+  /**
+   * Per-entity runs (`entry: { key: event.data.orderId }`): one run per contact per key value, the key
+   * evaluated on the trigger event. `byEvent` says, for each event a run listens to, which field of that
+   * event's data carries the key (from `wait_for.correlate` on the key), so the dispatcher finds the run
+   * by id. Additive, optional.
+   */
+  entryKey?: { expr: Expr; byEvent: Record<string, string> };
   /** Journey params (`params:` in the file), bound as `journey.params` in expressions. Additive, optional. */
   params?: Record<string, string | number | boolean>;
   exitWhen?: Expr;

@@ -41,7 +41,9 @@ import { dataLayerContactStore } from '../activities/contact-store';
 import { candidateIds } from '../engine/dispatch';
 import { buildServer } from '../server/app';
 import { freePort } from '../scripts/servers';
-import { journeyWorkflowId, statusQuery, type JourneyResult } from '../workflows/definitions';
+import { journeyWorkflowId, keyedWorkflowId, statusQuery, type JourneyResult } from '../workflows/definitions';
+import { eventTriggers } from '../data/journey-versions';
+import { entryKeyOf } from '../rules/trigger-data';
 import { createSmtpTransport } from '../mail/transport';
 import { sojournDataConverter } from '../lib/payload-codec';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
@@ -173,9 +175,10 @@ export class ScenarioHarness {
     const t0 = await this.now();
     const { contactId, email } = await this.createContact(scenario, n, t0);
     const consumed = new Set<string>();
+    const runs = new Set<string>();
     try {
       for (const action of scenario.actions) {
-        const check = await this.play(action, { plan, contactId, email, consumed, file });
+        const check = await this.play(action, { plan, contactId, email, consumed, file, runs });
         if (check) {
           outcome.checks.push(check);
           if (!check.ok) {
@@ -228,12 +231,17 @@ export class ScenarioHarness {
 
   private async play(
     a: ScenarioAction,
-    ctx: { plan: JourneyPlan; contactId: string; email: string; consumed: Set<string>; file: ScenarioFile },
+    ctx: { plan: JourneyPlan; contactId: string; email: string; consumed: Set<string>; file: ScenarioFile; runs: Set<string> },
   ): Promise<Check | null> {
     const label = (text: string) => ({ line: a.line, text });
     switch (a.kind) {
-      case 'event':
+      case 'event': {
+        // A keyed journey's runs have ids with their key (one per order...): remember the one this event
+        // starts, the way the dispatcher names it, so settling and expect_run find it without a visibility query.
+        const key = eventTriggers(ctx.plan).some((t) => t.event === a.name) ? entryKeyOf(ctx.plan, { name: a.name, at: this.clock.now(), data: a.data }) : null;
+        if (key && 'key' in key) ctx.runs.add(keyedWorkflowId(ctx.plan.journeyId, ctx.contactId, key.key));
         return this.postEvent(ctx.contactId, a.name, a.data, label(`event ${a.name}`));
+      }
       case 'advance':
         await this.settle(ctx);
         await this.env.sleep(a.ms);
@@ -327,8 +335,8 @@ export class ScenarioHarness {
         return { ...label(text), ok, detail: ok ? undefined : `actual: ${JSON.stringify(actual)}` };
       }
       case 'expect_run': {
-        const text = a.ended ? `run ends ${a.ended}${a.reason ? ` (${a.reason})` : ''}` : `run waits for ${a.waitingFor}`;
-        const handle = this.client.workflow.getHandle(await this.runId(ctx.plan, ctx.contactId));
+        const text = `${a.key !== undefined ? `run for key ${a.key} ` : 'run '}${a.ended ? `ends ${a.ended}${a.reason ? ` (${a.reason})` : ''}` : `waits for ${a.waitingFor}`}`;
+        const handle = this.client.workflow.getHandle(a.key !== undefined ? keyedWorkflowId(ctx.plan.journeyId, ctx.contactId, a.key) : await this.runId(ctx.plan, ctx.contactId, ctx.runs));
         if (a.ended && a.ended !== 'running') {
           // The run must have ended by now (simulated time does not move while we wait).
           const closed = await this.waitFor(() => handle.describe().then((d) => d.status.name !== 'RUNNING', () => false), (v) => v);
@@ -412,8 +420,8 @@ export class ScenarioHarness {
   }
 
   /** Workflow id of the contact's newest run in the journey. */
-  private async runId(plan: JourneyPlan, contactId: string): Promise<string> {
-    const base = journeyWorkflowId(plan.journeyId, contactId);
+  private async runId(plan: JourneyPlan, contactId: string, runs: Set<string>): Promise<string> {
+    const base = plan.entryKey ? [...runs].pop() ?? journeyWorkflowId(plan.journeyId, contactId) : journeyWorkflowId(plan.journeyId, contactId);
     const docs = await Send.find({ contactId, journeyId: plan.journeyId }).sort({ createdAt: -1 }).limit(1).lean();
     if (docs[0]?.workflowId) return String(docs[0].workflowId);
     if (plan.trigger.kind === 'date' || plan.entry.kind === 'every') {
@@ -457,13 +465,13 @@ export class ScenarioHarness {
    * no workflow task, activity or delivered-but-unhandled signal pending), and the ledger stopped moving.
    * Only then may simulated time move on, or an absence of email be asserted.
    */
-  private async settle(ctx: { plan: JourneyPlan; contactId: string }): Promise<void> {
+  private async settle(ctx: { plan: JourneyPlan; contactId: string; runs: Set<string> }): Promise<void> {
     let previous = '';
     const deadline = Date.now() + SETTLE_MS;
     while (Date.now() < deadline) {
       const states: string[] = [];
       let busy = false;
-      for (const id of await this.candidateIds(ctx.plan, ctx.contactId)) {
+      for (const id of new Set([...await this.candidateIds(ctx.plan, ctx.contactId), ...ctx.runs])) {
         const handle = this.client.workflow.getHandle(id);
         const d = await handle.describe().catch(() => null);
         if (!d) continue;

@@ -41,7 +41,8 @@ export type ScenarioAction = Located & (
   | { kind: 'expect_email'; template: string; subject?: string }
   | { kind: 'expect_no_email'; template?: string }
   | { kind: 'expect_contact'; fields: Record<string, unknown> }
-  | { kind: 'expect_run'; ended?: string; reason?: string; waitingFor?: string }
+  /** `key`: which run of a keyed journey (`entry: { key }`), e.g. the order id; default the newest. */
+  | { kind: 'expect_run'; ended?: string; reason?: string; waitingFor?: string; key?: string }
 );
 
 /**
@@ -190,13 +191,14 @@ export function parseScenarioFile(text: string, file: string): ScenarioFile {
         return { ...loc, kind, fields: obj(json) ?? fail(value, 'expect_contact is a map of contact fields and expected values') };
       case 'expect_run': {
         const o = obj(json) ?? fail(value, 'expect_run is { ended, reason? } or { waiting_for }');
-        for (const k of Object.keys(o)) if (!['ended', 'reason', 'waiting_for'].includes(k)) fail(value, `unknown key "${k}" in expect_run (ended, reason, waiting_for)`);
+        for (const k of Object.keys(o)) if (!['ended', 'reason', 'waiting_for', 'key'].includes(k)) fail(value, `unknown key "${k}" in expect_run (ended, reason, waiting_for, key)`);
         if (o.ended !== undefined && !RUN_OUTCOMES.includes(o.ended as (typeof RUN_OUTCOMES)[number])) fail(value, `ended must be one of ${RUN_OUTCOMES.join(', ')}`);
         return {
           ...loc, kind,
           ended: o.ended === undefined ? undefined : String(o.ended),
           reason: o.reason === undefined ? undefined : String(o.reason),
           waitingFor: o.waiting_for === undefined ? undefined : String(o.waiting_for),
+          ...(o.key === undefined ? {} : { key: String(o.key) }),
         };
       }
       default:

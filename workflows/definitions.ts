@@ -3,6 +3,7 @@
  * Clients (dispatcher, CLI, tests) import these; the shapes are JSON (no Dates) because they are payloads.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { sha256Hex } from '../rules/sha256';
 
 /** An event as delivered to a run. `at` is ISO-8601. No PII: ids and small facts only. */
 export interface JourneyEvent {
@@ -29,8 +30,13 @@ export interface JourneyInput {
   journeyId: string;
   version: number;
   contactId: string;
-  /** The event that started the run (name, time, id; no data). */
-  trigger?: { name: string; at: string; eventId: string };
+  /**
+   * The event that started the run (name, time, id) and the data fields its journey declares (only those:
+   * an undeclared field, possibly personal, never enters the run; payloads are encrypted by the codec).
+   */
+  trigger?: { name: string; at: string; eventId: string; data?: Record<string, unknown> };
+  /** Per-entity runs (`entry: { key }`): the key value of this run (also in its workflow id). */
+  key?: string;
   /** Set by audience/date scans: the yearly date to wait for before the first step. */
   entryWait?: { until: string; reason: string };
   /** Present after continue-as-new. */
@@ -85,6 +91,16 @@ export type MigrateAnswer = { moved: true; fromVersion: number; step: string | n
 export const eventSignal = defineSignal<[JourneyEvent]>('event');
 export const migrateUpdate = defineUpdate<MigrateAnswer, [MigrateRequest]>('migrate');
 export const statusQuery = defineQuery<RunStatus>('status');
+
+/**
+ * Workflow id of a contact's run for one key of a keyed journey (`entry: { key: event.data.orderId }`):
+ * `journey/<j>/<c>/key/<key>`. A key that is not short and plain (letters, digits, `_.-`, at most 64)
+ * is replaced by the first 32 hex digits of its SHA-256, so ids stay bounded and carry nothing personal.
+ */
+export function keyedWorkflowId(journeyId: string, contactId: string, key: string): string {
+  const part = /^[A-Za-z0-9_.-]{1,64}$/.test(key) ? key : `h-${sha256Hex(key).slice(0, 32)}`;
+  return `journey/${journeyId}/${contactId}/key/${part}`;
+}
 
 /** Workflow id of a contact's run in a journey; `period` only for "every <duration>" entry. */
 export function journeyWorkflowId(journeyId: string, contactId: string, period?: string): string {

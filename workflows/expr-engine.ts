@@ -6,6 +6,6 @@ import { evaluate } from '../rules/evaluate';
 import type { Expr } from '../rules/plan';
 import type { ContactView, EventView, JourneyView } from '../rules/contact-schema';
 
-export function evaluateExpr(expr: Expr, b: { contact: ContactView; event?: EventView; journey?: JourneyView & { params?: Record<string, unknown> }; now: Date; defaultTimezone?: string }): unknown {
+export function evaluateExpr(expr: Expr, b: { contact: ContactView; event?: EventView; journey?: JourneyView & { params?: Record<string, unknown> }; trigger?: EventView; now: Date; defaultTimezone?: string }): unknown {
   return evaluate(expr, b);
 }

@@ -11,6 +11,7 @@ export interface Bindings {
   contact: ContactView;
   event?: EventView;
   journey?: JourneyView & { params?: Record<string, unknown> };
+  trigger?: EventView;
   now: Date;
   /** Used by local-time functions when the contact has no time zone. */
   defaultTimezone?: string;

@@ -9,6 +9,7 @@ import type { Expr, JourneyPlan, Step } from '../rules/plan';
 import { data } from './activities';
 import { eventSignal, migrateUpdate, statusQuery, type CarriedState, type JourneyEvent, type JourneyInput, type RunOutcome, type RunStatus, type SendRecord } from './definitions';
 import { evaluateCondition, evaluateValue, reviveContactView } from './expr';
+import { triggerDataTypes, triggerView } from '../rules/trigger-data';
 import { SOJOURN_STEP, SOJOURN_STATUS, SOJOURN_VERSION } from './search-attributes';
 import { migrationBlocker } from './migrate';
 
@@ -111,10 +112,17 @@ export class Run {
     return this.contact ?? this.loadContact();
   }
 
+  /** The event that started the run as `trigger` (declared data only), or undefined for scan-started runs without data. */
+  get triggerView(): EventView | undefined {
+    const t = this.input.trigger;
+    if (!t) return undefined;
+    return triggerView(t, triggerDataTypes(this.plan));
+  }
+
   bindings(contact: ContactView, event?: JourneyEvent) {
     return {
       contact, now: this.now(), journey: this.journeyView, defaultTimezone: this.plan.settings.defaultTimezone,
-      event: event ? toEventView(event) : undefined,
+      event: event ? toEventView(event) : undefined, trigger: this.triggerView,
     };
   }
 

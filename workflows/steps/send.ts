@@ -43,6 +43,7 @@ export async function runSend(step: SendStep, run: Run): Promise<StepResult> {
     const result = await send.sendEmail({
       key, workflowId: run.workflowId, contactId: run.input.contactId, journeyId: run.plan.journeyId,
       stepId: step.id, templateId: step.template,
+      ...(run.input.trigger?.data ? { trigger: { name: run.input.trigger.name, data: run.input.trigger.data } } : {}),
     });
     record(run, { stepId: step.id, iteration: run.iteration, templateId: step.template, outcome: result.status, reason: result.status === 'failed' || result.status === 'unknown' ? result.reason : undefined, deferrals, at: new Date(Date.now()).toISOString() });
     return { next: step.next };

@@ -25,8 +25,10 @@ describe('the shipped templates', () => {
     expect(ids).toEqual(expect.arrayContaining(['welcome', 'welcome_tips', 'welcome_offer', 'double_optin', 'birthday', 'winback', 'winback_last_chance', 'verify_email', 'verify_reminder']));
   });
 
+  // What post_purchase declares and passes (trigger.data); other templates ignore it.
+  const order = { name: 'order.completed', data: { orderId: 'A-1001', amount: 42.5 } };
   it.each(ids)('%s renders for an English and a Chinese contact, with subject, HTML and text, and no email address in any URL', (id) => {
-    for (const data of [ana, mei]) {
+    for (const data of [{ ...ana, trigger: order }, { ...mei, trigger: order }]) {
       const out = renderer.render(id, data, { contactId: String(data.contact.id), sendKey: `journey/x/${data.contact.id}:s:0` });
       expect(out.subject.trim()).not.toBe('');
       expect(out.html).toContain('<html');
@@ -45,6 +47,14 @@ describe('the shipped templates', () => {
         if (token) expect(Buffer.from(token, 'base64url').toString('utf8')).not.toContain('@');
       }
     }
+  });
+
+  it('names the order and its amount from the trigger data, and says which variable is missing without it', () => {
+    const out = renderer.render('order_thanks', { ...ana, trigger: order }, { contactId: 'c1' });
+    expect(out.subject).toContain('A-1001');
+    expect(out.subject).toContain('€42.50');
+    expect(out.html).toContain('€42.50');
+    expect(() => renderer.render('order_thanks', ana, { contactId: 'c1' })).toThrow(/templates\/order_thanks\.hbs:2:.*missing variable "trigger\.data\.orderId"/);
   });
 
   it('speaks the contact language and falls back when the first name is missing', () => {

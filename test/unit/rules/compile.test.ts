@@ -75,7 +75,10 @@ steps:
       .map((f) => ({ path: `journeys/${f}`, text: fs.readFileSync(path.join(dir, f), 'utf8') }));
     const r = compileProject(files, { templates: readTemplateCatalog(path.join(root, 'templates')) });
     expect(r.diagnostics).toEqual([]);
-    expect(Object.keys(r.plans).sort()).toEqual(['birthday', 'reengagement', 'verification', 'welcome']);
+    expect(Object.keys(r.plans).sort()).toEqual(['birthday', 'post_purchase', 'reengagement', 'verification', 'welcome']);
+    expect(r.plans.post_purchase.trigger).toEqual({ kind: 'event', event: 'order.completed', data: { orderId: 'string', amount: 'number' } });
+    // The review event carries the order id in data.orderId: the dispatcher finds the order's run by id.
+    expect(r.plans.post_purchase.entryKey).toMatchObject({ expr: { source: 'event.data.orderId' }, byEvent: { 'review.submitted': 'orderId' } });
     expect(Object.keys(r.rules.segments).sort()).toEqual(['has_birthday', 'inactive_90d', 'new_subscribers', 'subscribed', 'unverified_180d', 'vip']);
     for (const seg of Object.values(r.rules.segments)) expect(seg.filter).not.toBeNull();
     expect(r.plans.verification.extraTriggers).toEqual([{ kind: 'event', event: 'contact.email_changed' }]);
