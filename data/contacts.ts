@@ -31,6 +31,7 @@ import { toContactView } from './contact-view';
 import { prepareContact, normaliseTag, type ContactInput, type FieldWarning, type InputError, type PrepareOptions, type PreparedContact } from './contact-input';
 import { applyPlan, emptyContact, isEmptyPlan, planMerge, consentRecordId, type MergePlan, type ConsentChange } from './contact-merge';
 import { classifyWith, type Classifier } from './classify';
+import { dropContactKeys, findContactByKey, repairKeys, writeContactKeys } from './contact-keys';
 
 export class ContactError extends Error {
   constructor(
@@ -170,7 +171,7 @@ export function createContacts(deps: ContactsDeps) {
       const r = parseEmail(target);
       if (!r.ok) return true;
       if (await isKeySuppressed(r.email.key, marketing)) return true;
-      doc = await ContactModel.findOne({ emailKey: r.email.key }).lean<ContactDoc>().exec();
+      doc = await findContactByKey('email', r.email.key);
       if (!doc) return false;
     } else {
       doc = typeof target === 'string' ? await getContact(target) : target;
@@ -183,8 +184,9 @@ export function createContacts(deps: ContactsDeps) {
   }
 
   async function findExisting(p: PreparedContact): Promise<ContactDoc | null> {
-    const byExt = p.externalId ? await ContactModel.findOne({ externalId: p.externalId }).lean<ContactDoc>().exec() : null;
-    const byEmail = p.email ? await ContactModel.findOne({ emailKey: p.email.key }).lean<ContactDoc>().exec() : null;
+    // By `_id`-keyed pointers (data/contact-keys.ts): a filter on emailKey or externalId is a scan on FerretDB.
+    const byExt = p.externalId ? await findContactByKey('external', p.externalId) : null;
+    const byEmail = p.email ? await findContactByKey('email', p.email.key) : null;
     if (byExt && byEmail && !byExt._id.equals(byEmail._id)) {
       throw new ContactError('E_CONTACT_CONFLICT', 'the email address and the externalId belong to two different contacts', '/externalId', 409);
     }
@@ -199,6 +201,11 @@ export function createContacts(deps: ContactsDeps) {
       { $set: { ...plan.set, updatedAt: now() }, $inc: { rev: 1 } },
     );
     if (res.matchedCount === 0) return false;
+    if (plan.set.emailKey !== undefined || plan.set.externalId !== undefined) {
+      const next = { _id: doc._id, emailKey: (plan.set.emailKey as string | undefined) ?? doc.emailKey, externalId: (plan.set.externalId as string | undefined) ?? doc.externalId };
+      await writeContactKeys(next);
+      await dropContactKeys(doc._id, { emailKey: next.emailKey === doc.emailKey ? undefined : doc.emailKey, externalId: next.externalId === doc.externalId ? undefined : doc.externalId });
+    }
     if (plan.suppress && (plan.set.emailKey ?? doc.emailKey)) await suppressKey((plan.set.emailKey ?? doc.emailKey) as string, 'unsubscribed');
     return true;
   }
@@ -239,9 +246,15 @@ export function createContacts(deps: ContactsDeps) {
       try {
         await ContactModel.collection.insertOne(doc as never);
       } catch (err) {
-        if (isDuplicateKeyError(err)) continue; // created concurrently (or by our own earlier attempt): merge into it
+        if (isDuplicateKeyError(err)) {
+          // Created concurrently, or by our own earlier attempt that crashed before its pointers: make sure
+          // the owner's pointers exist, then merge into it.
+          await repairKeys({ emailKey: p.email?.key, externalId: p.externalId });
+          continue;
+        }
         throw err;
       }
+      await writeContactKeys(doc);
       if (plan.suppress && doc.emailKey) await suppressKey(doc.emailKey, 'unsubscribed');
       return { contact: doc, created: true, merged: false, changed: true, ignored: plan.ignored, warnings };
     }
@@ -255,7 +268,7 @@ export function createContacts(deps: ContactsDeps) {
 
   async function findByEmail(raw: string): Promise<ContactDoc | null> {
     const r = parseEmail(raw);
-    return r.ok ? ContactModel.findOne({ emailKey: r.email.key }).lean<ContactDoc>().exec() : null;
+    return r.ok ? findContactByKey('email', r.email.key) : null;
   }
 
   /**
@@ -474,6 +487,8 @@ export function createContacts(deps: ContactsDeps) {
     const alreadyErased = Boolean(doc.erasedAt);
     if (doc.emailKey) await suppressKey(doc.emailKey, 'erased');
     if (!alreadyErased) await audit('contact.erase', contactId, actor);
+    // The pointers carry the address in their `_id`: gone before the contact's fields are.
+    await dropContactKeys(doc._id, doc);
     const at = now();
     const gone = { status: 'unsubscribed', recordId: null, at };
     await ContactModel.collection.updateOne(

@@ -15,9 +15,10 @@ import { JourneyMigrationModel, JourneyModel, JourneyVersionModel } from './jour
 import { OutboxModel } from './event-outbox';
 import { EventRouteModel } from './event-routes';
 import { UsedToken } from './used-tokens';
+import { ContactKeyModel, backfillContactKeys } from './contact-keys';
 
 /** The models the Contacts data layer owns; each one's indexes are created by `initDatabase()`. */
-export const CONTACT_MODELS = [ContactModel, ConsentRecordModel, SuppressionModel, ContactEventModel, AuditModel] as const;
+export const CONTACT_MODELS = [ContactModel, ContactKeyModel, ConsentRecordModel, SuppressionModel, ContactEventModel, AuditModel] as const;
 /** Every model whose unique indexes keep writes idempotent: contacts, the send ledger, journey versions, used tokens. */
 export const ALL_MODELS = [...CONTACT_MODELS, Send, SendRef, SendClaim, SendWindow, SendSlot, JourneyVersionModel, JourneyModel, UsedToken, OutboxModel, EventRouteModel, JourneyMigrationModel] as const;
 
@@ -82,7 +83,7 @@ export async function initDatabase(): Promise<void> {
  * hash, and recent marketing sends into per-contact frequency windows. Each step is idempotent (safe to
  * re-run after a crash) and runs until it completes once; a marker in `migrations` then skips it.
  */
-export async function migrateKeyedLayouts(): Promise<{ sends: number; suppressions: number; windows: number }> {
+export async function migrateKeyedLayouts(): Promise<{ sends: number; suppressions: number; windows: number; contactKeys: number }> {
   const markers = mongoose.connection.collection('migrations');
   const once = async (id: string, run: () => Promise<number>): Promise<number> => {
     if (await markers.findOne({ _id: id } as never)) return 0;
@@ -93,5 +94,7 @@ export async function migrateKeyedLayouts(): Promise<{ sends: number; suppressio
   const sends = await once('sends_keyed_v1', async () => (await migrateSendLedger()).moved);
   const suppressions = await once('suppressions_keyed_v1', async () => (await migrateSuppressions()).moved);
   const windows = (await migrateSendWindows()).contacts;
-  return { sends, suppressions, windows };
+  // Contacts stored before lookups by key existed get their pointers (data/contact-keys.ts).
+  const contactKeys = await once('contact_keys_v1', backfillContactKeys);
+  return { sends, suppressions, windows, contactKeys };
 }

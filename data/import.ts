@@ -35,6 +35,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Types } from 'mongoose';
 import { ContactModel, type ContactDoc, type Channel } from './contact-model';
+import { insertContactKeys } from './contact-keys';
 import { ConsentRecordModel } from './consent-model';
 import { SuppressionModel, suppressionEntry } from './suppression-model';
 import { prepareContact, type ContactInput, type PreparedContact, type InputConsentStatus, type FieldWarning } from './contact-input';
@@ -405,6 +406,8 @@ export async function importContacts(source: Readable | ((startOffset: number) =
       ops.forEach((o, i) => {
         if (failed.has(i) && 'insertOne' in o) redo.push(...opRows[i]);
       });
+      // Pointers for lookups by address (data/contact-keys.ts), one insertMany for the created contacts.
+      await insertContactKeys(ops.flatMap((o, i) => ('insertOne' in o && !failed.has(i) ? [(o.insertOne as { document: ContactDoc }).document] : [])));
       if (updatesMatched < updatesSent) {
         // Some compare-and-set updates lost a race: find them by their missing write token.
         const ok = new Set((await ContactModel.collection.find({ _id: { $in: pendingUpdates.map((p) => p.id) }, importToken: token }, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id)));
