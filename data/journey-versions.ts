@@ -5,6 +5,7 @@
  */
 import mongoose, { Schema, type Model } from 'mongoose';
 import type { JourneyPlan } from '../rules/plan';
+import { stepListensTo } from '../rules/step-kinds';
 import { recordRoutes } from './event-routes';
 
 export interface JourneyVersionDoc {
@@ -73,7 +74,7 @@ export const JourneyModel: Model<JourneyDoc> =
 /** Event names a run of this plan listens to (wait_for, goal), plus `*` when exit_when must see every event. */
 export function listensTo(plan: JourneyPlan): string[] {
   const names = new Set<string>();
-  for (const s of Object.values(plan.steps)) if (s.kind === 'wait_for') names.add(s.event);
+  for (const s of Object.values(plan.steps)) for (const name of stepListensTo(s)) names.add(name);
   if (plan.goal) names.add(plan.goal.event);
   if (plan.exitWhen) names.add('*');
   return [...names].sort();

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { JourneyPlan } from '../rules/plan';
+import { stepLabel } from '../rules/step-kinds';
 import { getJourneyPlan, recordMigration, type JourneyMigrationDoc } from '../data/journey-versions';
 import { migrationBlocker } from '../workflows/migrate';
 import { migrateUpdate, type MigrateAnswer } from '../workflows/definitions';
@@ -42,7 +43,7 @@ function describeStep(plan: JourneyPlan | null, step: string | null): string {
   if (step === null) return 'before the first step';
   const s = plan?.steps[step];
   if (!s) return 'unknown step';
-  return s.kind === 'wait_for' ? `wait_for ${s.event}` : s.kind === 'send' ? `send ${s.template}` : s.kind;
+  return stepLabel(s);
 }
 
 /** Groups the runs by (version, step) and decides for each group. */

@@ -7,6 +7,7 @@
  */
 import { planHash } from '../rules/plan-hash';
 import type { JourneyPlan, Step } from '../rules/plan';
+import { scaleStep } from '../rules/step-kinds';
 
 export function parseTimeScale(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 1;
@@ -20,11 +21,7 @@ export function scalePlan(plan: JourneyPlan, factor: number): JourneyPlan {
   if (factor === 1) return plan;
   const scale = (ms: number) => Math.max(1000, Math.round(ms * factor));
   const steps: Record<string, Step> = {};
-  for (const [id, s] of Object.entries(plan.steps)) {
-    if (s.kind === 'wait' && s.mode === 'duration') steps[id] = { ...s, ms: scale(s.ms) };
-    else if (s.kind === 'wait_for') steps[id] = { ...s, timeoutMs: scale(s.timeoutMs) };
-    else steps[id] = s;
-  }
+  for (const [id, s] of Object.entries(plan.steps)) steps[id] = scaleStep(s, scale);
   const scaled: JourneyPlan = {
     ...plan,
     name: `${plan.name} (time scale ${factor})`,

@@ -5,11 +5,7 @@
 import { isMap, isScalar, isSeq, parseDocument, visit, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import type { EntryAst, ExprAst, JourneyAst, L, RuleSetAst, RulesAst, SegmentAst, SettingsAst, Span, StepAst, StepListAst, TriggerAst } from './ast';
 import { DiagnosticSink, suggestion } from './diagnostics';
-
-export const STEP_KINDS = ['send', 'wait', 'wait_for', 'if', 'split', 'update', 'classify', 'exit'] as const;
-const STEP_EXTRA: Record<string, string[]> = {
-  send: [], wait: [], wait_for: ['on_timeout'], if: ['then', 'else'], split: [], update: [], classify: [], exit: [],
-};
+import { STEP_KIND_SPECS, STEP_KINDS, isStepKind } from './step-kinds';
 
 type N = Node | null | undefined;
 
@@ -118,11 +114,11 @@ export class Parser {
     const span = this.span(n);
     if (!isMap(n)) { this.sink.error('E_WRONG_TYPE', 'A step should be a map such as `send: welcome`.', span); return undefined; }
     const keys = n.items.map((p) => (isScalar(p.key) ? String(p.key.value) : ''));
-    const kinds = keys.filter((k) => (STEP_KINDS as readonly string[]).includes(k));
+    const kinds = keys.filter(isStepKind);
     if (kinds.length === 0) {
       const first = n.items[0]?.key as N;
       const name = keys.find((k) => k !== 'id') ?? '';
-      this.sink.error('E_UNKNOWN_STEP_KIND', `"${name}" is not a step kind (send, wait, wait_for, if, split, update, classify, exit).${suggestion(name, STEP_KINDS)}`, this.span(first));
+      this.sink.error('E_UNKNOWN_STEP_KIND', `"${name}" is not a step kind (${STEP_KINDS.join(', ')}).${suggestion(name, STEP_KINDS)}`, this.span(first));
       return undefined;
     }
     if (kinds.length > 1) {
@@ -131,7 +127,8 @@ export class Parser {
       return undefined;
     }
     const kind = kinds[0];
-    const m = this.map(n, `a ${kind} step`, [kind, 'id', ...STEP_EXTRA[kind]]);
+    const { valueKeys, siblingKeys } = STEP_KIND_SPECS[kind];
+    const m = this.map(n, `a ${kind} step`, [kind, 'id', ...siblingKeys]);
     if (!m) return undefined;
     const k = m.get(kind) as { key: Scalar; value: N };
     const kindSpan = this.span(k.key);
@@ -141,7 +138,7 @@ export class Parser {
     switch (kind) {
       case 'send': {
         if (isMap(v)) {
-          const sm = this.map(v, 'send', ['template']);
+          const sm = this.map(v, 'send', valueKeys);
           const t = sm?.get('template');
           if (!t) { this.sink.error('E_MISSING_KEY', 'send needs a template id.', kindSpan); return undefined; }
           const template = this.str(t.value, 'The template id');
@@ -156,7 +153,7 @@ export class Parser {
           this.sink.error('E_BAD_DURATION', `"${v.value}" has no unit. Write it like 30m, 36h, 2d or 1w.`, this.span(v));
           return undefined;
         }
-        const wm = this.map(v, 'wait', ['until_time', 'until_date', 'at']);
+        const wm = this.map(v, 'wait', valueKeys);
         if (!wm) return undefined;
         if (wm.has('until_time')) return { ...base, kind, untilTime: this.str(wm.get('until_time')?.value, 'until_time') };
         if (wm.has('until_date')) {
@@ -166,7 +163,7 @@ export class Parser {
         return undefined;
       }
       case 'wait_for': {
-        const wm = this.map(v, 'wait_for', ['event', 'correlate', 'timeout']);
+        const wm = this.map(v, 'wait_for', valueKeys);
         if (!wm) return undefined;
         if (!wm.has('event')) this.sink.error('E_MISSING_KEY', 'wait_for needs the event to wait for.', kindSpan);
         return {
@@ -188,7 +185,7 @@ export class Parser {
         };
       }
       case 'split': {
-        const sm = this.map(v, 'split', ['branches', 'holdout']);
+        const sm = this.map(v, 'split', valueKeys);
         if (!sm) return undefined;
         const branches: Extract<StepAst, { kind: 'split' }>['branches'] = [];
         const bn = sm.get('branches')?.value;
@@ -209,7 +206,7 @@ export class Parser {
         return { ...base, kind, branches, holdout: sm.has('holdout') ? this.num(sm.get('holdout')?.value, 'holdout') : undefined };
       }
       case 'update': {
-        const um = this.map(v, 'update', ['set', 'add_tags', 'remove_tags', 'consent', 'email_status']);
+        const um = this.map(v, 'update', valueKeys);
         if (!um) return undefined;
         const set: Extract<StepAst, { kind: 'update' }>['set'] = [];
         if (um.has('set')) {
@@ -246,9 +243,9 @@ export class Parser {
         const ruleSet = this.str(v, 'The rule set name after classify:');
         return ruleSet ? { ...base, kind, ruleSet } : undefined;
       }
-      default: {
+      case 'exit': {
         if (v === null || v === undefined || (isScalar(v) && (v.value === null || v.value === true))) return { ...base, kind: 'exit' };
-        const em = this.map(v, 'exit', ['outcome', 'reason']);
+        const em = this.map(v, 'exit', valueKeys);
         if (!em) return undefined;
         return {
           ...base, kind: 'exit',
@@ -257,6 +254,7 @@ export class Parser {
         };
       }
     }
+    return kind satisfies never;
   }
 
   /** `correlate:` is an expression, or a map of event data field -> expression (`{ orderId: trigger.data.orderId }`). */

@@ -6,6 +6,7 @@
  * and the workflow's update handler decide with the same function.
  */
 import type { JourneyPlan, Step } from '../rules/plan';
+import { stepListensTo } from '../rules/step-kinds';
 
 /** null when a run at `stepId` of `from` can move to `to`, else the reason it cannot. */
 export function migrationBlocker(from: JourneyPlan | null, to: JourneyPlan, stepId: string | null): string | null {
@@ -15,9 +16,8 @@ export function migrationBlocker(from: JourneyPlan | null, to: JourneyPlan, step
   const source = from?.steps[stepId];
   if (!source) return null;
   if (source.kind !== target.kind) return `step "${stepId}" is a ${source.kind} here and a ${target.kind} in the target version`;
-  if (source.kind === 'wait_for' && target.kind === 'wait_for' && source.event !== target.event) {
-    return `step "${stepId}" waits for ${source.event} here and for ${target.event} in the target version`;
-  }
+  const [heard, hears] = [stepListensTo(source).join(', '), stepListensTo(target).join(', ')];
+  if (heard !== hears) return `step "${stepId}" waits for ${heard} here and for ${hears} in the target version`;
   return null;
 }
 

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import YAML from 'yaml';
+import { STEP_KIND_SPECS, STEP_KINDS } from '../../../rules/step-kinds';
 
 const root = path.join(__dirname, '..', '..', '..');
 const load = (f: string) => JSON.parse(fs.readFileSync(path.join(root, 'schema', f), 'utf8')) as object;
@@ -26,6 +27,20 @@ describe('the JSON schemas for editors', () => {
     'reject the %s golden case, like the compiler', (name) => {
       expect(journey(read(`test/golden/${name}.yaml`))).toBe(false);
     });
+
+  it('list the step kinds of rules/step-kinds.ts, each with the keys the parser allows', () => {
+    interface Alt { required: string[]; properties: Record<string, { properties?: object; oneOf?: { properties?: object }[] }> }
+    const alts = (load('journey.schema.json') as { definitions: { steps: { items: { oneOf: Alt[] } } } }).definitions.steps.items.oneOf;
+    const kindOf = (a: Alt) => a.required[0] as keyof typeof STEP_KIND_SPECS;
+    expect(alts.map(kindOf)).toEqual(STEP_KINDS);
+    for (const alt of alts) {
+      const kind = kindOf(alt);
+      const value = alt.properties[kind];
+      const valueKeys = [value, ...(value.oneOf ?? [])].flatMap((o) => Object.keys(o.properties ?? {}));
+      expect({ kind, siblings: Object.keys(alt.properties).filter((k) => k !== kind && k !== 'id').sort(), valueKeys: valueKeys.sort() })
+        .toEqual({ kind, siblings: [...STEP_KIND_SPECS[kind].siblingKeys].sort(), valueKeys: [...STEP_KIND_SPECS[kind].valueKeys].sort() });
+    }
+  });
 
   it('point every shipped journey at the schema for the VS Code YAML extension', () => {
     for (const f of shipped) {
