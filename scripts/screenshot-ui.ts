@@ -1,6 +1,6 @@
 /**
  * Saves screenshots of what a new user sees after `npm start`: the Temporal UI filtered by a custom
- * search attribute, and the maildev inbox. Needs the stack running and Debian's Chromium
+ * search attribute, the maildev inbox, and the dashboard (journeys list and the welcome report). Needs the stack running and Debian's Chromium
  * (`apt-get install chromium`); playwright-core drives it (no browser download).
  *
  *   npx tsx scripts/screenshot-ui.ts [--query 'SojournJourney="welcome"'] [--out docs/img]
@@ -40,6 +40,22 @@ async function main(): Promise<void> {
     const inboxShot = path.join(out, 'maildev-inbox.png');
     await page.screenshot({ path: inboxShot, fullPage: false });
     console.log(`saved ${inboxShot}`);
+
+    // The dashboard: logged in through its form with the API key, like a person.
+    const httpPort = process.env.HTTP_PORT || '3000';
+    const dashboard = `http://127.0.0.1:${httpPort}/dashboard`;
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(dashboard);
+    await page.fill('input[name=apiKey]', process.env.SOJOURN_API_KEY || 'dev-api-key');
+    await Promise.all([page.waitForURL(dashboard), page.click('button[type=submit]')]);
+    const listShot = path.join(out, 'dashboard-journeys.png');
+    await page.screenshot({ path: listShot, clip: { x: 0, y: 0, width: 1280, height: 360 } });
+    console.log(`saved ${listShot}`);
+    await page.goto(`${dashboard}/journeys/welcome?since=7d`);
+    await page.waitForFunction('window.Chart && Chart.getChart("funnel-chart") !== undefined');
+    const journeyShot = path.join(out, 'dashboard-welcome.png');
+    await page.screenshot({ path: journeyShot });
+    console.log(`saved ${journeyShot}`);
   } finally {
     await browser.close();
   }

@@ -1,6 +1,7 @@
 /**
  * The dashboard at /dashboard: the deployed journeys (live version, paused, a link to their runs in the
- * Temporal UI) and, per journey, the report of `GET /v1/reports/journeys/{id}` as tables and charts.
+ * Temporal UI) and, per journey, the report of `GET /v1/reports/journeys/{id}` (the same function,
+ * engine/journey-report.ts) as tables and charts, for a period (`?since=7d`) and optionally one version.
  *
  * How a browser authenticates (the API key must never be in a URL): GET /dashboard/login shows a form;
  * POST /dashboard/login takes the key in the body and sets a session cookie (server/dashboard/session.ts)
@@ -24,6 +25,8 @@ import type { Config } from '../../lib/config';
 import { safeEqual } from '../../lib/crypto';
 import { journeySummaries } from '../../engine/journey-control';
 import { getJourneyPlan } from '../../data/journey-versions';
+import { journeyReport, parseSince } from '../../engine/journey-report';
+import { reportSection } from './report-view';
 import { csrfCookieKey, issueSession, SESSION_COOKIE, SESSION_TTL_SECONDS, sessionKey, verifySession } from './session';
 import { ASSETS_PATH, DASHBOARD_PATH, errorPage, journeyPage, journeysPage, loginPage, type JourneyRow } from './pages';
 import { temporalUiJourneyUrl } from './temporal-ui-link';
@@ -149,10 +152,18 @@ export const dashboardPlugin: FastifyPluginAsync<DashboardOptions> = async (app:
 
     pages.get(DASHBOARD_PATH, async (_req, reply) => html(reply, 200, journeysPage(await journeyRows(), reply.generateCsrf())));
 
-    pages.get<{ Params: { id: string } }>(`${DASHBOARD_PATH}/journeys/:id`, async (req, reply) => {
+    pages.get<{ Params: { id: string }; Querystring: { since?: unknown; version?: unknown } }>(`${DASHBOARD_PATH}/journeys/:id`, async (req, reply) => {
+      const since = typeof req.query.since === 'string' ? req.query.since : '30d';
+      const sinceDays = parseSince(since);
+      if (sinceDays === null) return html(reply, 400, errorPage(400, 'The period must be 1d to 400d, e.g. 30d.'));
+      const versionText = typeof req.query.version === 'string' ? req.query.version : undefined;
+      if (versionText !== undefined && !/^[1-9]\d{0,5}$/.test(versionText)) return html(reply, 400, errorPage(400, 'The version must be a version number.'));
       const row = (await journeyRows()).find((r) => r.journeyId === req.params.id);
       if (!row) return html(reply, 404, errorPage(404, `No journey "${req.params.id}" is deployed.`));
-      return html(reply, 200, journeyPage(row, reply.generateCsrf(), { html: '' }));
+      // The same call as GET /v1/reports/journeys/{id} (server/api/reports-routes.ts).
+      const r = await journeyReport(row.journeyId, { sinceDays, version: versionText === undefined ? undefined : Number(versionText) });
+      if (!r.found) return html(reply, 404, errorPage(404, `No journey "${req.params.id}" is deployed.`));
+      return html(reply, 200, journeyPage(row, reply.generateCsrf(), reportSection(r.report, since, versionText === undefined ? undefined : Number(versionText))));
     });
   });
 };

@@ -106,7 +106,7 @@ ${rows.map((r) => `<tr data-journey="${esc(r.journeyId)}">
 export function journeyPage(row: JourneyRow, csrfToken: string, report: { html: string; chartData?: unknown }): string {
   const versions = [...row.versions].reverse().map((v) => `<tr${v.live ? ' class="live"' : ''}><td class="num">${v.version}</td><td>${v.live ? state(row.paused) : ''}</td><td>${esc(new Date(v.deployedAt).toISOString().replace('T', ' ').slice(0, 16))} UTC</td><td><code>${esc(v.hash.slice(0, 12))}</code></td></tr>`).join('\n');
   const body = `<h1>${esc(row.name ?? row.journeyId)}</h1>
-<p class="meta"><span>journey <code id="journey-id">${esc(row.journeyId)}</code></span><span>live version <strong id="live-version">${row.liveVersion}</strong></span><span id="paused-state">${state(row.paused)}</span><span>${temporalLink(row.temporalUrl, row.journeyId)}</span></p>
+<p class="meta"><span>journey <code id="journey-id">${esc(row.journeyId)}</code></span><span>live version <strong id="live-version" data-figure="/liveVersion" data-format="count">${row.liveVersion}</strong></span><span id="paused-state">${state(row.paused)}</span><span>${temporalLink(row.temporalUrl, row.journeyId)}</span></p>
 ${report.html}
 <h2>Versions</h2>
 <table class="versions"><thead><tr><th class="num">Version</th><th>State</th><th>Deployed</th><th>Plan hash</th></tr></thead><tbody>

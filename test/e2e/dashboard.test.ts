@@ -48,7 +48,8 @@ describe('the dashboard in a browser', () => {
       MONGODB_URI: uniqueDatabaseUri('e2edash'), TEMPORAL_ADDRESS: temporal.address, SMTP_URL: smtp.url, TEMPORAL_UI_URL: temporal.uiUrl!,
       HTTP_PORT: String(httpPort), SOJOURN_ENV: 'development', SOJOURN_API_KEY: API_KEY, SOJOURN_TIME_SCALE: '1/8640', TASK_QUEUE: 'sojourn-e2e-dashboard',
     } as NodeJS.ProcessEnv);
-    sojourn = await startSojourn(config, { demo: false, journeys: [path.join(__dirname, '..', '..', 'journeys')] });
+    // The shipped journeys and an A/B test with a holdout (fixtures/dashboard/offer_test.yaml).
+    sojourn = await startSojourn(config, { demo: false, journeys: [path.join(__dirname, '..', '..', 'journeys'), path.join(__dirname, 'fixtures', 'dashboard')] });
     browser = await chromium.launch({ executablePath, args: CHROMIUM_FLAGS, timeout: 60_000 });
   }, 240_000);
 
@@ -102,7 +103,7 @@ describe('the dashboard in a browser', () => {
     // Pause one journey through the API, so the list has both states.
     await api('POST', '/v1/journeys/birthday/pause');
     const { journeys } = await api<{ journeys: JourneyListed[] }>('GET', '/v1/journeys');
-    expect(journeys.map((j) => j.journeyId).sort()).toEqual(['birthday', 'post_purchase', 'reengagement', 'verification', 'welcome']);
+    expect(journeys.map((j) => j.journeyId).sort()).toEqual(['birthday', 'offer_test', 'post_purchase', 'reengagement', 'verification', 'welcome']);
 
     const { page, problems } = await newPage();
     await logIn(page);

@@ -172,6 +172,10 @@ describe('dashboard login', () => {
       }),
       { numRuns: 200 },
     );
+    for (const q of ['since=abc', 'since=0d', 'since=401d', 'version=0', 'version=x', 'since=7d&version=1e3']) {
+      const res = await app.inject({ method: 'GET', url: `/dashboard/journeys/welcome?${q}`, headers: { cookie: session } });
+      expect([q, res.statusCode]).toEqual([q, 400]);
+    }
     console.log(`generated login posts by status: ${JSON.stringify(statuses)}`);
   });
 
