@@ -22,6 +22,8 @@ import { isHashSuppressed, suppressionEntry } from '../data/suppression-model';
 import { loadConfig } from '../lib/config';
 import { messageIdFor } from '../mail/headers';
 import { claimToken } from '../data/used-tokens';
+import { enqueueOutbox, OutboxModel, removeFromOutbox } from '../data/event-outbox';
+import { IdempotencyModel } from '../data/idempotency-model';
 
 export interface ScaleResult {
   sizes: number[];
@@ -44,6 +46,8 @@ export const OPERATIONS = [
   'contact by email key',
   'send by Message-ID',
   'token use',
+  'event outbox enqueue + remove',
+  'idempotency key claim + replay',
 ] as const;
 type Operation = (typeof OPERATIONS)[number];
 
@@ -92,6 +96,8 @@ export async function runScaleBench(opts: { sizes: number[]; repeat: number; sec
       templateId: 'welcome', templateVersion: null, marketing: true, status: 'sent', messageId: messageIdFor(ledgerKey(i), 'scale.test'),
       createdAt: new Date(now.getTime() - 30 * DAY), smtpStartedAt: null, sentAt: now, attempt: 1, smtpCode: 250, error: null, note: null,
     }));
+    await insertBatches('contact_keys', seeded, size, (i) => ({ _id: `e:${email(i)}`, c: contactIds[i] }));
+    await insertBatches('idempotency_keys', seeded, size, (i) => ({ _id: `seed-idem-${i}`, fingerprint: 'f', state: 'done', status: 201, contentType: 'application/json', body: '{}', createdAt: now }));
     await insertBatches('send_refs', seeded, size, (i) => ({ _id: messageIdFor(ledgerKey(i), 'scale.test'), key: ledgerKey(i) }));
     await insertBatches('contact_events', seeded, size, (i) => ({
       _id: `seed-${i}`, eventId: `seed-${i}`, contactId: String(contactIds[i]), name: 'order.completed', at: now, data: { amount: 1 }, machine: false,
@@ -155,6 +161,22 @@ export async function runScaleBench(opts: { sizes: number[]; repeat: number; sec
         const replay = await claimToken({ tokenId, purpose: 'confirm', contactId: 'c', expiresAt: new Date(Date.now() + DAY) });
         const seededReplay = await claimToken({ tokenId: `seed-token-${pick(r) % Math.max(1, tenth(size))}`, purpose: 'confirm', contactId: 'c', expiresAt: new Date() });
         check(first && !replay && !seededReplay, `token ${tokenId} used once`);
+      },
+      'event outbox enqueue + remove': async (r) => {
+        const eventId = `outbox-${run}-${r}`;
+        await enqueueOutbox({ eventId, contactId: String(contactIds[pick(r)]), name: 'custom.bench', at: new Date(), data: {} }, new Date(), new Date());
+        const queued = await OutboxModel.collection.findOne({ _id: eventId } as never);
+        await removeFromOutbox(eventId);
+        check(queued !== null && (await OutboxModel.collection.findOne({ _id: eventId } as never)) === null, `outbox entry ${eventId} queued and removed`);
+      },
+      'idempotency key claim + replay': async (r) => {
+        // What the API's Idempotency-Key hook does (server/api/idempotency.ts): claim by insert, finish, replay by _id.
+        const _id = `bench-idem-${run}-${r}`;
+        await IdempotencyModel.collection.insertOne({ _id, fingerprint: 'f', state: 'pending', status: null, contentType: null, body: null, createdAt: new Date() } as never);
+        await IdempotencyModel.collection.updateOne({ _id } as never, { $set: { state: 'done', status: 201, body: '{}' } });
+        const replay = await IdempotencyModel.collection.findOne({ _id } as never);
+        const seededReplay = await IdempotencyModel.collection.findOne({ _id: `seed-idem-${pick(r)}` } as never);
+        check(replay?.state === 'done' && seededReplay?.status === 201, `idempotency key ${_id}`);
       },
     };
     for (const op of OPERATIONS) {
