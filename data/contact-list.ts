@@ -6,9 +6,10 @@
  *
  * Filters: a segment (pushed down to a MongoDB filter when the expression allows it, otherwise
  * evaluated contact by contact over a bounded scan whose cursor still advances), a tag and an update
- * time. Cost: on MongoDB a page is an index range on `_id`. FerretDB 1.24 on SQLite serves only
- * `_id` equality from an index, so there each page scans the collection (bench/contacts-list.bench.ts
- * measures it).
+ * time. Cost: on MongoDB a page is an index range on `_id`. FerretDB 1.24 (either backend) pushes down
+ * only `_id` equality, not ranges or sorts, so there each page reads and sorts the whole collection:
+ * a page costs O(contacts), a full listing O(contacts^2 / limit); use large pages
+ * (bench/contacts-list.bench.ts measures it).
  */
 import type { Types } from 'mongoose';
 import { ContactModel, type ContactDoc } from './contact-model';

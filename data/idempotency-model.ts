@@ -29,6 +29,17 @@ const schema = new Schema<IdempotencyDoc>(
   },
   { collection: 'idempotency_keys', strict: true, versionKey: false },
 );
+// For the sweep (MongoDB uses it; FerretDB 1.x refuses TTL indexes and scans, once per sweep, not per request).
+schema.index({ createdAt: 1 });
 
 export const IdempotencyModel: Model<IdempotencyDoc> =
   (mongoose.models.IdempotencyKey as Model<IdempotencyDoc> | undefined) ?? mongoose.model<IdempotencyDoc>('IdempotencyKey', schema);
+
+/**
+ * Deletes keys created before `cutoff` (their 24-hour replay window is over; an unfinished claim of a
+ * request that died is released too). Correctness does not depend on it, since the API takes over an
+ * expired key itself: this keeps the collection at about one day of keys. Returns how many were removed.
+ */
+export async function sweepExpiredIdempotencyKeys(cutoff: Date): Promise<number> {
+  return (await IdempotencyModel.collection.deleteMany({ createdAt: { $lt: cutoff } })).deletedCount;
+}

@@ -32,6 +32,7 @@ import { createEngineIngest } from '../engine/engine-ingest';
 import { createSendActivities } from '../worker/send-activities';
 import { dataLayerContactStore } from '../activities/contact-store';
 import { startOutboxSweeper } from '../engine/outbox-sweeper';
+import { startIdempotencySweeper } from './idempotency-sweeper';
 import { startInboundServer, type InboundServer } from '../mail/inbound-server';
 import { loadProject } from '../engine/project';
 import { createInboundProcessor } from './inbound';
@@ -116,11 +117,14 @@ export async function startSojourn(config: Config, opts: ServeOptions, health: D
   let http: FastifyInstance | null = null;
   let url = '';
   let sweeper: { stop(): Promise<void> } | null = null;
+  let idempotencySweeper: { stop(): Promise<void> } | null = null;
   let inbound: InboundServer | null = null;
   let webhookDelivery: { stop(): Promise<void> } | null = null;
   if (role !== 'worker') {
     // Events stored while Temporal was unreachable (or before a crash) reach their runs from here.
     sweeper = startOutboxSweeper(ingest, { intervalMs: opts.outboxIntervalMs, log });
+    // Idempotency-Key records past their 24 hours are removed from here (FerretDB has no TTL index).
+    idempotencySweeper = startIdempotencySweeper({ log });
     // Webhook deliveries queued by the ingest (engine/webhook-fanout.ts) are POSTed from here.
     webhookDelivery = startWebhookDelivery({ log });
     http = await buildServer({
@@ -170,6 +174,7 @@ export async function startSojourn(config: Config, opts: ServeOptions, health: D
       await http?.close();
       await inbound?.close();
       await sweeper?.stop();
+      await idempotencySweeper?.stop();
       await webhookDelivery?.stop();
       // The worker also listens for SIGINT/SIGTERM and may already be draining.
       if (worker?.getState() === 'RUNNING') worker.shutdown();

@@ -3,28 +3,14 @@ import { useApiServer } from './api-server';
 import { ContactModel } from '../../../data/contact-model';
 import { ConsentRecordModel } from '../../../data/consent-model';
 import { SuppressionModel } from '../../../data/suppression-model';
-import { emptyContact } from '../../../data/contact-merge';
+import { listWhileInserting, seedContacts } from '../../../bench/contacts-list.bench';
+import { IdempotencyModel } from '../../../data/idempotency-model';
+import { IDEMPOTENCY_TTL_MS } from '../../../server/api/idempotency';
+import { startIdempotencySweeper } from '../../../server/idempotency-sweeper';
 
-/** Seeds `n` contacts with bulk insertMany (the listing is under test, not the upsert). */
-let serial = 0;
 /** Contacts listed by the integration test; bench/contacts-list.bench.ts runs the same check with 100,000. */
-const SEEDED = 500;
-/** An ObjectId from an earlier second (random tail), i.e. inside the range a listing already walks. */
-const pastId = (seconds: number) => new Types.ObjectId(seconds.toString(16).padStart(8, '0') + new Types.ObjectId().toHexString().slice(8));
-async function seed(n: number, tag: (i: number) => string = (i) => (i % 2 ? 'odd' : 'even'), newId = () => new Types.ObjectId()): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < n; i += 1000) {
-    const docs = Array.from({ length: Math.min(1000, n - i) }, (_, j) => {
-      const d = emptyContact(newId(), new Date(), 'seed');
-      const n = serial++;
-      Object.assign(d, { email: `p${n}@example.com`, emailKey: `p${n}@example.com`, tags: [tag(i + j)], firstName: `P${n}`, erasedAt: null, rev: 0 });
-      ids.push(String(d._id));
-      return d;
-    });
-    await ContactModel.collection.insertMany(docs as never[], { ordered: false });
-  }
-  return ids;
-}
+const SEEDED = 2_000;
+const seed = (n: number, tag?: (i: number) => string, newId?: () => Types.ObjectId) => seedContacts(n, tag, newId);
 
 jest.setTimeout(60_000);
 
@@ -34,42 +20,19 @@ describe('contacts for integrators', () => {
   });
 
   it('lists every contact exactly once, page by page, while contacts are inserted concurrently', async () => {
-    // A smaller version of bench/contacts-list.bench.ts (100,000 contacts): on FerretDB/SQLite, which
-    // serves only _id equality from an index, every page scans the collection.
+    // A smaller version of bench/contacts-list.bench.ts (100,000 contacts), through the same routine.
     const seeded = await seed(SEEDED);
-    const seen = new Map<string, number>();
-    // Concurrent inserts, bounded so the listing can finish: new ids after the seeded ones, and ids
-    // inside the seeded range (timestamps in the past), which may land behind or ahead of the cursor.
-    let inserting = true;
-    const inserted: string[] = [];
-    const start = Math.floor(Date.now() / 1000) - 3600;
-    const writer = (async () => {
-      for (let b = 0; b < 6 && inserting; b++) {
-        inserted.push(...(await seed(25, () => 'late', b % 2 ? () => pastId(start + Math.floor(Math.random() * 3500)) : undefined)));
-      }
-    })();
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const r = await api.call('GET', `/v1/contacts?limit=100&fields=tags${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      expect(r.status).toBe(200);
+    const run = await listWhileInserting(async (url) => {
+      const r = await api.call('GET', url);
       const body = r.json();
-      for (const c of body.contacts) {
-        seen.set(c.id, (seen.get(c.id) ?? 0) + 1);
-        expect(Object.keys(c).sort()).toEqual(['id', 'tags']);
-      }
-      cursor = body.next;
-      pages++;
-    } while (cursor && pages < 1000);
-    inserting = false;
-    await writer;
-    expect(inserted.length).toBeGreaterThan(0);
-    for (const id of seeded) expect(seen.get(id)).toBe(1);
-    expect([...seen.values()].every((n) => n === 1)).toBe(true);
-    const extra = [...seen.keys()].filter((id) => !seeded.includes(id));
-    expect(extra.every((id) => inserted.includes(id))).toBe(true);
-    console.log(`listed ${seeded.length} seeded contacts in ${pages} pages, each once; ${inserted.length} inserted meanwhile, ${extra.length} of them seen`);
-  }, 120_000);
+      for (const c of body.contacts) expect(Object.keys(c).sort()).toEqual(['id', 'tags']);
+      return { status: r.status, body };
+    }, seeded, { limit: 400 });
+    expect(run.inserted).toBeGreaterThan(0);
+    expect(run.pages).toBeGreaterThanOrEqual(SEEDED / 400);
+    expect({ missing: run.missing, duplicated: run.duplicated, unexpected: run.unexpected }).toEqual({ missing: [], duplicated: [], unexpected: [] });
+    console.log(`listed ${run.seeded} seeded contacts in ${run.pages} pages, each once; ${run.inserted} inserted meanwhile, ${run.insertedSeen} of them seen`);
+  }, 180_000);
 
   it('filters by tag, by segment and by update time, and refuses a cursor it did not issue', async () => {
     const byTag = (await api.call('GET', '/v1/contacts?tag=late&limit=5')).json();
@@ -170,5 +133,26 @@ describe('contacts for integrators', () => {
     const ran = all.filter((r) => r.headers.get('idempotent-replayed') === null && r.status !== 409);
     expect(ran.length).toBe(1);
     expect(all.every((r) => [201, 409].includes(r.status))).toBe(true);
+  });
+
+  it('sweeps Idempotency-Key records older than 24 hours: the key then runs anew, a younger key still replays', async () => {
+    const body = { email: 'swept@example.com', firstName: 'Swept' };
+    expect((await api.call('POST', '/v1/contacts', body, { 'idempotency-key': 'sweep-old' })).status).toBe(201);
+    await new Promise((r) => setTimeout(r, 20));
+    const boundary = Date.now();
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await api.call('POST', '/v1/contacts', body, { 'idempotency-key': 'sweep-young' })).status).toBe(200);
+    const before = await IdempotencyModel.countDocuments({});
+    // 24 hours after the boundary: every key created before it has expired, the young one has not.
+    const sweeper = startIdempotencySweeper({ now: () => new Date(boundary + IDEMPOTENCY_TTL_MS), intervalMs: 3600_000 });
+    const removed = await sweeper.runOnce();
+    await sweeper.stop();
+    expect(removed).toBe(before - 1);
+    expect(await IdempotencyModel.countDocuments({})).toBe(1);
+    const old = await api.call('POST', '/v1/contacts', body, { 'idempotency-key': 'sweep-old' });
+    expect(old.headers.get('idempotent-replayed')).toBeNull();
+    expect(old.status).toBe(200); // ran again: the contact exists now, so it merges
+    const young = await api.call('POST', '/v1/contacts', body, { 'idempotency-key': 'sweep-young' });
+    expect(young.headers.get('idempotent-replayed')).toBe('true');
   });
 });
