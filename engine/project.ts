@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readTemplateCatalog } from '../mail/template-catalog';
+import { readTemplateUses } from '../mail/template-variables';
 import { compileProject, type ProjectResult, type SourceFile } from '../rules';
 
 const isScenario = (f: string) => /\.scenarios\.ya?ml$/.test(f);
@@ -34,6 +35,8 @@ export interface LoadedProject {
   missing: string[];
   sources: SourceFile[];
   result: ProjectResult;
+  /** Text of the template files that diagnostics point at (by the diagnostic's file path). */
+  templateTexts: Record<string, string>;
 }
 
 export function loadProject(paths: string[], templatesDir = path.join(process.cwd(), 'templates')): LoadedProject {
@@ -42,6 +45,18 @@ export function loadProject(paths: string[], templatesDir = path.join(process.cw
   // locations, which are part of the content hash, so the same file deploys as the same version from
   // any caller (CLI, serve, tests).
   const sources: SourceFile[] = files.map((f) => ({ path: path.relative(process.cwd(), f) || f, text: fs.readFileSync(f, 'utf8') }));
-  const result = compileProject(sources, { templates: readTemplateCatalog(templatesDir) });
-  return { files: sources.map((s) => s.path), missing, sources, result };
+  const templateUses = readTemplateUses(templatesDir);
+  const result = compileProject(sources, { templates: readTemplateCatalog(templatesDir), templateUses });
+  // Template files a diagnostic points at (E_TEMPLATE_VARIABLE), so validate can show the line.
+  const templateTexts: Record<string, string> = {};
+  for (const d of result.diagnostics) {
+    if (d.file.endsWith('.hbs') && !(d.file in templateTexts)) {
+      try {
+        templateTexts[d.file] = fs.readFileSync(d.file, 'utf8');
+      } catch {
+        /* shown without its line */
+      }
+    }
+  }
+  return { files: sources.map((s) => s.path), missing, sources, result, templateTexts };
 }

@@ -13,6 +13,7 @@ import { DiagnosticSink, suggestion } from './diagnostics';
 import { isLocalTime, isTimeZone, parseDuration } from './duration';
 import { DATA_FIELD_TYPES, type DataFieldType, type RulesPlan, type TemplateRef } from './plan';
 import { CUSTOM_EVENT_RE, isKnownEvent, KNOWN_EVENTS } from './event-vocabulary';
+import { templateDiagnostic, triggerProblem, useProblem, type TemplateVarUse } from './template-vars';
 
 export { KNOWN_EVENTS } from './event-vocabulary';
 export const EMAIL_STATUSES = ['unverified', 'pending', 'verified', 'bounced', 'complained', 'invalid', 'dormant'];
@@ -174,7 +175,13 @@ export function excludesUnsubscribed(n: ASTNode | null): boolean {
 
 // ---- journey checks -------------------------------------------------------------------------
 
-export interface CheckContext { templates: Record<string, TemplateRef>; rules: RulesPlan; segmentAsts?: Map<string, ASTNode | null> }
+export interface CheckContext {
+  templates: Record<string, TemplateRef>; rules: RulesPlan; segmentAsts?: Map<string, ASTNode | null>;
+  /** Variable uses per template; each send checks them against what this journey provides. */
+  templateUses?: Record<string, TemplateVarUse[]>;
+  /** Template problems already reported (shared across the journeys of one compile). */
+  reported?: Set<string>;
+}
 
 export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticSink): void {
   if (j.id.value && !ID_RE.test(j.id.value)) sink.error('E_BAD_ID', `The journey id "${j.id.value}" should be lower_snake_case, like welcome_series.`, j.id.span);
@@ -321,6 +328,15 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
     switch (st.kind) {
       case 'send': {
         const ref = ctx.templates[st.template.value];
+        for (const u of (ref && ctx.templateUses?.[st.template.value]) || []) {
+          const general = useProblem(u);
+          const own = general ? null : triggerProblem(u, j.id.value, dataNames);
+          const key = `${u.file}:${u.line}:${u.col}:${u.path}${own ? `:${j.id.value}` : ''}`;
+          if ((general || own) && !ctx.reported?.has(key)) {
+            ctx.reported?.add(key);
+            sink.list.push(templateDiagnostic(u, general ?? own!));
+          }
+        }
         if (!ref) sink.error('E_UNKNOWN_TEMPLATE', `There is no template "${st.template.value}".${suggestion(st.template.value, Object.keys(ctx.templates))} Templates are templates/<id>.hbs.`, st.template.span);
         else if (ref.marketing) {
           marketing = true;

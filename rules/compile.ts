@@ -16,9 +16,15 @@ import {
 } from './plan';
 import { planHash } from './plan-hash';
 import { toFilterTemplate } from './pushdown';
+import type { TemplateVarUse } from './template-vars';
 
 export interface SourceFile { path: string; text: string }
-export interface CompileContext { templates: Record<string, TemplateRef>; rules?: RulesPlan }
+export interface CompileContext {
+  templates: Record<string, TemplateRef>;
+  rules?: RulesPlan;
+  /** Variable uses per template (mail/template-variables.ts); when given, each send checks them (E_TEMPLATE_VARIABLE). */
+  templateUses?: Record<string, TemplateVarUse[]>;
+}
 /** `plan` is null when there are errors (warnings alone still give a plan). */
 export interface JourneyResult { plan: JourneyPlan | null; diagnostics: Diagnostic[] }
 export interface RulesResult { plan: RulesPlan | null; diagnostics: Diagnostic[] }
@@ -138,7 +144,9 @@ function collectSteps(list: StepListAst | null, out: StepAst[]): void {
   }
 }
 
-function buildJourney(j: JourneyAst, ctx: Required<CompileContext>, sink: DiagnosticSink): Omit<JourneyPlan, 'hash'> {
+type JourneyCompileContext = Required<Pick<CompileContext, 'templates' | 'rules'>> & { templateUses?: CompileContext['templateUses']; reported?: Set<string> };
+
+function buildJourney(j: JourneyAst, ctx: JourneyCompileContext, sink: DiagnosticSink): Omit<JourneyPlan, 'hash'> {
   const map = sink.map;
   const file = sink.file;
   const at = (span: [number, number]) => { const p = map.position(span[0]); return `${file}:${p.line}:${p.col}`; };
@@ -292,7 +300,7 @@ function inlineParams(source: string, params: Record<string, string | number | b
   return source.replace(/\bjourney\.params\.([A-Za-z_]\w*)/g, (all, name: string) => (name in params ? JSON.stringify(params[name]) : all));
 }
 
-function buildTrigger(t: TriggerAst, ctx: Required<CompileContext>, journeyId: string, ex: (e: ExprAst) => Expr, segments: Record<string, SegmentPlan>,
+function buildTrigger(t: TriggerAst, ctx: JourneyCompileContext, journeyId: string, ex: (e: ExprAst) => Expr, segments: Record<string, SegmentPlan>,
   params: Record<string, string | number | boolean>): Trigger {
   const exP = (e: ExprAst): Expr => { const x = ex(e); return { ...x, source: inlineParams(x.source, params) }; };
   switch (t.kind) {
@@ -327,7 +335,7 @@ function buildTrigger(t: TriggerAst, ctx: Required<CompileContext>, journeyId: s
   }
 }
 
-function analyseJourney(file: SourceFile, ctx: Required<CompileContext>, segmentAsts?: Map<string, ASTNode | null>): { ast: JourneyAst | null; sink: DiagnosticSink } {
+function analyseJourney(file: SourceFile, ctx: JourneyCompileContext, segmentAsts?: Map<string, ASTNode | null>): { ast: JourneyAst | null; sink: DiagnosticSink } {
   const sink = new DiagnosticSink(file.path, new SourceMap(file.text));
   const root = parseYaml(file.text, sink);
   if (!root) return { ast: null, sink };
@@ -353,7 +361,7 @@ function finish(plan: Omit<JourneyPlan, 'hash'>): JourneyPlan {
 
 /** Compiles one journey file against known templates and rules. */
 export function compileJourney(file: SourceFile, context: CompileContext): JourneyResult {
-  const ctx = { templates: context.templates, rules: context.rules ?? { segments: {}, ruleSets: {} } };
+  const ctx = { templates: context.templates, rules: context.rules ?? { segments: {}, ruleSets: {} }, templateUses: context.templateUses, reported: new Set<string>() };
   const { ast, sink } = analyseJourney(file, ctx);
   if (!ast || hasErrors(sink.list)) return { plan: null, diagnostics: sortDiagnostics(sink.list) };
   return { plan: finish(buildJourney(ast, ctx, sink)), diagnostics: sortDiagnostics(sink.list) };
@@ -391,7 +399,8 @@ export function compileProject(files: SourceFile[], context: CompileContext): Pr
     }
     diagnostics.push(...sink.list);
   });
-  const ctx = { templates: context.templates, rules };
+  // `reported`: a template problem that does not depend on the journey is reported once, whoever sends it.
+  const ctx = { templates: context.templates, rules, templateUses: context.templateUses, reported: new Set<string>() };
   const journeyFiles = new Map<string, string>();
   files.forEach((f, i) => {
     if (kinds[i] === 'rules') return;

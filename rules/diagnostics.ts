@@ -41,6 +41,7 @@ export const DIAGNOSTIC_CODES = {
   E_DUPLICATE_STEP_ID: 'Two steps with the same id.',
   E_UNREACHABLE_STEP: 'A step that can never run (it follows an exit).',
   E_UNKNOWN_TEMPLATE: 'A send of a template that is not in templates/.',
+  E_TEMPLATE_VARIABLE: 'A template sent by a journey uses a variable that journey cannot provide (undeclared trigger data, an unknown contact field, a link that does not exist, ...).',
   E_TEMPLATE_NO_TOPIC: 'A send of a marketing template whose front matter declares no preference-centre `topic:`.',
   E_UNKNOWN_SEGMENT: 'A reference to a segment that no rules file defines.',
   E_UNKNOWN_RULE_SET: 'A classify step with a rule set that no rules file defines.',

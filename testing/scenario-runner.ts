@@ -311,7 +311,10 @@ export class ScenarioHarness {
         const hit = list.find(match);
         if (!hit) {
           const got = list.filter((e) => !ctx.consumed.has(e.key)).map((e) => `${e.templateId} "${e.subject}"`);
-          return { ...label(text), ok: false, detail: got.length ? `got instead: ${got.join(', ')}` : 'no new email' };
+          // A send that failed (a template error names its file:line) ends the run: say so on this line.
+          const failures = await this.runFailures(ctx);
+          const failed = failures.length ? `; the send failed: ${failures.join('; ')}` : '';
+          return { ...label(text), ok: false, detail: `${got.length ? `got instead: ${got.join(', ')}` : 'no new email'}${failed}` };
         }
         ctx.consumed.add(hit.key);
         if (hit.to.toLowerCase() !== ctx.email.toLowerCase()) return { ...label(text), ok: false, detail: `sent to ${hit.to}, not to the contact` };
@@ -440,6 +443,21 @@ export class ScenarioHarness {
 
   private async candidateIds(plan: JourneyPlan, contactId: string): Promise<string[]> {
     return candidateIds(plan.journeyId, contactId, plan, (await this.now()).toISOString());
+  }
+
+  /** Why this scenario's runs failed, if any did (the innermost cause: a template error's file:line and variable). */
+  private async runFailures(ctx: { plan: JourneyPlan; contactId: string; runs: Set<string> }): Promise<string[]> {
+    const out: string[] = [];
+    for (const id of new Set([journeyWorkflowId(ctx.plan.journeyId, ctx.contactId), ...await this.candidateIds(ctx.plan, ctx.contactId), ...ctx.runs])) {
+      const handle = this.client.workflow.getHandle(id);
+      const d = await handle.describe().catch(() => null);
+      if (d?.status.name !== 'FAILED') continue;
+      const err = await handle.result().then(() => null, (e: unknown) => e as Error & { cause?: unknown });
+      let cause: (Error & { cause?: unknown }) | null = err;
+      while (cause?.cause instanceof Error) cause = cause.cause as Error & { cause?: unknown };
+      if (cause) out.push(cause.message);
+    }
+    return out;
   }
 
   /** Emails the contact got, from the send ledger (template, key) and the SMTP server (subject, To). */

@@ -12,7 +12,7 @@ export interface ValidateOutput { exitCode: number; text: string }
 
 /** Validates paths; returns the printed text and the exit code (the command is a thin wrapper). */
 export function validatePaths(paths: string[], opts: { format?: string; templates?: string }): ValidateOutput {
-  const { files, missing, sources, result } = loadProject(paths.length ? paths : ['journeys'], opts.templates ?? path.join(process.cwd(), 'templates'));
+  const { files, missing, sources, result, templateTexts } = loadProject(paths.length ? paths : ['journeys'], opts.templates ?? path.join(process.cwd(), 'templates'));
   if (missing.length) return { exitCode: 2, text: `No such file or folder: ${missing.join(', ')}` };
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = result.diagnostics.length - errors;
@@ -27,7 +27,7 @@ export function validatePaths(paths: string[], opts: { format?: string; template
       }, null, 2),
     };
   }
-  const textOf = new Map(sources.map((s) => [s.path, s.text]));
+  const textOf = new Map([...sources.map((s) => [s.path, s.text] as const), ...Object.entries(templateTexts)]);
   const lines = result.diagnostics.map((d: Diagnostic) => formatDiagnostic(d, textOf.get(d.file)));
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
   lines.push(`${errors ? '✗' : '✓'} ${plural(files.length, 'file')} checked (${plural(Object.keys(result.plans).length, 'journey')}, ` +

@@ -52,4 +52,28 @@ describe('sojourn validate', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('exits 1 when a template uses a variable a journey that sends it cannot provide, at the template file:line:col', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sojourn-validate-vars-'));
+    try {
+      fs.cpSync(path.join(root, 'templates'), path.join(dir, 'templates'), { recursive: true });
+      // order_thanks is sent by post_purchase, whose trigger declares orderId and amount, not total;
+      // welcome is sent by welcome, whose trigger declares no data at all.
+      const thanks = path.join(dir, 'templates', 'order_thanks.hbs');
+      fs.writeFileSync(thanks, fs.readFileSync(thanks, 'utf8').replace('{{formatCurrency trigger.data.amount "EUR"}}</strong>', '{{formatCurrency trigger.data.total "EUR"}}</strong>'));
+      const welcome = path.join(dir, 'templates', 'welcome.hbs');
+      fs.writeFileSync(welcome, fs.readFileSync(welcome, 'utf8').replace('<p>{{t en="Thanks for joining', '<p>{{links.unsubscribeNow}} {{trigger.data.orderId}} {{t en="Thanks for joining'));
+      const r = run(['journeys/', '--templates', path.join(dir, 'templates')]);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/templates\/order_thanks\.hbs:8:\d+: error E_TEMPLATE_VARIABLE: The template uses trigger\.data\.total, which cannot be provided: journey post_purchase sends this template but its trigger declares data orderId, amount/);
+      expect(r.stdout).toContain(' 8 | <p>{{t en="We have received your order"');
+      const col = Number(/order_thanks\.hbs:8:(\d+):/.exec(r.stdout)?.[1]);
+      expect(fs.readFileSync(thanks, 'utf8').split('\n')[7].slice(col - 1)).toMatch(/^trigger\.data\.total/);
+      expect(r.stdout).toMatch(/templates\/welcome\.hbs:9:\d+: error E_TEMPLATE_VARIABLE: The template uses links\.unsubscribeNow, .*there is no link "unsubscribeNow"/);
+      expect(r.stdout).toMatch(/templates\/welcome\.hbs:9:\d+: error E_TEMPLATE_VARIABLE: The template uses trigger\.data\.orderId, .*journey welcome sends this template but its trigger declares no data/);
+      expect(r.stdout).toMatch(/3 errors/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
