@@ -10,7 +10,10 @@ const transform = {
 const transformIgnorePatterns = ['/node_modules/(?!(@marcbachmann/cel-js|cookie|@fastify/cookie|@noble/hashes|content-disposition)/)'];
 const common = { transform, transformIgnorePatterns, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 
+// Server-backed tests share a 2-core box with the servers they drive: jest's 5 s default fails them under
+// load, not on behaviour. A test that hangs still fails, after 30 s.
 module.exports = {
+  testTimeout: 30_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },

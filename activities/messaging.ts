@@ -5,7 +5,9 @@
  * Exactly-once protocol (docs/delivery.md has the full reasoning):
  *   1. insert the ledger row `pending` under the unique key (a duplicate insert means an earlier attempt);
  *   2. claim the SMTP hand-off with an insert under `${key}#${generation}` (only one attempt can), then
- *      stamp `smtpStartedAt`; every ledger read and write is by `_id` (data/send-ledger.ts);
+ *      stamp `smtpStartedAt`; every ledger read and write is by `_id` (data/send-ledger.ts); the claim,
+ *      its stamp, the release and the completion wait out a database outage (LEDGER_PATIENCE_MS) instead
+ *      of failing the attempt, so an outage alone never turns a send into `unknown`;
  *   3. SMTP (heartbeating, so a worker that dies here is noticed within the heartbeat timeout); 4. mark `sent`.
  * A retry that finds `pending` with the claim taken (or `smtpStartedAt` set) cannot know whether the earlier attempt's
  * message went out (it crashed between 3 and 4), so it closes the row as `unknown` with a note and
@@ -19,10 +21,10 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import type { DependencyHealth } from '../lib/dependency-health';
+import { retryWhileUnavailable, type DependencyHealth } from '../lib/dependency-health';
 import pino from 'pino';
 import type { Config } from '../lib/config';
-import { claimLedgerRow, closePendingRow, findLedgerRow, insertLedgerRow, ledgerClaimedAt, releaseLedgerClaim, updateLedgerRow, type SendDoc } from '../data/send-ledger';
+import { claimLedgerRow, closePendingRow, LEDGER_PATIENCE_MS, findLedgerRow, insertLedgerRow, ledgerClaimedAt, releaseLedgerClaim, updateLedgerRow, type SendDoc } from '../data/send-ledger';
 import type { SmtpBounce } from '../mail/bounces';
 import { buildListHeaders, messageIdFor } from '../mail/headers';
 import { EmailRenderer, rendererOptionsFrom, type TemplateContact } from '../mail/render';
@@ -238,7 +240,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
         return { status: 'failed', permanent: true, reason, smtpCode: failure.smtpCode };
       }
       // Not delivered (4xx, connection refused): release the claim so the retry sends. Unknown: keep it (no resend).
-      if (failure.kind === 'transient') await releaseLedgerClaim(claim.previous!, { smtpCode: failure.smtpCode, error: failure.reason });
+      if (failure.kind === 'transient') await retryWhileUnavailable(() => releaseLedgerClaim(claim.previous!, { smtpCode: failure.smtpCode, error: failure.reason }), LEDGER_PATIENCE_MS);
       else await updateLedgerRow(input.key, { smtpCode: failure.smtpCode, error: failure.reason });
       if (failure.smtpCode === null) deps.health?.down('smtp relay', failure.reason);
       log.info({ ...ids, smtpCode: failure.smtpCode, kind: failure.kind }, 'send deferred, will retry');
@@ -250,8 +252,9 @@ export function createMessagingActivities(deps: MessagingDeps) {
     }
     deps.health?.up('smtp relay');
     await deps.afterSmtp?.(input);
-    // 4. Complete.
-    await updateLedgerRow(input.key, { status: 'sent', sentAt: clock(), smtpCode: 250, error: null });
+    // 4. Complete. The message went out: wait out a database outage rather than leave a retry to guess.
+    const sentAt = clock();
+    await retryWhileUnavailable(() => updateLedgerRow(input.key, { status: 'sent', sentAt, smtpCode: 250, error: null }), LEDGER_PATIENCE_MS);
     log.info(ids, 'email sent');
     return { status: 'sent', messageId };
   }

@@ -11,6 +11,8 @@
  * `migrateSendLedger()` moves rows written before this layout (ObjectId `_id`, unique `key` index).
  */
 import mongoose, { Schema, type Model } from 'mongoose';
+import { randomUUID } from 'node:crypto';
+import { retryWhileUnavailable } from '../lib/dependency-health';
 
 /** `unknown`: SMTP was started and the attempt died before recording the result; not resent (at-most-once). */
 export type SendStatus = 'pending' | 'sent' | 'unknown' | 'failed' | 'skipped';
@@ -123,9 +125,16 @@ export async function insertLedgerRow(row: Omit<SendDoc, '_id'>): Promise<boolea
   }
 }
 
+/**
+ * How long a ledger step that must not fail half-way (the claim, its stamp, completion, release) waits
+ * for an unreachable database before the attempt gives up: inside the send activity's 2-minute
+ * start-to-close timeout, longer than a database restart.
+ */
+export const LEDGER_PATIENCE_MS = 45_000;
+
 /** Claims of the SMTP hand-off: `_id` = `${ledgerKey}#${generation}`, one per generation of a row. */
-interface SendClaimDoc { _id: string; at: Date; attempt: number }
-const sendClaimSchema = new Schema<SendClaimDoc>({ _id: { type: String }, at: Date, attempt: Number }, { collection: 'send_claims', versionKey: false });
+interface SendClaimDoc { _id: string; at: Date; attempt: number; owner?: string }
+const sendClaimSchema = new Schema<SendClaimDoc>({ _id: { type: String }, at: Date, attempt: Number, owner: String }, { collection: 'send_claims', versionKey: false });
 export const SendClaim: Model<SendClaimDoc> = (mongoose.models.SendClaim as Model<SendClaimDoc> | undefined) ?? mongoose.model<SendClaimDoc>('SendClaim', sendClaimSchema);
 
 const claimId = (row: Pick<SendDoc, 'key' | 'releases'>) => `${row.key}#${row.releases ?? 0}`;
@@ -137,16 +146,27 @@ const claimId = (row: Pick<SendDoc, 'key' | 'releases'>) => `${row.key}#${row.re
  * The winner then stamps `smtpStartedAt` on the row. A transient failure releases the claim by moving
  * the row to the next generation (`releaseLedgerClaim`). A loser gets the row to resolve from.
  */
-export async function claimLedgerRow(key: string, at: Date, attempt: number): Promise<{ won: boolean; previous: SendDoc | null }> {
+export async function claimLedgerRow(key: string, at: Date, attempt: number, patienceMs = LEDGER_PATIENCE_MS): Promise<{ won: boolean; previous: SendDoc | null }> {
   const row = await findLedgerRow(key);
   if (!row || row.status !== 'pending' || row.smtpStartedAt) return { won: false, previous: row };
-  try {
-    await SendClaim.collection.insertOne({ _id: claimId(row), at, attempt } as never);
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-    return { won: false, previous: await findLedgerRow(key) };
-  }
-  await updateLedgerRow(key, { smtpStartedAt: at, attempt });
+  const id = claimId(row);
+  // The owner tells this call's own insert apart from another attempt's when the database stored the
+  // insert but its answer was lost (it went down mid-write): the retried insert is then a duplicate of ours.
+  const owner = randomUUID();
+  const won = await retryWhileUnavailable(async () => {
+    try {
+      await SendClaim.collection.insertOne({ _id: id, at, attempt, owner } as never);
+      return true;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const claim = (await SendClaim.collection.findOne({ _id: id } as never)) as SendClaimDoc | null;
+      return claim?.owner === owner;
+    }
+  }, patienceMs);
+  if (!won) return { won: false, previous: await findLedgerRow(key) };
+  // Until this stamp is written no SMTP starts; a database outage here waits rather than failing the
+  // attempt, because a retry that finds the claim without knowing its fate must record `unknown`.
+  await retryWhileUnavailable(() => updateLedgerRow(key, { smtpStartedAt: at, attempt }), patienceMs);
   return { won: true, previous: row };
 }
 

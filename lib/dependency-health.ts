@@ -21,6 +21,23 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
+/**
+ * Runs an idempotent database step again while the database cannot be reached (backoff 0.5 s doubling
+ * to 5 s), for up to `withinMs`; other errors and the last unavailability error are thrown. Used where
+ * failing the step would leave an ambiguous state behind (the send ledger's claim and completion).
+ */
+export async function retryWhileUnavailable<T>(step: () => Promise<T>, withinMs: number, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (let wait = 500; ; wait = Math.min(wait * 2, 5_000)) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || Date.now() + wait > deadline) throw err;
+      await sleep(wait);
+    }
+  }
+}
+
 /** First line of an error message, without stack and capped (enough to say why, never a dump). */
 export function shortReason(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
