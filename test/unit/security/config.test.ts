@@ -27,12 +27,12 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
 describe('secrets outside development mode', () => {
   it('`NODE_ENV=staging sojourn serve` without secrets exits non-zero naming every missing variable', () => {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'staging' };
-    const r = spawnSync(process.execPath, [require.resolve('tsx/cli', { paths: [root] }), path.join(root, 'cli', 'main.ts'), 'serve'], { env, cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [require.resolve('tsx/cli', { paths: [root] }), path.join(root, 'cli', 'main.ts'), 'serve'], { env, cwd: root, encoding: 'utf8', timeout: 150_000 }); // tsx compiles the CLI cold: slow on a loaded box
     console.log(`sojourn serve (NODE_ENV=staging, no secrets): exit ${r.status}\n${r.stderr.trim()}`);
     expect(r.status).not.toBe(0);
     expect(r.status).not.toBeNull();
     for (const v of ['SOJOURN_API_KEY', 'SOJOURN_SECRET', 'SOJOURN_PHONE_KEY', 'SOJOURN_PAYLOAD_KEYS']) expect(r.stderr).toContain(`${v} must be set`);
-  }, 60_000);
+  }, 160_000);
 
   it('refuses short keys, the public dev values and a malformed phone key, each by name', () => {
     expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['SOJOURN_PAYLOAD_KEYS', 'SOJOURN_API_KEY', 'SOJOURN_SECRET', 'SOJOURN_PHONE_KEY']);

@@ -1,4 +1,6 @@
-import { calendar, contact, deploy, plan, second, sendsOf, useEngine } from '../helpers';
+import { calendar, contact, deploy, plan, sendsOf, useEngine } from '../helpers';
+
+const minute = (iso: string) => iso.slice(0, 16);
 import { journeyWorkflowId, type JourneyResult } from '../../../workflows/definitions';
 
 describe('birthday (yearly date) triggers', () => {
@@ -23,8 +25,10 @@ describe('birthday (yearly date) triggers', () => {
     await engine.advanceTo(cal.local('UTC', 3, 1, 0));
     const tokyo: JourneyResult = await engine.client.workflow.getHandle(journeyWorkflowId('bday', leapling, String(cal.year))).result();
     const la: JourneyResult = await engine.client.workflow.getHandle(journeyWorkflowId('bday', losAngeles, String(cal.year))).result();
-    expect(second(tokyo.sends[0].at)).toBe(cal.local('Asia/Tokyo', 2, 28, 9));
-    expect(second(la.sends[0].at)).toBe(cal.local('America/Los_Angeles', 2, 28, 9));
+    // The send's time is the activity's clock: under load, real seconds pass between the timer firing at
+    // 09:00:00 and the activity running, so it is checked to the minute (a wrong hour or day is hours off).
+    expect(minute(tokyo.sends[0].at)).toBe(minute(cal.local('Asia/Tokyo', 2, 28, 9)));
+    expect(minute(la.sends[0].at)).toBe(minute(cal.local('America/Los_Angeles', 2, 28, 9)));
     expect(await sendsOf(notYet)).toHaveLength(0);
   });
 });
