@@ -15,6 +15,7 @@
  */
 import mongoose, { Schema, type Types } from 'mongoose';
 import { ContactModel, type ContactDoc } from './contact-model';
+import { isDuplicateKey, onlyDuplicateKeys } from './duplicate-key';
 
 export interface ContactKeyDoc {
   /** `e:<emailKey>` or `x:<externalId>`. */
@@ -64,7 +65,7 @@ export async function writeContactKeys(doc: Pick<ContactDoc, '_id' | 'emailKey' 
         break;
       } catch (err) {
         // Two upserts of a new key: the loser's insert is refused; its update then succeeds.
-        if ((err as { code?: number }).code !== 11000 || attempt >= 2) throw err;
+        if (!isDuplicateKey(err) || attempt >= 2) throw err;
       }
     }
   }
@@ -75,8 +76,7 @@ export async function insertContactKeys(docs: Pick<ContactDoc, '_id' | 'emailKey
   const rows = docs.flatMap((d) => keysOf(d).map((_id) => ({ _id, c: d._id })));
   if (!rows.length) return;
   await ContactKeyModel.collection.insertMany(rows as never[], { ordered: false }).catch((err: unknown) => {
-    const we = (err as { writeErrors?: { code?: number }[] }).writeErrors;
-    if (!(we?.length && we.every((e) => e.code === 11000)) && (err as { code?: number }).code !== 11000) throw err;
+    if (!onlyDuplicateKeys(err)) throw err;
   });
 }
 

@@ -1,7 +1,9 @@
 /**
  * The contacts repository: the one module other parts use to read and write contacts, consent,
- * suppression, events and the audit log. Built by `createContacts({ secret, phoneKey })`; the
- * module-level functions below use a default instance configured from the environment.
+ * suppression, events and the audit log. Built by `createContacts({ secret, phoneKey })` from its parts:
+ * upserts, updates and suppression here, events (data/contact-events.ts), the person's rights
+ * (data/contact-privacy.ts) and classification (data/contact-classification.ts). The module-level
+ * functions below use a default instance configured from the environment.
  *
  * No multi-document transactions (FerretDB has none). Every write is safe to retry:
  * - contacts are created with insertOne under the unique emailKey/externalId indexes (a retry or a
@@ -13,37 +15,31 @@
  * - suppression entries are upserts on their unique hash key.
  * See docs/data-model.md for the per-write table.
  */
-import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import { keyedHash } from '../lib/crypto';
 import { parseEmail } from '../lib/email-address';
-import { revealPhone, type PhoneKeys } from '../lib/phone';
+import type { PhoneKeys } from '../lib/phone';
 import { loadConfig } from '../lib/config';
 import { CONTACT_FIELDS, type ContactView } from '../rules/contact-schema';
-import type { EmailStatus, RuleSetPlan } from '../rules/plan';
+import type { EmailStatus } from '../rules/plan';
 import { ContactModel, CLASSIFICATION_FIELDS, EMAIL_STATUSES, type Channel, type ContactDoc, type ConsentStatus } from './contact-model';
-import { ConsentRecordModel, type ConsentRecordDoc } from './consent-model';
+import { ConsentRecordModel } from './consent-model';
 import { addSuppression, findBlock, isHashSuppressed, liftUnsubscribe, type SuppressionReason } from './suppression-model';
-import { ContactEventModel, type ContactEventDoc, type NewEvent, type SojournEvent } from './contact-event-model';
-import { dropContactFromOutbox } from './event-outbox';
 import { AuditModel } from './audit-model';
 import { toContactView } from './contact-view';
 import { prepareContact, normaliseTag, type ContactInput, type FieldWarning, type InputError, type PrepareOptions, type PreparedContact } from './contact-input';
 import { applyPlan, emptyContact, isEmptyPlan, planMerge, consentRecordId, type MergePlan, type ConsentChange } from './contact-merge';
-import { classifyWith, type Classifier } from './classify';
+import type { Classifier } from './classify';
 import { dropContactKeys, findContactByKey, repairKeys, writeContactKeys } from './contact-keys';
+import { ContactError } from './contact-error';
+import { isDuplicateKey, onlyDuplicateKeys } from './duplicate-key';
+import { createContactEvents } from './contact-events';
+import { createContactPrivacy, type AuditAction } from './contact-privacy';
+import { createContactClassification } from './contact-classification';
 
-export class ContactError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly pointer = '',
-    /** HTTP status the API answers with. */
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
+export { ContactError };
+export type { EventInput, RecordEventOptions } from './contact-events';
+export type { ContactExport } from './contact-privacy';
 
 export interface UpsertResult {
   contact: ContactDoc;
@@ -73,38 +69,13 @@ export interface UpdateOptions {
   context?: { wording?: string | null; ip?: string | null; userAgent?: string | null };
 }
 
-/** What `recordEvent` is given: the one event type, id, time and data optional (see data/contact-event-model.ts). */
-export type EventInput = NewEvent;
-
-export interface RecordEventOptions {
-  /**
-   * Called for a new event after the contact checks and before the event is inserted (the ingest puts
-   * it in the outbox here, so no stored event can miss its dispatch).
-   */
-  beforeInsert?: (event: SojournEvent) => Promise<void>;
-}
-
-export interface ContactExport {
-  contact: Record<string, unknown>;
-  phones: { e164: string; type: string; country: string | null; source: string | null; addedAt: Date }[];
-  consentRecords: ConsentRecordDoc[];
-  events: ContactEventDoc[];
-  suppressed: boolean;
-  exportedAt: Date;
-}
-
 export interface ContactsDeps extends PhoneKeys {
   now?: () => Date;
   /** Rule-set evaluator (defaults to rules/ classify). */
   classifier?: Classifier;
 }
 
-const APPLIED_EVENTS_KEPT = 100;
 const MAX_RETRIES = 5;
-
-export function isDuplicateKeyError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
-}
 
 /** An id as stored (ObjectId), or null when the string can't be one. */
 export function toObjectId(id: string | Types.ObjectId): Types.ObjectId | null {
@@ -128,7 +99,7 @@ export function createContacts(deps: ContactsDeps) {
     return _id ? ContactModel.findById(_id).lean<ContactDoc>().exec() : null;
   }
 
-  async function audit(action: 'contact.export' | 'contact.erase' | 'phone.decrypt' | 'contact.suppress', contactId: string | null, actor: string, detail: Record<string, unknown> = {}) {
+  async function audit(action: AuditAction, contactId: string | null, actor: string, detail: Record<string, unknown> = {}) {
     await AuditModel.create({ action, contactId, actor, at: now(), detail });
   }
 
@@ -138,9 +109,7 @@ export function createContacts(deps: ContactsDeps) {
     const docs = changes.map((c) => ({ ...c, contactId, source, at, wording: context.wording, ip: context.ip, userAgent: context.userAgent }));
     await ConsentRecordModel.insertMany(docs, { ordered: false }).catch((err: unknown) => {
       // Retry of a change already recorded: the unique recordId rejects the copy; anything else is real.
-      const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
-      const dupOnly = isDuplicateKeyError(err) || (writeErrors?.length && writeErrors.every((e) => (e.code ?? e.err?.code) === 11000));
-      if (!dupOnly) throw err;
+      if (!onlyDuplicateKeys(err)) throw err;
     });
   }
 
@@ -230,7 +199,7 @@ export function createContacts(deps: ContactsDeps) {
         try {
           if (!(await writePlan(existing, plan, source, p.consentContext))) continue;
         } catch (err) {
-          if (isDuplicateKeyError(err)) throw new ContactError('E_EMAIL_TAKEN', 'another contact already has this email address', '/email', 409);
+          if (isDuplicateKey(err)) throw new ContactError('E_EMAIL_TAKEN', 'another contact already has this email address', '/email', 409);
           throw err;
         }
         const contact = (await getContact(existing._id)) as ContactDoc;
@@ -246,7 +215,7 @@ export function createContacts(deps: ContactsDeps) {
       try {
         await ContactModel.collection.insertOne(doc as never);
       } catch (err) {
-        if (isDuplicateKeyError(err)) {
+        if (isDuplicateKey(err)) {
           // Created concurrently, or by our own earlier attempt that crashed before its pointers: make sure
           // the owner's pointers exist, then merge into it.
           await repairKeys({ emailKey: p.email?.key, externalId: p.externalId });
@@ -346,207 +315,9 @@ export function createContacts(deps: ContactsDeps) {
     throw new ContactError('E_CONFLICT', 'the contact changed concurrently too many times; retry', '', 409);
   }
 
-  /** Engagement effects of an event, as one guarded update (applied at most once per eventId). */
-  function engagementUpdate(e: { name: string; at: Date; data: Record<string, unknown>; machine?: boolean }): { inc: Record<string, number>; max: Record<string, Date> } | null {
-    const at = e.at;
-    // Machine opens and clicks (privacy proxies, link scanners, prefetch) are stored but are not a person.
-    if (e.machine === true || e.data.machine === true) return null;
-    switch (e.name) {
-      case 'email.opened':
-        return { inc: { 'engagement.opens': 1 }, max: { 'engagement.lastOpenAt': at, lastActivityAt: at } };
-      case 'email.clicked':
-        return { inc: { 'engagement.clicks': 1 }, max: { 'engagement.lastClickAt': at, lastActivityAt: at } };
-      case 'order.completed': {
-        const amount = typeof e.data.amount === 'number' && Number.isFinite(e.data.amount) ? e.data.amount : 0;
-        return { inc: { 'engagement.orders': 1, 'engagement.revenue': amount }, max: { 'engagement.lastOrderAt': at, lastActivityAt: at } };
-      }
-      case 'contact.created':
-      case 'contact.login':
-        return { inc: {}, max: { lastActivityAt: at } };
-      default:
-        return null;
-    }
-  }
-
-  async function applyEvent(contact: ContactDoc, ev: ContactEventDoc): Promise<void> {
-    const eng = engagementUpdate(ev);
-    if (eng) {
-      // The $ne guard makes this apply-once: a retry after a crash finds the id already applied.
-      await ContactModel.collection.updateOne(
-        { _id: contact._id, 'engagement.appliedEventIds': { $ne: ev._id } },
-        {
-          ...(Object.keys(eng.inc).length ? { $inc: { ...eng.inc, rev: 1 } } : { $inc: { rev: 1 } }),
-          $max: eng.max,
-          $push: { 'engagement.appliedEventIds': { $each: [ev._id], $slice: -APPLIED_EVENTS_KEPT } },
-          $set: { updatedAt: now() },
-        } as never,
-      );
-    }
-    const ctx = { source: `event:${ev.name}` };
-    if (ev.name === 'email.unsubscribed') await applyContactUpdate(String(contact._id), { consent: { channel: 'email', status: 'unsubscribed' } }, ctx);
-    if (ev.name === 'email.complained') await applyContactUpdate(String(contact._id), { consent: { channel: 'email', status: 'unsubscribed' }, emailStatus: 'complained' }, ctx);
-    if (ev.name === 'email.bounced' && ev.data.type === 'hard') await applyContactUpdate(String(contact._id), { emailStatus: 'bounced' }, ctx);
-    await ContactEventModel.collection.updateOne({ _id: ev._id } as never, { $set: { appliedAt: now() } });
-  }
-
-  /** Marks an event as handed to the engine (a key write). */
-  async function markEventDispatched(eventId: string): Promise<void> {
-    await ContactEventModel.collection.updateOne({ _id: eventId } as never, { $set: { dispatchedAt: now() } });
-  }
-
-  /** A stored event by id (a key lookup), or null. */
-  async function findEvent(eventId: string): Promise<ContactEventDoc | null> {
-    return (await ContactEventModel.collection.findOne({ _id: eventId } as never)) as ContactEventDoc | null;
-  }
-
-  /**
-   * Stores an event once per event id (an insert keyed by `_id`; the duplicate key says "already
-   * stored") and applies its effects (engagement counters, consent, email status) once. `duplicate` is
-   * true when the id was already stored; the stored copy is returned (an id reused for another contact
-   * is refused). Machine events are stored with their flag and change no engagement.
-   */
-  async function recordEvent(input: EventInput, opts: RecordEventOptions = {}): Promise<{ event: ContactEventDoc; duplicate: boolean }> {
-    const eventId = input.eventId ?? randomUUID();
-    const asDuplicate = async (stored: ContactEventDoc) => {
-      if (stored.contactId !== input.contactId.toLowerCase() && stored.contactId !== input.contactId) {
-        throw new ContactError('E_EVENT_ID_REUSED', 'this eventId was already used for another contact', '/eventId', 409);
-      }
-      if (!stored.appliedAt) {
-        const c = await getContact(stored.contactId);
-        if (c && !c.erasedAt) await applyEvent(c, stored); // finish a crashed earlier attempt
-      }
-      return { event: stored, duplicate: true };
-    };
-    const existing = await findEvent(eventId);
-    if (existing) return asDuplicate(existing);
-    const contact = await getContact(input.contactId);
-    if (!contact) throw new ContactError('E_NOT_FOUND', 'no contact with this id', '/contactId', 404);
-    if (contact.erasedAt) throw new ContactError('E_ERASED', 'this contact was erased', '/contactId', 409);
-    const machine = input.machine === true || input.data?.machine === true;
-    const event: ContactEventDoc = {
-      _id: eventId,
-      eventId,
-      contactId: String(contact._id),
-      name: input.name,
-      at: input.at ?? now(),
-      data: input.data ?? {},
-      machine,
-      receivedAt: now(),
-      appliedAt: null,
-      dispatchedAt: null,
-    };
-    await opts.beforeInsert?.({ eventId, contactId: event.contactId, name: event.name, at: event.at, data: event.data, machine });
-    try {
-      await ContactEventModel.collection.insertOne({ ...event } as never);
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      return asDuplicate((await findEvent(eventId)) as ContactEventDoc); // stored concurrently
-    }
-    await applyEvent(contact, event);
-    return { event, duplicate: false };
-  }
-
-  /** The person's data (GDPR/PIPL access), phones decrypted; writes audit records. */
-  async function exportContact(id: string, actor = 'api'): Promise<ContactExport | null> {
-    const doc = await getContact(id);
-    if (!doc) return null;
-    const contactId = String(doc._id);
-    const phones = (doc.phones ?? []).map((p) => ({ e164: revealPhone(keys, p, contactId), type: p.type, country: p.country, source: p.source, addedAt: p.addedAt }));
-    if (phones.length) await audit('phone.decrypt', contactId, actor, { count: phones.length, purpose: 'export' });
-    await audit('contact.export', contactId, actor);
-    const { phones: _p, phoneIndex: _i, engagement, ...rest } = doc;
-    const { appliedEventIds: _a, ...eng } = engagement ?? ({} as ContactDoc['engagement']);
-    return {
-      contact: { ...rest, _id: contactId, engagement: eng },
-      phones,
-      consentRecords: await ConsentRecordModel.find({ contactId }, { _id: 0 }).sort({ at: 1 }).lean<ConsentRecordDoc[]>().exec(),
-      events: await ContactEventModel.find({ contactId }, { _id: 0 }).sort({ at: 1 }).lean<ContactEventDoc[]>().exec(),
-      suppressed: await isSuppressed(doc),
-      exportedAt: now(),
-    };
-  }
-
-  /** Decrypts a contact's phone numbers for an operational use; every call is audited. */
-  async function revealPhones(id: string, actor: string, purpose: string): Promise<string[]> {
-    const doc = await getContact(id);
-    if (!doc || !doc.phones?.length) return [];
-    await audit('phone.decrypt', String(doc._id), actor, { count: doc.phones.length, purpose });
-    return doc.phones.map((p) => revealPhone(keys, p, String(doc._id)));
-  }
-
-  /**
-   * Erases a contact: the address goes on the suppression list (as a keyed hash), an audit record is
-   * written, consent records and events are deleted, and the contact becomes a tombstone without any
-   * personal data (kept so running journeys see it is gone). Each step is idempotent; re-running after
-   * a crash completes the erasure.
-   */
-  async function eraseContact(id: string, actor = 'api'): Promise<{ erased: boolean; alreadyErased: boolean } | null> {
-    const doc = await getContact(id);
-    if (!doc) return null;
-    const contactId = String(doc._id);
-    const alreadyErased = Boolean(doc.erasedAt);
-    if (doc.emailKey) await suppressKey(doc.emailKey, 'erased');
-    if (!alreadyErased) await audit('contact.erase', contactId, actor);
-    // The pointers carry the address in their `_id`: gone before the contact's fields are.
-    await dropContactKeys(doc._id, doc);
-    const at = now();
-    const gone = { status: 'unsubscribed', recordId: null, at };
-    await ContactModel.collection.updateOne(
-      { _id: doc._id },
-      {
-        $unset: { email: '', emailKey: '', aliasKey: '', emailDomain: '', externalId: '', firstName: '', lastName: '', birthday: '', birthdayMonthDay: '', locale: '', timezone: '', preferences: '' },
-        $set: {
-          phones: [], phoneIndex: [], tags: [], attributes: {}, classification: {},
-          emailFlags: { role: false, disposable: false, alias: false, idn: false },
-          consent: { email: gone, sms: gone, phone: gone },
-          doubleOptIn: { state: 'none', requestedAt: null, confirmedAt: null },
-          'engagement.appliedEventIds': [],
-          erasedAt: doc.erasedAt ?? at, updatedAt: at,
-        },
-        $inc: { rev: 1 },
-      },
-    );
-    await ConsentRecordModel.deleteMany({ contactId });
-    await ContactEventModel.deleteMany({ contactId });
-    await dropContactFromOutbox(contactId);
-    return { erased: true, alreadyErased };
-  }
-
-  async function classifyContact(id: string, ruleSets: RuleSetPlan[] | Record<string, RuleSetPlan>, opts: { now?: Date } = {}) {
-    const doc = await getContact(id);
-    if (!doc || doc.erasedAt) return null;
-    const at = opts.now ?? now();
-    const set = classifyWith(deps.classifier, doc, Object.values(ruleSets), at);
-    if (Object.keys(set).length) await ContactModel.collection.updateOne({ _id: doc._id }, { $set: { ...set, updatedAt: at }, $inc: { rev: 1 } });
-    return { changed: Object.keys(set).length > 0, set };
-  }
-
-  /** Classifies every live contact in pages of `batchSize` by _id (bounded memory); writes only changes. */
-  async function classifyAll(ruleSets: RuleSetPlan[] | Record<string, RuleSetPlan>, opts: { batchSize?: number; now?: Date } = {}) {
-    const batchSize = opts.batchSize ?? 500;
-    const list = Object.values(ruleSets);
-    const at = opts.now ?? now();
-    let last: Types.ObjectId | null = null;
-    let scanned = 0;
-    let changed = 0;
-    for (;;) {
-      const filter: Record<string, unknown> = { erasedAt: null };
-      if (last) filter._id = { $gt: last };
-      const page = await ContactModel.find(filter).sort({ _id: 1 }).limit(batchSize).lean<ContactDoc[]>().exec();
-      if (!page.length) break;
-      const ops = [];
-      for (const doc of page) {
-        const set = classifyWith(deps.classifier, doc, list, at);
-        if (Object.keys(set).length) ops.push({ updateOne: { filter: { _id: doc._id }, update: { $set: { ...set, updatedAt: at }, $inc: { rev: 1 } } } });
-      }
-      if (ops.length) await ContactModel.collection.bulkWrite(ops as never, { ordered: false });
-      scanned += page.length;
-      changed += ops.length;
-      last = page[page.length - 1]._id;
-      if (page.length < batchSize) break;
-    }
-    return { scanned, changed };
-  }
+  const events = createContactEvents({ now, getContact, applyContactUpdate });
+  const privacy = createContactPrivacy({ keys, now, getContact, audit, isSuppressed, suppressKey });
+  const classification = createContactClassification({ now, getContact, classifier: deps.classifier });
 
   return {
     keys,
@@ -556,16 +327,11 @@ export function createContacts(deps: ContactsDeps) {
     findByEmail,
     upsertContact,
     applyContactUpdate,
-    recordEvent,
-    findEvent,
-    markEventDispatched,
+    ...events,
     isSuppressed,
     suppress,
-    exportContact,
-    revealPhones,
-    eraseContact,
-    classifyContact,
-    classifyAll,
+    ...privacy,
+    ...classification,
   };
 }
 

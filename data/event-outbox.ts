@@ -7,6 +7,7 @@
  */
 import mongoose, { Schema, type Model } from 'mongoose';
 import type { SojournEvent } from './contact-event-model';
+import { isDuplicateKey } from './duplicate-key';
 
 export interface OutboxDoc {
   /** = event id. */
@@ -44,7 +45,7 @@ export async function enqueueOutbox(event: SojournEvent, firstAttemptAt: Date, n
       { upsert: true },
     )
     .catch((err: unknown) => {
-      if ((err as { code?: number }).code !== 11000) throw err; // a concurrent upsert inserted it
+      if (!isDuplicateKey(err)) throw err; // a concurrent upsert inserted it
     });
 }
 

@@ -6,6 +6,7 @@
  * reads it by `_id` (no scan of journeys), written at deploy (`recordRoutes`).
  */
 import mongoose, { Schema, type Model } from 'mongoose';
+import { isDuplicateKey } from './duplicate-key';
 
 export interface EventRouteDoc {
   /** The event name, or `*`. */
@@ -45,7 +46,7 @@ async function retryOnce(f: () => Promise<unknown>): Promise<void> {
   try {
     await f();
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     await f();
   }
 }

@@ -40,12 +40,13 @@ import { ConsentRecordModel } from './consent-model';
 import { SuppressionModel, suppressionEntry } from './suppression-model';
 import { prepareContact, type ContactInput, type PreparedContact, type InputConsentStatus, type FieldWarning } from './contact-input';
 import { applyPlan, combinePlans, emptyContact, isEmptyPlan, planMerge, type MergePlan } from './contact-merge';
-import { isDuplicateKeyError, type Contacts, ContactError } from './contacts';
+import { type Contacts, ContactError } from './contacts';
 import { importCheckpoints } from './import-checkpoint';
 import { REPORT_COLUMNS, unescapeFormula, type ReportRow } from './import-report';
 import { csvRecords, type CsvRecord } from '../lib/csv-records';
 import { KeyFlags } from '../lib/key-flags';
 import type { DateOrder } from '../lib/date-reader';
+import { onlyDuplicateKeys } from './duplicate-key';
 
 /** Fields a CSV column can be mapped to (plus `attributes.<name>` and `ignore`). */
 export const IMPORT_FIELDS = [
@@ -382,8 +383,7 @@ export async function importContacts(source: Readable | ((startOffset: number) =
     if (!dryRun) {
       if (consentDocs.length) {
         await ConsentRecordModel.collection.insertMany(consentDocs as never[], { ordered: false }).catch((err: unknown) => {
-          const we = (err as { writeErrors?: { code?: number }[] }).writeErrors;
-          if (!(we?.length && we.every((e) => e.code === 11000)) && !isDuplicateKeyError(err)) throw err;
+          if (!onlyDuplicateKeys(err)) throw err;
         });
       }
       const failed = new Set<number>();
@@ -417,8 +417,7 @@ export async function importContacts(source: Readable | ((startOffset: number) =
         // Inserts under the unique hash key (fast on FerretDB, unlike upserts); an existing entry stays as it is.
         const docs = suppressAfter.map((k) => suppressionEntry(contacts.suppressionKey(k), 'unsubscribed', now));
         await SuppressionModel.collection.insertMany(docs as never[], { ordered: false }).catch((err: unknown) => {
-          const we = (err as { writeErrors?: { code?: number }[] }).writeErrors;
-          if (!(we?.length && we.every((e) => e.code === 11000)) && !isDuplicateKeyError(err)) throw err;
+          if (!onlyDuplicateKeys(err)) throw err;
         });
       }
     }

@@ -23,6 +23,7 @@
  */
 import mongoose, { Schema, type Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
+import { isDuplicateKey } from './duplicate-key';
 
 /** One countable fact. `metric` names are closed sets (docs/reports.md); reasons are sanitised. */
 export interface StatFact {
@@ -62,10 +63,6 @@ export const StatFactModel: Model<FactDoc> = (mongoose.models.StatFact as Model<
 export const StatMarkModel: Model<MarkDoc> = (mongoose.models.StatMark as Model<MarkDoc> | undefined) ?? mongoose.model<MarkDoc>('StatMark', markSchema);
 export const JourneyStatModel: Model<StatDoc> = (mongoose.models.JourneyStat as Model<StatDoc> | undefined) ?? mongoose.model<StatDoc>('JourneyStat', statSchema);
 const LeaseModel: Model<LeaseDoc> = (mongoose.models.StatLease as Model<LeaseDoc> | undefined) ?? mongoose.model<LeaseDoc>('StatLease', leaseSchema);
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
-}
 
 /** The UTC day of an instant, `YYYY-MM-DD`. */
 export function dayOf(at: Date): string {

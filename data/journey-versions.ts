@@ -7,6 +7,7 @@ import mongoose, { Schema, type Model } from 'mongoose';
 import type { JourneyPlan } from '../rules/plan';
 import { stepListensTo } from '../rules/step-kinds';
 import { recordRoutes } from './event-routes';
+import { isDuplicateKey } from './duplicate-key';
 
 export interface JourneyVersionDoc {
   journeyId: string;
@@ -110,7 +111,7 @@ export async function saveJourneyVersion(plan: JourneyPlan, source: string, now 
       return { status: 'created', version };
     } catch (err) {
       // Another deploy took this version number or this hash first: look again.
-      if ((err as { code?: number }).code === 11000) continue;
+      if (isDuplicateKey(err)) continue;
       throw err;
     }
   }
@@ -131,7 +132,7 @@ async function setLive(plan: JourneyPlan, version: number, now: Date, force: boo
     await JourneyModel.updateOne(filter, update, { upsert: true });
   } catch (err) {
     // Upsert raced on _id with a doc that already has this hash live: nothing to do.
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
   }
   // Also when unchanged: fills the routes of databases deployed before they existed (idempotent).
   const live = await JourneyModel.findById(plan.journeyId, { liveHash: 1 }).lean();
@@ -200,7 +201,7 @@ export async function recordMigration(doc: JourneyMigrationDoc): Promise<void> {
   try {
     await JourneyMigrationModel.create(doc);
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
   }
 }
 

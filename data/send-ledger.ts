@@ -13,6 +13,7 @@
 import mongoose, { Schema, type Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { retryWhileUnavailable } from '../lib/dependency-health';
+import { isDuplicateKey, onlyDuplicateKeys } from './duplicate-key';
 
 /** `unknown`: SMTP was started and the attempt died before recording the result; not resent (at-most-once). */
 export type SendStatus = 'pending' | 'sent' | 'unknown' | 'failed' | 'skipped';
@@ -91,10 +92,6 @@ export const Send: Model<SendDoc> = (mongoose.models.Send as Model<SendDoc> | un
 interface SendRefDoc { _id: string; key: string }
 const sendRefSchema = new Schema<SendRefDoc>({ _id: { type: String }, key: { type: String, required: true } }, { collection: 'send_refs', versionKey: false });
 export const SendRef: Model<SendRefDoc> = (mongoose.models.SendRef as Model<SendRefDoc> | undefined) ?? mongoose.model<SendRefDoc>('SendRef', sendRefSchema);
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
-}
 
 /** Creates the ledger indexes; call at start-up and in tests before relying on them. */
 export async function ensureSendLedgerIndexes(): Promise<void> {
@@ -233,12 +230,10 @@ export async function migrateSendLedger(opts: { batch?: number } = {}): Promise<
     if (!old.length) break;
     const copies = old.map(({ _id: _old, ...row }) => ({ ...row, _id: row.key }));
     await coll.insertMany(copies as never[], { ordered: false }).catch((err: unknown) => {
-      const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
-      if (!(isDuplicateKey(err) || writeErrors?.every((e) => (e.code ?? e.err?.code) === 11000))) throw err;
+      if (!onlyDuplicateKeys(err)) throw err;
     });
     await SendRef.collection.insertMany(old.map((r) => ({ _id: r.messageId, key: r.key })) as never[], { ordered: false }).catch((err: unknown) => {
-      const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
-      if (!(isDuplicateKey(err) || writeErrors?.every((e) => (e.code ?? e.err?.code) === 11000))) throw err;
+      if (!onlyDuplicateKeys(err)) throw err;
     });
     await coll.deleteMany({ _id: { $in: old.map((r) => r._id) } } as never);
     moved += old.length;

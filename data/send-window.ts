@@ -13,6 +13,7 @@
  * whole-document write, so two concurrent updates of one document can lose one; an insert cannot).
  */
 import mongoose, { Schema, type Model } from 'mongoose';
+import { isDuplicateKey } from './duplicate-key';
 
 interface SlotDoc { _id: string; k?: string; at?: Date; n?: number }
 interface HeadDoc { _id: string; n: number }
@@ -21,10 +22,6 @@ const slotSchema = new Schema<SlotDoc>({ _id: { type: String }, k: String, at: D
 const headSchema = new Schema<HeadDoc>({ _id: { type: String }, n: { type: Number, default: 0 } }, { collection: 'send_windows', versionKey: false });
 export const SendSlot: Model<SlotDoc> = (mongoose.models.SendSlot as Model<SlotDoc> | undefined) ?? mongoose.model<SlotDoc>('SendSlot', slotSchema);
 export const SendWindow: Model<HeadDoc> = (mongoose.models.SendWindow as Model<HeadDoc> | undefined) ?? mongoose.model<HeadDoc>('SendWindow', headSchema);
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
-}
 
 const slots = () => SendSlot.collection;
 const heads = () => SendWindow.collection;

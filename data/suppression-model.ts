@@ -11,6 +11,7 @@
  * `migrateSuppressions()` moves entries of the earlier layout (ObjectId `_id`, unique `key`).
  */
 import mongoose, { Schema, type Model } from 'mongoose';
+import { isDuplicateKey } from './duplicate-key';
 
 export const SUPPRESSION_REASONS = ['unsubscribed', 'erased', 'hard_bounce', 'complaint', 'manual'] as const;
 export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
@@ -46,10 +47,6 @@ export function suppressionId(hash: string, reason: SuppressionReason): string {
 /** The document for an entry (what `addSuppression` inserts; bulk writers such as the importer use it too). */
 export function suppressionEntry(hash: string, reason: SuppressionReason, at: Date): SuppressionDoc {
   return { _id: suppressionId(hash, reason), key: hash, reason, createdAt: at };
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
 }
 
 const coll = () => SuppressionModel.collection;

@@ -4,6 +4,7 @@
  * Idempotency comes from the unique index, never from read-then-write.
  */
 import mongoose, { Schema, type Model } from 'mongoose';
+import { isDuplicateKey } from './duplicate-key';
 
 export interface UsedTokenDoc {
   _id: string;
@@ -37,8 +38,4 @@ export async function claimToken(input: { tokenId: string; purpose: string; cont
     if (isDuplicateKey(err)) return false;
     throw err;
   }
-}
-
-export function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
 }

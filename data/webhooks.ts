@@ -9,7 +9,7 @@
  * retry and replay.
  */
 import { randomBytes } from 'node:crypto';
-import { isDuplicateKeyError } from './contacts';
+import { isDuplicateKey } from './duplicate-key';
 import {
   WebhookDeliveryModel, WebhookModel, WebhookQueueModel,
   type WebhookDeliveryDoc, type WebhookDoc, type WebhookPayload,
@@ -68,7 +68,7 @@ export function createWebhooks(deps: WebhookDeps = {}) {
   /** Makes sure a pending delivery is in the queue (a crash may have come between the two inserts). */
   async function queue(id: string, webhookId: string, at: Date): Promise<void> {
     await WebhookQueueModel.collection.insertOne({ _id: id, webhookId, nextAttemptAt: at, attempts: 0 } as never).catch((err: unknown) => {
-      if (!isDuplicateKeyError(err)) throw err;
+      if (!isDuplicateKey(err)) throw err;
     });
   }
 
@@ -88,7 +88,7 @@ export function createWebhooks(deps: WebhookDeps = {}) {
       try {
         await WebhookDeliveryModel.collection.insertOne(doc as never);
       } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
+        if (!isDuplicateKey(err)) throw err;
         const stored = await WebhookDeliveryModel.findById(_id, { state: 1 }).lean().exec();
         if (stored?.state !== 'pending') continue;
       }

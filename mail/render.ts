@@ -179,6 +179,15 @@ export class EmailRenderer {
   private readonly compiled = new Map<string, Compiled>();
   private readonly templates = new Map<string, { at: number; value: EmailTemplate }>();
   private readonly layouts = new Map<string, { at: number; value: ReturnType<typeof loadLayout> }>();
+  /** A file read at most once per `reloadMs` (edits show up without a restart, a send does not re-read). */
+  private fresh<T>(cache: Map<string, { at: number; value: T }>, key: string, load: () => T): T {
+    const now = Date.now();
+    const hit = cache.get(key);
+    if (hit && now - hit.at < this.reloadMs) return hit.value;
+    const value = load();
+    cache.set(key, { at: now, value });
+    return value;
+  }
   private partialsAt = -Infinity;
   private partialHashes = new Map<string, string>();
   private readonly reloadMs: number;
@@ -192,12 +201,7 @@ export class EmailRenderer {
 
   /** Loads (or reuses) a template; throws TemplateError when it is missing or its front matter is invalid. */
   template(id: string): EmailTemplate {
-    const now = Date.now();
-    const hit = this.templates.get(id);
-    if (hit && now - hit.at < this.reloadMs) return hit.value;
-    const value = loadTemplate(id, this.templatesDir);
-    this.templates.set(id, { at: now, value });
-    return value;
+    return this.fresh(this.templates, id, () => loadTemplate(id, this.templatesDir));
   }
 
   /** Renders subject, HTML and text for one contact. Throws TemplateError on template problems. */
@@ -291,12 +295,7 @@ export class EmailRenderer {
   }
 
   private layout(name: string): ReturnType<typeof loadLayout> {
-    const now = Date.now();
-    const hit = this.layouts.get(name);
-    if (hit && now - hit.at < this.reloadMs) return hit.value;
-    const value = loadLayout(name, this.templatesDir);
-    this.layouts.set(name, { at: now, value });
-    return value;
+    return this.fresh(this.layouts, name, () => loadLayout(name, this.templatesDir));
   }
 
   private refreshPartials(): void {

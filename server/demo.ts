@@ -15,6 +15,7 @@ import { parseDuration } from '../rules/duration';
 import type { JourneyPlan } from '../rules/plan';
 import { scheduleIdOf } from '../engine/schedules';
 import type { Ingest } from '../engine/ingest';
+import { isDuplicateKey } from '../data/duplicate-key';
 
 const DEMO_FILE = path.join(__dirname, '..', 'demo', 'contacts.json');
 /** Zones tried for each demo contact; the first where it is daytime now wins, so quiet hours don't hide the demo. */
@@ -35,7 +36,7 @@ export async function runDemoOnce(deps: { client: Client; plans: JourneyPlan[]; 
   try {
     await meta.insertOne({ _id: 'demo', loadedAt: new Date() });
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) return false; // already loaded once
+    if (isDuplicateKey(err)) return false; // already loaded once
     throw err;
   }
   const now = new Date();

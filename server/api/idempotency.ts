@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IdempotencyModel, type IdempotencyDoc } from '../../data/idempotency-model';
-import { isDuplicateKeyError } from '../../data/contacts';
+import { isDuplicateKey } from '../../data/duplicate-key';
 import { sendError } from './errors';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -40,7 +40,7 @@ async function idempotency(app: FastifyInstance, opts: IdempotencyOptions): Prom
       claims.set(req, _id);
       return;
     } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
+      if (!isDuplicateKey(err)) throw err;
     }
     const stored = await IdempotencyModel.findById(_id).lean<IdempotencyDoc>().exec();
     if (!stored || now().getTime() - new Date(stored.createdAt).getTime() > IDEMPOTENCY_TTL_MS) {
