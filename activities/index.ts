@@ -9,6 +9,8 @@ import { createGateActivities } from './gate';
 import { createJourneyActivities } from './journeys';
 import { createScanActivities } from './scan';
 import { createLedgerOnlySendActivities, type SendActivities } from './send';
+import { createWebhookStepActivities, type WebhookStepActivities } from './webhook-step';
+import { loadConfig } from '../lib/config';
 
 export interface EngineActivityDeps {
   /** Needed by scans (they start runs). */
@@ -17,6 +19,16 @@ export interface EngineActivityDeps {
   contacts?: ContactStore;
   /** Delivery's sendEmail (production, scenarios, e2e: worker/send-activities.ts); the engine's own tests and bench default to the ledger-only send, which records the message without SMTP. */
   send?: SendActivities;
+  /** The webhook step's call; default: built from the environment's configuration on first use. */
+  webhooks?: WebhookStepActivities;
+}
+
+/** The webhook step over the environment's configuration, read when the first call happens (not at import). */
+function lazyWebhookStep(contacts: ContactStore): WebhookStepActivities {
+  let built: WebhookStepActivities | null = null;
+  return {
+    callWebhook: (input) => (built ??= createWebhookStepActivities({ contacts, config: loadConfig().stepWebhooks })).callWebhook(input),
+  };
 }
 
 export function createEngineActivities(deps: EngineActivityDeps) {
@@ -26,6 +38,7 @@ export function createEngineActivities(deps: EngineActivityDeps) {
     ...createContactActivities({ contacts }),
     ...createGateActivities({ contacts }),
     ...(deps.send ?? createLedgerOnlySendActivities()),
+    ...(deps.webhooks ?? lazyWebhookStep(contacts)),
     ...(deps.client ? createScanActivities({ client: deps.client, taskQueue: deps.taskQueue }) : {}),
   };
 }

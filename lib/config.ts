@@ -61,7 +61,23 @@ export interface Config {
    * dashboard's links to a journey's runs; null: the dashboard shows the filter without a link.
    */
   temporalUiUrl?: string | null;
+  /** Journey `webhook` steps (activities/webhook-step.ts). */
+  stepWebhooks: StepWebhookConfig;
 }
+
+/** What a journey's webhook step may call and how it signs. */
+export interface StepWebhookConfig {
+  /** HMAC key of the Sojourn-Signature header (SOJOURN_STEP_WEBHOOK_SECRET); null: calls fail as `no_signing_secret` (never unsigned). */
+  secret: string | null;
+  /** Private, loopback and link-local addresses and plain http:// only in development mode. */
+  development: boolean;
+  /** SOJOURN_WEBHOOK_ALLOWED_HOSTS: host names (or `.example.com` suffixes) calls may reach; empty: any public host. */
+  allowedHosts: string[];
+  /** How long 5xx, 408, 429 and network failures are retried before the call is given up (WEBHOOK_RETRY_HOURS, default 24). */
+  retryHours: number;
+}
+
+const DEV_STEP_WEBHOOK_SECRET = 'sojourn-local-dev-webhook-secret';
 
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
@@ -226,6 +242,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     softBounceWindowDays: positive(env, 'SOFT_BOUNCE_DAYS', 14),
     sendRetryHours: positive(env, 'SEND_RETRY_HOURS', 24),
     temporalUiUrl: temporalUiUrl(env, dev, uiPort, problems),
+    stepWebhooks: {
+      secret: env.SOJOURN_STEP_WEBHOOK_SECRET
+        ? (dev || Buffer.byteLength(env.SOJOURN_STEP_WEBHOOK_SECRET, 'utf8') >= MIN_SECRET_BYTES ? env.SOJOURN_STEP_WEBHOOK_SECRET
+          : (problems.push({ variable: 'SOJOURN_STEP_WEBHOOK_SECRET', message: `SOJOURN_STEP_WEBHOOK_SECRET must be at least ${MIN_SECRET_BYTES} bytes long` }), null))
+        : dev ? DEV_STEP_WEBHOOK_SECRET : null,
+      development: dev,
+      allowedHosts: (env.SOJOURN_WEBHOOK_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+      retryHours: positive(env, 'WEBHOOK_RETRY_HOURS', 24),
+    },
   };
   if (!dev && cfg.timeScale !== 1) problems.push({ variable: 'SOJOURN_TIME_SCALE', message: 'SOJOURN_TIME_SCALE is a test setting, allowed only with SOJOURN_ENV=development' });
   if (problems.length) throw new ConfigError(problems.map((p) => p.variable), problems.map((p) => p.message).join('\n'));

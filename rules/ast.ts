@@ -26,6 +26,9 @@ export interface SettingsAst {
   timezone?: L<string>;
 }
 
+/** `field: value` or `field: {expr: "..."}` (update `set`, webhook `body`). */
+export interface FieldValueAst { field: L<string>; value: L<unknown> | ExprAst; isExpr: boolean }
+
 interface StepAstBase { id?: L<string>; span: Span; kindSpan: Span }
 export type StepAst = StepAstBase & (
   | { kind: 'send'; template: L<string> }
@@ -36,9 +39,10 @@ export type StepAst = StepAstBase & (
       timeout?: L<string>; onTimeout: StepListAst | null }
   | { kind: 'if'; cond: ExprAst; then: StepListAst | null; else: StepListAst | null }
   | { kind: 'split'; branches: { name: L<string>; weight: L<number>; steps: StepListAst | null; span: Span }[]; holdout?: L<number> }
-  | { kind: 'update'; set: { field: L<string>; value: L<unknown> | ExprAst; isExpr: boolean }[]; addTags: L<string>[]; removeTags: L<string>[];
+  | { kind: 'update'; set: FieldValueAst[]; addTags: L<string>[]; removeTags: L<string>[];
       consent?: { channel: L<string>; status: L<string> }; emailStatus?: L<string> }
   | { kind: 'classify'; ruleSet: L<string> }
+  | { kind: 'webhook'; url?: L<string>; body: FieldValueAst[]; setFromResponse: { field: L<string>; path: L<string> }[] }
   | { kind: 'exit'; outcome?: L<string>; reason?: L<string> }
 );
 

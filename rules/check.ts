@@ -14,6 +14,7 @@ import { isLocalTime, isTimeZone, parseDuration } from './duration';
 import { DATA_FIELD_TYPES, type DataFieldType, type RulesPlan, type TemplateRef } from './plan';
 import { CUSTOM_EVENT_RE, isKnownEvent, KNOWN_EVENTS } from './event-vocabulary';
 import { templateDiagnostic, triggerProblem, useProblem, type TemplateVarUse } from './template-vars';
+import { outboundUrlProblem, urlTargetsPrivateHost } from './outbound-url';
 
 export { KNOWN_EVENTS } from './event-vocabulary';
 export const EMAIL_STATUSES = ['unverified', 'pending', 'verified', 'bounced', 'complained', 'invalid', 'dormant'];
@@ -22,6 +23,8 @@ export const SETTABLE_FIELDS = ['firstName', 'lastName', 'locale', 'timezone', '
 const ID_RE = /^[a-z][a-z0-9_]*$/;
 /** A trigger or event data field name (used as `trigger.data.<name>`). */
 export const DATA_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** A dotted path into a webhook's JSON answer (set_from_response). */
+export const RESPONSE_PATH_RE = /^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,7}$/;
 
 export interface ExprContext {
   vars: VariableName[]; params?: Record<string, unknown>; wantBool: boolean; what: string;
@@ -412,6 +415,30 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
         if (!ctx.rules.ruleSets[st.ruleSet.value]) sink.error('E_UNKNOWN_RULE_SET', `There is no rule set "${st.ruleSet.value}".${suggestion(st.ruleSet.value, Object.keys(ctx.rules.ruleSets))}`, st.ruleSet.span);
         else if (ctx.rules.ruleSets[st.ruleSet.value].over === 'message') sink.error('E_UNKNOWN_RULE_SET', `The rule set "${st.ruleSet.value}" classifies inbound messages, not contacts; a classify step needs a contact rule set.`, st.ruleSet.span);
         return { terminates: false, guarded };
+      case 'webhook': {
+        if (st.url) {
+          const problem = outboundUrlProblem(st.url.value);
+          if (problem) sink.error('E_WEBHOOK_URL', problem.message, st.url.span);
+          else {
+            if (urlTargetsPrivateHost(st.url.value)) sink.warn('W_WEBHOOK_PRIVATE_HOST', `${shown(st.url.value)} points into a private or local network; outside development mode the call is refused (no private address ranges, docs/dsl.md).`, st.url.span);
+            if (st.url.value.startsWith('http:')) sink.warn('W_WEBHOOK_PLAIN_HTTP', 'The call would be sent unencrypted; outside development mode only https:// URLs are called.', st.url.span);
+          }
+        }
+        const names = new Set<string>();
+        for (const f of st.body) {
+          if (names.has(f.field.value)) sink.error('E_DUPLICATE_NAME', `The body has "${f.field.value}" twice.`, f.field.span);
+          names.add(f.field.value);
+          if (f.isExpr) expr(f.value as ExprAst, ['contact', 'journey', 'now'], `The body value ${f.field.value}`, false);
+        }
+        for (const m of st.setFromResponse) {
+          const name = m.field.value;
+          if (!SETTABLE_FIELDS.includes(name) && !(name.startsWith('attributes.') && name.length > 'attributes.'.length)) {
+            sink.error('E_UNKNOWN_FIELD', `"${name}" is not a contact field a webhook answer can set.${suggestion(name, SETTABLE_FIELDS)} Use attributes.<name> for custom fields.`, m.field.span);
+          }
+          if (!RESPONSE_PATH_RE.test(m.path.value)) sink.error('E_BAD_VALUE', `${shown(m.path.value)} is not a field of the JSON answer. Write a dotted path such as id or deal.stage.`, m.path.span);
+        }
+        return { terminates: false, guarded };
+      }
       case 'exit':
         if (st.outcome && !['exited', 'converted'].includes(st.outcome.value)) sink.error('E_BAD_VALUE', `exit outcome should be exited or converted, not "${st.outcome.value}".`, st.outcome.span);
         return { terminates: true, guarded };

@@ -131,6 +131,11 @@ export function deriveStepId(st: StepAst): string {
       return 'update';
     }
     case 'classify': return `classify_${slug(st.ruleSet.value)}`;
+    case 'webhook': {
+      let host = 'call';
+      try { host = new URL(st.url?.value ?? '').hostname.split('.').filter((x) => x !== 'www').slice(0, 2).join('_') || 'call'; } catch { /* checked elsewhere */ }
+      return `webhook_${slug(host)}`;
+    }
     case 'exit': return st.reason ? `exit_${slug(st.reason.value)}` : 'exit';
   }
 }
@@ -250,6 +255,14 @@ function buildJourney(j: JourneyAst, ctx: JourneyCompileContext, sink: Diagnosti
         const rs = ctx.rules.ruleSets[st.ruleSet.value];
         if (rs) ruleSets[rs.name] = rs;
         step = { ...base, kind: 'classify', ruleSet: st.ruleSet.value };
+        break;
+      }
+      case 'webhook': {
+        const body: Record<string, Expr | string | number | boolean | null> = {};
+        for (const f of st.body) body[f.field.value] = f.isExpr ? ex(f.value as ExprAst) : ((f.value as { value: string | number | boolean | null }).value);
+        const w: Step = { ...base, kind: 'webhook', url: st.url?.value ?? '', body };
+        if (st.setFromResponse.length) w.setFromResponse = Object.fromEntries(st.setFromResponse.map((m) => [m.field.value, m.path.value]));
+        step = w;
         break;
       }
       case 'exit':

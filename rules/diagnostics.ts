@@ -36,7 +36,7 @@ export const DIAGNOSTIC_CODES = {
   E_GOAL_NO_EVENT: 'A goal without the event that reaches it.',
   E_BAD_VALUE: 'A value outside the allowed set (email status, consent status, ...).',
   E_EMPTY_STEPS: 'A journey or branch with no steps where steps are required.',
-  E_UNKNOWN_STEP_KIND: 'A step that is none of send, wait, wait_for, if, split, update, classify, exit.',
+  E_UNKNOWN_STEP_KIND: 'A step that is none of send, wait, wait_for, if, split, update, classify, webhook, exit.',
   E_AMBIGUOUS_STEP: 'A step that names two kinds at once (e.g. send and wait).',
   E_DUPLICATE_STEP_ID: 'Two steps with the same id.',
   E_UNREACHABLE_STEP: 'A step that can never run (it follows an exit).',
@@ -60,11 +60,14 @@ export const DIAGNOSTIC_CODES = {
   E_CEL_TOO_COMPLEX: 'The expression is over the size limits (4,096 characters, 1,000 operators, values and fields).',
   E_CEL_REGEX: 'A matches() pattern that RE2 does not accept (backreferences, lookaround) or longer than 1,000 characters.',
   E_UNDECLARED_EVENT: 'A trigger, wait_for or goal on an event nothing emits: neither in the vocabulary (docs/events.md) nor in the journey\'s custom_events.',
+  E_WEBHOOK_URL: 'A webhook url that is not an http(s) URL, or that carries a user name or password.',
   W_CUSTOM_EVENT_KNOWN: 'A custom_events entry that Sojourn already emits.',
   W_NO_PUSHDOWN: 'A segment that cannot become a database filter: scans evaluate it contact by contact.',
   W_EMPTY_BRANCH: 'A then/else/branch/on_timeout with no steps.',
   W_TRANSACTIONAL_QUIET: 'A journey that only sends transactional email has a frequency cap, which only counts marketing email.',
   W_NO_EXIT_WHEN: 'A marketing journey without exit_when keeps running after an unsubscribe.',
+  W_WEBHOOK_PRIVATE_HOST: 'A webhook url on a private, loopback or local address: called in development mode only.',
+  W_WEBHOOK_PLAIN_HTTP: 'A webhook url over plain http://: called in development mode only.',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

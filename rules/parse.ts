@@ -3,7 +3,7 @@
  * "did you mean", wrong types, missing keys, unknown step kinds). Never throws.
  */
 import { isMap, isScalar, isSeq, parseDocument, visit, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
-import type { EntryAst, ExprAst, JourneyAst, L, RuleSetAst, RulesAst, SegmentAst, SettingsAst, Span, StepAst, StepListAst, TriggerAst } from './ast';
+import type { EntryAst, ExprAst, FieldValueAst, JourneyAst, L, RuleSetAst, RulesAst, SegmentAst, SettingsAst, Span, StepAst, StepListAst, TriggerAst } from './ast';
 import { DiagnosticSink, suggestion } from './diagnostics';
 import { STEP_KIND_SPECS, STEP_KINDS, isStepKind } from './step-kinds';
 
@@ -208,21 +208,7 @@ export class Parser {
       case 'update': {
         const um = this.map(v, 'update', valueKeys);
         if (!um) return undefined;
-        const set: Extract<StepAst, { kind: 'update' }>['set'] = [];
-        if (um.has('set')) {
-          const sm = um.get('set')?.value;
-          if (!isMap(sm)) this.sink.error('E_WRONG_TYPE', 'set should be a map of field: value.', this.span(sm));
-          else for (const p of sm.items) {
-            const field = { value: isScalar(p.key) ? String(p.key.value) : '', span: this.span(p.key as N) };
-            const pv = p.value as N;
-            if (isMap(pv)) {
-              const em = this.map(pv, 'a computed value', ['expr']);
-              const e = em?.get('expr') ? this.expr(em.get('expr')?.value, 'expr') : undefined;
-              if (e) set.push({ field, value: e, isExpr: true });
-            } else if (isScalar(pv)) set.push({ field, value: { value: pv.value, span: this.span(pv) }, isExpr: false });
-            else this.sink.error('E_WRONG_TYPE', `The value of ${field.value} should be a value or {expr: "..."}.`, this.span(pv));
-          }
-        }
+        const set = um.has('set') ? this.valueMap(um.get('set')?.value, 'set') : [];
         let consent: { channel: L<string>; status: L<string> } | undefined;
         if (um.has('consent')) {
           const cm = this.map(um.get('consent')?.value, 'consent', ['email', 'sms', 'phone']);
@@ -242,6 +228,23 @@ export class Parser {
       case 'classify': {
         const ruleSet = this.str(v, 'The rule set name after classify:');
         return ruleSet ? { ...base, kind, ruleSet } : undefined;
+      }
+      case 'webhook': {
+        const wm = this.map(v, 'webhook', valueKeys);
+        if (!wm) return undefined;
+        if (!wm.has('url')) this.sink.error('E_MISSING_KEY', 'webhook needs the url to POST to.', kindSpan);
+        const body = wm.has('body') ? this.valueMap(wm.get('body')?.value, 'body') : [];
+        const setFromResponse: { field: L<string>; path: L<string> }[] = [];
+        if (wm.has('set_from_response')) {
+          const rm = wm.get('set_from_response')?.value;
+          if (!isMap(rm)) this.sink.error('E_WRONG_TYPE', 'set_from_response should be a map of contact field: response field (e.g. attributes.crm_id: id).', this.span(rm));
+          else for (const p of rm.items) {
+            const field = { value: isScalar(p.key) ? String(p.key.value) : '', span: this.span(p.key as N) };
+            const path = this.str(p.value as N, `The response field for ${field.value}`);
+            if (path) setFromResponse.push({ field, path });
+          }
+        }
+        return { ...base, kind, url: wm.has('url') ? this.str(wm.get('url')?.value, 'url') : undefined, body, setFromResponse };
       }
       case 'exit': {
         if (v === null || v === undefined || (isScalar(v) && (v.value === null || v.value === true))) return { ...base, kind: 'exit' };
@@ -268,6 +271,23 @@ export class Parser {
       if (value) correlateMap.push({ field, value });
     }
     return { correlateMap };
+  }
+
+  /** A map of name: literal value or `{expr: "..."}` (update `set`, webhook `body`). */
+  valueMap(n: N, what: string): FieldValueAst[] {
+    const out: FieldValueAst[] = [];
+    if (!isMap(n)) { this.sink.error('E_WRONG_TYPE', `${what} should be a map of field: value.`, this.span(n)); return out; }
+    for (const p of n.items) {
+      const field = { value: isScalar(p.key) ? String(p.key.value) : '', span: this.span(p.key as N) };
+      const pv = p.value as N;
+      if (isMap(pv)) {
+        const em = this.map(pv, 'a computed value', ['expr']);
+        const e = em?.get('expr') ? this.expr(em.get('expr')?.value, 'expr') : undefined;
+        if (e) out.push({ field, value: e, isExpr: true });
+      } else if (isScalar(pv)) out.push({ field, value: { value: pv.value, span: this.span(pv) }, isExpr: false });
+      else this.sink.error('E_WRONG_TYPE', `The value of ${field.value} should be a value or {expr: "..."}.`, this.span(pv));
+    }
+    return out;
   }
 
   durationText(n: N, what: string): L<string> | undefined {

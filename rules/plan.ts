@@ -104,9 +104,21 @@ export interface UpdateStep extends StepBase {
   emailStatus?: EmailStatus;
 }
 export interface ClassifyStep extends StepBase { kind: 'classify'; ruleSet: string }
+/**
+ * webhook: POST a JSON body (literals, or expressions evaluated against the contact by the activity, so
+ * the values never enter the run's history) to `url`, signed, with an idempotency key stable per run,
+ * step and iteration; retried with backoff, a 4xx is final. `setFromResponse` maps contact fields (as
+ * an update step sets them) to dotted paths in the JSON answer.
+ */
+export interface WebhookStep extends StepBase {
+  kind: 'webhook';
+  url: string;
+  body: Record<string, Expr | string | number | boolean | null>;
+  setFromResponse?: Record<string, string>;
+}
 export interface ExitStep extends StepBase { kind: 'exit'; outcome: 'exited' | 'converted'; reason: string }
 
-export type Step = SendStep | WaitStep | WaitForStep | IfStep | SplitStep | UpdateStep | ClassifyStep | ExitStep;
+export type Step = SendStep | WaitStep | WaitForStep | IfStep | SplitStep | UpdateStep | ClassifyStep | WebhookStep | ExitStep;
 export type StepKind = Step['kind'];
 
 export type EmailStatus = 'unverified' | 'pending' | 'verified' | 'bounced' | 'complained' | 'invalid' | 'dormant';

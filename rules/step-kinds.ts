@@ -44,6 +44,7 @@ export const STEP_KIND_SPECS = {
     valueKeys: ['set', 'add_tags', 'remove_tags', 'consent', 'email_status'], siblingKeys: [], listensTo: none, scale: same, label: () => 'update',
   },
   classify: { valueKeys: [], siblingKeys: [], listensTo: none, scale: same, label: () => 'classify' },
+  webhook: { valueKeys: ['url', 'body', 'set_from_response'], siblingKeys: [], listensTo: none, scale: same, label: () => 'webhook' },
   exit: { valueKeys: ['outcome', 'reason'], siblingKeys: [], listensTo: none, scale: same, label: () => 'exit' },
 } satisfies { [K in StepKind]: StepKindSpec<K> };
 

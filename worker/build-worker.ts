@@ -9,6 +9,7 @@ import { Worker, bundleWorkflowCode, type InjectedSinks, type NativeConnection, 
 import { createEngineActivities, type EngineActivities } from '../activities';
 import type { ContactStore } from '../activities/contact-store';
 import type { SendActivities } from '../activities/send';
+import type { WebhookStepActivities } from '../activities/webhook-step';
 import { loadConfig } from '../lib/config';
 import { sojournDataConverter, type PayloadKeyRing } from '../lib/payload-codec';
 import { runsEnded, withActivityMetrics } from '../lib/metrics';
@@ -26,6 +27,8 @@ export interface BuildWorkerOptions {
   taskQueue: string;
   contacts?: ContactStore;
   send?: SendActivities;
+  /** The webhook step's call (default: from the environment's configuration). */
+  webhooks?: WebhookStepActivities;
   activityOverrides?: Partial<EngineActivities> & Record<string, (...args: never[]) => Promise<unknown>>;
   /** A pre-built bundle ({ code } or { codePath }); otherwise the workflows are bundled now (slow). */
   workflowBundle?: WorkflowBundleOption;
@@ -55,7 +58,7 @@ export async function buildWorker(opts: BuildWorkerOptions): Promise<Worker> {
   const payloadKeys = opts.payloadKeys ?? loadConfig().payloadKeys;
   const client = opts.client ?? (opts.clientConnection ? new Client({ connection: opts.clientConnection, namespace, dataConverter: sojournDataConverter(payloadKeys) }) : undefined);
   const all: Record<string, (...args: never[]) => Promise<unknown>> = {
-    ...createEngineActivities({ client, taskQueue: opts.taskQueue, contacts: opts.contacts, send: opts.send }),
+    ...createEngineActivities({ client, taskQueue: opts.taskQueue, contacts: opts.contacts, send: opts.send, webhooks: opts.webhooks }),
     ...(opts.activityOverrides ?? {}),
   };
   const wrap = opts.activityWrapper;

@@ -10,6 +10,7 @@ import type { JourneyActivities } from '../activities/journeys';
 import type { ContactActivities } from '../activities/contacts';
 import type { GateActivities } from '../activities/gate';
 import type { SendActivities } from '../activities/send';
+import type { WebhookStepActivities } from '../activities/webhook-step';
 
 /**
  * Reads, gate decisions and contact updates: one or two single-document operations each, so 10 s is
@@ -32,4 +33,15 @@ export const send = proxyActivities<SendActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', backoffCoefficient: 2 },
+});
+
+/**
+ * Journey webhook calls: 10 s per request plus margin; 5xx, 408, 429 and network failures throw and are
+ * retried every 2 s doubling to 5 minutes; the activity returns `failed` (gave_up) itself once
+ * WEBHOOK_RETRY_HOURS have passed since the first attempt, and at once on other 4xx. Every attempt
+ * carries the same Idempotency-Key.
+ */
+export const hooks = proxyActivities<WebhookStepActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes', backoffCoefficient: 2 },
 });

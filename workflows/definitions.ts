@@ -64,6 +64,8 @@ export interface JourneyResult {
   iteration: number;
   splits: Record<string, string>;
   sends: SendRecord[];
+  /** The last webhook step's outcome, when the run had one. */
+  lastCall?: CallRecord;
 }
 
 /** What the `status` query answers: where the run is and why it is waiting. */
@@ -81,6 +83,20 @@ export interface RunStatus {
   outcome?: RunOutcome;
   /** The last send decision of this run (sent, or skipped with the gate's reason such as topic_opt_out). */
   lastSend?: SendRecord;
+  /** The last webhook step's outcome (status code and reason, never the body or the answer). */
+  lastCall?: CallRecord;
+}
+
+/** A webhook step's outcome, as the run records it. */
+export interface CallRecord {
+  stepId: string;
+  iteration: number;
+  outcome: 'delivered' | 'failed';
+  status: number | null;
+  reason?: string;
+  /** Attempts it took (Temporal retries carry the same idempotency key). */
+  attempt: number;
+  at: string;
 }
 
 /** Asks a run to move to another version of its journey (`sojourn journeys migrate`). */

@@ -27,7 +27,7 @@ export async function journey(input: JourneyInput): Promise<JourneyResult> {
   const finish = (end: RunEnd): JourneyResult => {
     run.markEnded(end);
     metrics.runEnded(input.journeyId, end.outcome);
-    return { outcome: end.outcome, reason: end.reason, step: run.status.step, iteration: run.iteration, splits: run.splits, sends: run.sends };
+    return { outcome: end.outcome, reason: end.reason, step: run.status.step, iteration: run.iteration, splits: run.splits, sends: run.sends, ...(run.status.lastCall ? { lastCall: run.status.lastCall } : {}) };
   };
 
   if (input.entryWait && !input.carried) {

@@ -9,6 +9,7 @@ import { runSplit } from './split';
 import { runUpdate } from './update';
 import { runWait } from './wait';
 import { runWaitFor } from './wait-for';
+import { runWebhook } from './webhook';
 
 type Handler<K extends StepKind> = (step: Extract<Step, { kind: K }>, run: Run) => Promise<StepResult>;
 
@@ -20,6 +21,7 @@ export const STEP_HANDLERS = {
   split: runSplit,
   update: runUpdate,
   classify: runClassify,
+  webhook: runWebhook,
   exit: runExit,
 } satisfies { [K in StepKind]: Handler<K> };
 
