@@ -21,6 +21,9 @@ export function uniqueDatabaseUri(prefix = 't'): string {
   return url.toString();
 }
 
+/** Connecting, creating indexes and dropping a database take seconds on a loaded 2-core box, beyond jest's 5 s default. */
+export const HOOK_TIMEOUT_MS = 60_000;
+
 export interface TestDatabase {
   uri: string;
   connection: mongoose.Connection;
@@ -32,12 +35,12 @@ export function useTestDatabase(prefix = 't'): TestDatabase {
   beforeAll(async () => {
     await mongoose.connect(db.uri, { serverSelectionTimeoutMS: 10_000 });
     db.connection = mongoose.connection;
-  });
+  }, HOOK_TIMEOUT_MS);
   afterAll(async () => {
     if (mongoose.connection.readyState === 1) {
       await mongoose.connection.dropDatabase().catch(() => undefined);
     }
     await mongoose.disconnect();
-  });
+  }, HOOK_TIMEOUT_MS);
   return db;
 }

@@ -1,6 +1,6 @@
 /** Shared set-up for the Contacts integration tests: a fresh database with the indexes, and a repository. */
 import mongoose from 'mongoose';
-import { useTestDatabase } from '../../helpers/db';
+import { HOOK_TIMEOUT_MS, useTestDatabase } from '../../helpers/db';
 import { initDatabase } from '../../../data/db';
 import { createContacts } from '../../../data/contacts';
 
@@ -13,7 +13,7 @@ export function useContactsDatabase(prefix: string) {
   const db = useTestDatabase(prefix);
   beforeAll(async () => {
     await initDatabase();
-  });
+  }, HOOK_TIMEOUT_MS);
   return { db, contacts: createContacts(TEST_KEYS) };
 }
 
