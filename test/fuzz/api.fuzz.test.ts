@@ -37,7 +37,7 @@ describe('fuzz: API bodies and paths', () => {
     await initDatabase();
     app = await buildServer({ config: { ...loadConfig({ SOJOURN_ENV: 'development' }), apiKey: API_KEY }, logLevel: 'silent', ingest: createIngest({ dispatcher: null }) });
     await app.ready();
-  });
+  }, 60_000); // initDatabase and the app take more than jest's 5 s on a loaded box
   afterAll(async () => app?.close());
 
   const counts = async () => Promise.all([ContactModel.countDocuments(), ContactEventModel.countDocuments(), ConsentRecordModel.countDocuments()]);

@@ -32,7 +32,7 @@ describe('HTTP protection', () => {
     const app = await server(config);
     const r = await app.inject({ method: 'POST', url: '/v1/contacts', headers: { authorization: `Bearer ${API_KEY}` }, payload: { email: 'protected@example.com', consent: { email: 'subscribed' } } });
     contactId = r.json().id;
-  });
+  }, 60_000); // initDatabase and the app take more than jest's 5 s on a loaded box
   afterAll(async () => Promise.all(apps.map((a) => a.close())));
 
   it('sends a script-free CSP, no-framing, nosniff and no-referrer on every page, valid or not', async () => {
