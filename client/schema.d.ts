@@ -2465,6 +2465,8 @@ export interface paths {
                             /** Format: date-time */
                             finishedAt?: string | null;
                             error?: string | null;
+                            /** @description Times another server process took the job over (and resumed it) after the one running it stopped */
+                            restarts?: number;
                             /** @description The report of `sojourn contacts import --format json` */
                             summary: ({
                                 rows?: number;
@@ -2615,6 +2617,8 @@ export interface paths {
                             /** Format: date-time */
                             finishedAt?: string | null;
                             error?: string | null;
+                            /** @description Times another server process took the job over (and resumed it) after the one running it stopped */
+                            restarts?: number;
                             /** @description The report of `sojourn contacts import --format json` */
                             summary: ({
                                 rows?: number;

@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../../lib/config';
 import type { WebhookDeps } from '../../data/webhooks';
 import type { Contacts } from '../../data/contacts';
+import type { ImportJobTiming } from '../../data/import-jobs';
 import type { ContactDoc } from '../../data/contact-model';
 import type { Ingest } from '../../engine/ingest';
 import { toContactView } from '../../data/contact-view';
@@ -26,6 +27,8 @@ export interface ApiOptions {
   temporal?: Client | null;
   /** Webhook fan-out and delivery settings (server/api/webhooks-routes.ts). */
   webhooks?: WebhookDeps;
+  /** Import jobs: spool folder, heartbeat and take-over timing, window size (data/import-jobs.ts; tests shorten them). */
+  importJobs?: ImportJobTiming & { spoolDir?: string };
   /** The clock of reports' day windows (the scenario harness gives its simulated time); default the wall clock. */
   now?: () => Date;
 }

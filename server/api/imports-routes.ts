@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { createContacts, ContactError } from '../../data/contacts';
 import { checkMapping } from '../../data/import';
-import { importProgress, startImportJob } from '../../data/import-jobs';
+import { importProgress, startImportJob, startImportRecovery } from '../../data/import-jobs';
 import type { ApiOptions } from './api-options';
 import { useApiValidation } from './validation';
 import { errorResponse } from './schemas';
@@ -35,6 +35,17 @@ export const importsRoutes: FastifyPluginAsync<ApiOptions> = async (app: Fastify
   useApiValidation(app);
   const contacts = opts.contacts ?? createContacts({ secret: opts.config.secret, phoneKey: opts.config.phoneKey });
   const tags = ['imports'];
+  // Jobs whose server stopped are resumed (or failed, when their file is not here) by a process serving the API.
+  const jobs = opts.importJobs ?? {};
+  let recovery: { stop(): Promise<void> } | null = null;
+  app.addHook('onReady', async () => {
+    recovery = startImportRecovery(contacts, {
+      ...jobs,
+      onRecovered: (r) => app.log.info({ resumed: r.resumed, failed: r.failed }, 'import jobs of a stopped server taken over'),
+      onError: (err) => app.log.warn({ err: (err as Error).message }, 'import job recovery check failed; retrying'),
+    });
+  });
+  app.addHook('onClose', async () => recovery?.stop());
   // The upload is streamed to a spool file, never held in memory.
   app.addContentTypeParser('text/csv', { bodyLimit: MAX_IMPORT_BYTES }, (_req, payload, done) => done(null, payload));
 
@@ -56,7 +67,7 @@ export const importsRoutes: FastifyPluginAsync<ApiOptions> = async (app: Fastify
         throw new ContactError('E_CONTENT_TYPE', 'send the CSV file as the body with Content-Type: text/csv', '/headers/content-type', 415);
       }
       const map = parseMap(req.query.map);
-      const job = await startImportJob(req.body, contacts, { map, dryRun: req.query.dryRun });
+      const job = await startImportJob(req.body, contacts, { ...jobs, map, dryRun: req.query.dryRun });
       void job.done.catch((err: unknown) => req.log.warn({ jobId: job.id, err: (err as Error).message }, 'import job failed'));
       return reply.code(202).send(await importProgress(job.id));
     },

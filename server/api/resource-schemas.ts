@@ -270,6 +270,7 @@ export const importJob = {
     startedAt: nullableDate,
     finishedAt: nullableDate,
     error: nullable({ type: 'string' }),
+    restarts: { type: 'integer', description: 'Times another server process took the job over (and resumed it) after the one running it stopped' },
     summary: nullable({
       type: 'object',
       description: 'The report of `sojourn contacts import --format json`',
