@@ -6,8 +6,9 @@
  * every record up to the end of the file after an unclosed quote), so one bad cell lost the file.
  *
  * A quoted cell may span at most MAX_RECORD_LINES lines / MAX_RECORD_BYTES bytes; an opening quote
- * that is not closed within them makes its first line an error record, and the following lines are
- * read again as records of their own. Memory stays bounded by that window.
+ * that is not closed within them, or that closes on a later line into text that is not CSV, makes its
+ * first line an error record, and the following lines are read again as records of their own. Memory
+ * stays bounded by that window.
  *
  * Each record carries its byte offset just past its end, so an import can checkpoint "everything
  * before this offset is done" and resume by reading the file from there.
@@ -139,7 +140,12 @@ export async function* csvRecords(stream: Readable, opts: { startOffset?: number
         break;
       }
       if ('error' in r) {
-        pending.splice(0, used - 1);
+        if (used > 1) {
+          // A quote opened on the first line closed on a later one into text that is not CSV: the first
+          // line is the broken one; the lines taken into it are read again as records of their own.
+          yield { ok: false, code: 'E_CSV_QUOTE', message: `line ${first.line}: a quote opened here does not close into a valid cell (${r.error})`, line: first.line, endOffset: first.endOffset, text: first.text };
+          break;
+        }
         yield { ok: false, code: 'E_CSV_QUOTE', message: `line ${first.line}: ${r.error}`, line: first.line, endOffset: last.endOffset, text };
         break;
       }

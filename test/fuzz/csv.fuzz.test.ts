@@ -12,10 +12,8 @@ import { ContactModel } from '../../data/contact-model';
 import { ConsentRecordModel } from '../../data/consent-model';
 import { report, runCase, tally } from './harness';
 
-// Prototype-named columns (constructor, __proto__, toString, valueOf, hasOwnProperty) still crash the
-// importer with a TypeError (issue 11 item 9, data/import.ts, owned by the import work): add them here
-// when that fix lands.
-const headers = ['email', 'firstName', 'phone', 'tags', 'consent.email', 'timezone', 'locale', 'birthday', 'externalId', '', ' email ', '邮箱', 'attributes.plan', 'x"y', 'Email', 'E-Mail'];
+// Prototype-named columns (issue 11 item 9) are ordinary columns: generated like any other.
+const headers = ['email', 'firstName', 'phone', 'tags', 'consent.email', 'timezone', 'locale', 'birthday', 'externalId', '', ' email ', '邮箱', 'attributes.plan', 'x"y', 'Email', 'E-Mail', 'constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty', 'attributes.__proto__', 'attributes.constructor', 'prototype'];
 const cell = fc.oneof(fc.string({ maxLength: 40 }), fc.emailAddress(), fc.constantFrom('"', '""', '"a,b"', 'a\nb', '\r\n', '\uFEFF', 'subscribed', '+86 138 0013 8000', 'Asia/Shanghai', `Europe/${'Paris'.repeat(2000)}`, '1990-02-29', 'a@exa_mple.com'));
 const csv = fc.tuple(fc.uniqueArray(fc.constantFrom(...headers), { minLength: 1, maxLength: 6 }), fc.array(fc.array(cell, { maxLength: 7 }), { maxLength: 8 }), fc.boolean())
   .map(([h, rows, crlf]) => [h.join(','), ...rows.map((r) => r.join(','))].join(crlf ? '\r\n' : '\n'));
