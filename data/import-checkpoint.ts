@@ -19,6 +19,8 @@ export interface ImportCheckpoint<S> {
   _id: string;
   /** The run's id: contacts it wrote carry importToken "<runId>:<window>". */
   runId: string;
+  /** Number of the last committed window (the next one written gets the next number). */
+  window?: number;
   /** Byte offset just past the last committed record. */
   offset: number;
   /** Physical line number of the next line to read. */

@@ -266,7 +266,13 @@ export async function importContacts(source: Readable | ((startOffset: number) =
   // Where to start: the beginning, or after the last committed row of an interrupted run.
   let start = { offset: 0, line: 1, row: 0 };
   let plan: ColumnPlan | null = null;
-  /** Marks the contacts this run wrote (importToken "<runId>:<window>"), so a resumed run still tells duplicates. */
+  /**
+   * Marks the contacts this run wrote: importToken "<runId>:<window>" plus ":new" (created by that window)
+   * or ":dup" (updated by a row whose key came earlier in the file). A resumed run tells from it which
+   * contacts earlier windows wrote (later rows with their keys are duplicates), and, for the one window
+   * that was written but not checkpointed when the run stopped, what its rows did then (that window
+   * is redone with the same number: windows are cut the same way from the same offset).
+   */
   let runId: string = randomUUID();
   let windowSeq = 0;
   if (useCheckpoint) {
@@ -274,6 +280,7 @@ export async function importContacts(source: Readable | ((startOffset: number) =
     if (cp && cp.optionsKey === optionsKey) {
       start = { offset: cp.offset, line: cp.line, row: cp.row };
       runId = cp.runId;
+      windowSeq = cp.window ?? 0;
       summary = { ...cp.summary, resumedAfterRow: cp.row, interrupted: undefined };
       const p = planColumns(cp.header, map);
       if ('code' in p) throw new ContactError(p.code, p.message);
@@ -340,7 +347,9 @@ export async function importContacts(source: Readable | ((startOffset: number) =
     for (const [key, groupRows] of groups) {
       const base = existing.get(key);
       // Seen earlier in this file: in this process (the flag), or before an interruption (the run's token).
-      const firstInFile = !(keys.get(key) & SEEN) && !base?.importToken?.startsWith(`${runId}:`);
+      // Written by an earlier attempt of this very window (stopped after its writes, before its checkpoint).
+      const redoneTag = base?.importToken === token ? 'updated' : base?.importToken === `${token}:new` ? 'created' : base?.importToken === `${token}:dup` ? 'duplicates' : null;
+      const firstInFile = redoneTag ? redoneTag !== 'duplicates' : !(keys.get(key) & SEEN) && !base?.importToken?.startsWith(`${runId}:`);
       keys.add(key, SEEN);
       if (!base && erasedKeys.has(key)) {
         for (const r of groupRows) erasedRows.add(r);
@@ -358,7 +367,7 @@ export async function importContacts(source: Readable | ((startOffset: number) =
       for (const i of merged.ignored) summary.ignoredByReason[i.code] = (summary.ignoredByReason[i.code] ?? 0) + 1;
       // A row's bucket is what that row did: the first row of a key created, updated or left unchanged
       // the contact; later rows with the same key are duplicates merged into it.
-      const firstBucket: Bucket = !base ? 'created' : firstRowChanges ? 'updated' : 'unchanged';
+      const firstBucket: Bucket = redoneTag && redoneTag !== 'duplicates' ? redoneTag : !base ? 'created' : firstRowChanges ? 'updated' : 'unchanged';
       groupRows.forEach((r, i) => (r.bucket = i === 0 && firstInFile ? firstBucket : 'duplicates'));
       const contactId = String(working._id);
       for (const c of merged.consent) {
@@ -369,11 +378,11 @@ export async function importContacts(source: Readable | ((startOffset: number) =
       if (!base) {
         // Insert under the unique emailKey index: a concurrent or earlier create of the key fails this op
         // (E11000) and the rows are redone through upsertContact, which merges instead.
-        ops.push({ insertOne: { document: { ...working, importToken: token } } });
+        ops.push({ insertOne: { document: { ...working, importToken: `${token}:new` } } });
         keys.add(key, KNOWN);
         opRows.push(groupRows);
       } else if (!isEmptyPlan(merged)) {
-        ops.push({ updateOne: { filter: { _id: base._id, rev: base.rev }, update: { $set: { ...merged.set, updatedAt: now, importToken: token }, $inc: { rev: 1 } } } });
+        ops.push({ updateOne: { filter: { _id: base._id, rev: base.rev }, update: { $set: { ...merged.set, updatedAt: now, importToken: firstInFile ? token : `${token}:dup` }, $inc: { rev: 1 } } } });
         opRows.push(groupRows);
         pendingUpdates.push({ id: base._id, rows: groupRows });
       }
@@ -410,7 +419,7 @@ export async function importContacts(source: Readable | ((startOffset: number) =
       await insertContactKeys(ops.flatMap((o, i) => ('insertOne' in o && !failed.has(i) ? [(o.insertOne as { document: ContactDoc }).document] : [])));
       if (updatesMatched < updatesSent) {
         // Some compare-and-set updates lost a race: find them by their missing write token.
-        const ok = new Set((await ContactModel.collection.find({ _id: { $in: pendingUpdates.map((p) => p.id) }, importToken: token }, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id)));
+        const ok = new Set((await ContactModel.collection.find({ _id: { $in: pendingUpdates.map((p) => p.id) }, importToken: { $in: [token, `${token}:dup`] } }, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id)));
         for (const p of pendingUpdates) if (!ok.has(String(p.id))) redo.push(...p.rows);
       }
       if (suppressAfter.length) {
@@ -467,7 +476,7 @@ export async function importContacts(source: Readable | ((startOffset: number) =
     await flush(entries);
     if (useCheckpoint) {
       await importCheckpoints.save<ImportSummary>({
-        _id: opts.resume!.fileId, runId, offset: upTo.offset, line: upTo.line, row: upTo.row, header: plan!.header, optionsKey, summary, updatedAt: new Date(),
+        _id: opts.resume!.fileId, runId, window: windowSeq, offset: upTo.offset, line: upTo.line, row: upTo.row, header: plan!.header, optionsKey, summary, updatedAt: new Date(),
       });
     }
     opts.onProgress?.(summary.rows, upTo.offset);
