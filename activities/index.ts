@@ -11,6 +11,7 @@ import { createScanActivities } from './scan';
 import { createLedgerOnlySendActivities, type SendActivities } from './send';
 import { createWebhookStepActivities, type WebhookStepActivities } from './webhook-step';
 import { loadConfig } from '../lib/config';
+import { countedGate, countedSend } from './report-facts';
 
 export interface EngineActivityDeps {
   /** Needed by scans (they start runs). */
@@ -36,8 +37,9 @@ export function createEngineActivities(deps: EngineActivityDeps) {
   return {
     ...createJourneyActivities(),
     ...createContactActivities({ contacts }),
-    ...createGateActivities({ contacts }),
-    ...(deps.send ?? createLedgerOnlySendActivities()),
+    // Gate decisions and sends are counted for reports in the same activity (activities/report-facts.ts).
+    ...countedGate(createGateActivities({ contacts })),
+    ...countedSend(deps.send ?? createLedgerOnlySendActivities()),
     ...(deps.webhooks ?? lazyWebhookStep(contacts)),
     ...(deps.client ? createScanActivities({ client: deps.client, taskQueue: deps.taskQueue }) : {}),
   };

@@ -42,6 +42,11 @@ export interface SendEmailInput {
   vars?: Record<string, unknown>;
   /** The run's trigger event with its declared data (`{{trigger.data.amount}}` in templates). */
   trigger?: { name: string; data: Record<string, unknown> };
+  /** The run's journey version and split branch (`step:branch`), kept on the ledger row for reports. */
+  version?: number;
+  variant?: string | null;
+  /** The workflow's time of the send (ISO), the day reports count it on. */
+  at?: string;
 }
 
 /**
@@ -175,6 +180,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
     const base = {
       key: input.key, workflowId: input.workflowId, contactId: input.contactId, journeyId: input.journeyId, stepId: input.stepId,
       templateId: input.templateId, marketing: template.marketing, messageId, createdAt: clock(), attempt,
+      version: input.version ?? null, variant: input.variant ?? null,
     };
 
     const recipient = await deps.loadRecipient(input.contactId);

@@ -24,6 +24,7 @@ export function createLedgerOnlySendActivities(deps: { isMarketing?: (templateId
         key: input.key, workflowId: input.workflowId, contactId: input.contactId, journeyId: input.journeyId,
         stepId: input.stepId, templateId: input.templateId, templateVersion: null, marketing: isMarketing(input.templateId),
         status: 'sent', messageId, createdAt: now, sentAt: now, attempt: 1, smtpStartedAt: null, smtpCode: null, error: null,
+        version: input.version ?? null, variant: input.variant ?? null,
         note: 'ledger only (no SMTP)',
       });
       return inserted ? { status: 'sent' as const, messageId } : { status: 'duplicate' as const, messageId };

@@ -27,6 +27,9 @@ export interface GateInput {
   settings: Settings;
   /** The workflow's current time (ISO): decisions follow workflow time, which tests can skip forward. */
   now?: string;
+  /** The run's journey version and split branch (`step:branch`): the gate's decision is counted for them (reports). */
+  version?: number;
+  variant?: string | null;
 }
 
 /** The gate's decision. Not a failure in any case: the workflow branches on it and records it. */

@@ -33,7 +33,10 @@ export interface StatFact {
   version: number;
   /** The step the fact belongs to; absent for journey-level facts (entered, ended). */
   stepId?: string | null;
-  /** `${splitStepId}:${branch}` of the run, when it passed a split. */
+  /**
+   * `${splitStepId}:${branch}` of the run, when it passed a split. A fact with a step counts for the step
+   * and the variant; a fact with a variant and no step counts for the variant only.
+   */
   variant?: string | null;
   metric: string;
   /** When it happened (UTC day of the counter). */
@@ -164,8 +167,10 @@ async function foldOnce(opts: { maxFacts?: number; ttlMs?: number; now?: () => D
         const id = statId(f.j, f.v, f.d);
         const entry = incs.get(id) ?? { journeyId: f.j, version: f.v, day: f.d, inc: {} };
         const add = (path: string) => { entry.inc[path] = (entry.inc[path] ?? 0) + 1; };
+        // A step fact counts for its step (and its variant); a variant fact without a step only for the
+        // variant (its journey-level twin is a fact of its own); anything else for the journey.
         if (f.s) add(`s.${fieldSafe(f.s)}.${f.m}`);
-        else add(`j.${f.m}`);
+        else if (!f.x) add(`j.${f.m}`);
         if (f.x) add(`x.${fieldSafe(f.x)}.${f.m}`);
         incs.set(id, entry);
       }

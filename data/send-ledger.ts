@@ -49,6 +49,9 @@ export interface SendDoc {
   bounceCode?: string | null;
   /** How many claims of the SMTP hand-off were released after a failure that delivered nothing (the claim generation). */
   releases?: number;
+  /** The journey version of the run that sent it, and its split branch (`step:branch`), for reports. */
+  version?: number | null;
+  variant?: string | null;
 }
 
 const sendSchema = new Schema<SendDoc>(
@@ -75,6 +78,8 @@ const sendSchema = new Schema<SendDoc>(
     bouncedAt: { type: Date, default: null },
     bounceCode: { type: String, default: null },
     releases: { type: Number, default: 0 },
+    version: { type: Number, default: null },
+    variant: { type: String, default: null },
   },
   { collection: 'sends', versionKey: false },
 );

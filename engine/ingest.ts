@@ -8,6 +8,8 @@
  *      just before the insert, an outbox entry keyed by the same id (data/event-outbox.ts);
  *   2. dispatch it to the engine (engine/dispatch.ts: start or signal runs);
  *   3. mark it dispatched (the event's `dispatchedAt`) and delete the outbox entry.
+ * Between 1 and 2, an email event (open, click, unsubscribe, bounce) is counted for the report against
+ * the step that sent the email (data/journey-stat-facts.ts).
  *
  * Delivery guarantee: at least once to the engine, deduplicated there by event id (runs remember the
  * ids they saw; "once" entries are refused by Temporal's workflow-id policy). A crash or an engine
@@ -26,6 +28,7 @@ import { createContacts, ContactError, type Contacts } from '../data/contacts';
 import type { NewEvent, SojournEvent } from '../data/contact-event-model';
 import { enqueueOutbox, outboxEvent, outboxPage, removeFromOutbox, rescheduleOutbox } from '../data/event-outbox';
 import { loadConfig } from '../lib/config';
+import { recordEventFacts } from '../data/journey-stat-facts';
 
 export type { SojournEvent, NewEvent };
 
@@ -119,6 +122,9 @@ export function createIngest(deps: IngestDeps): Ingest {
     );
     const stored = r.event;
     const e: SojournEvent = { eventId: stored._id, contactId: stored.contactId, name: stored.name, at: stored.at, data: stored.data ?? {}, machine: stored.machine === true };
+    // Reports: an email event counts for the step that sent the email (once per email; machines apart).
+    // Statistics never fail an event: a failure is logged and that one fact is missing.
+    await recordEventFacts(e).catch((err: unknown) => deps.log?.warn({ eventId: e.eventId, name: e.name, err: err instanceof Error ? err.message : String(err) }, 'report fact of the event not recorded'));
     if (e.machine || stored.dispatchedAt) return { eventId: e.eventId, duplicate: r.duplicate, dispatched: true, machine: e.machine === true };
     // A duplicate never dispatched (engine down the first time): make sure the outbox has it, try again.
     if (r.duplicate) await enqueueOutbox(e, new Date(now().getTime() + graceMs), now());

@@ -158,6 +158,18 @@ export class ScenarioHarness {
     await this.smtp.close();
   }
 
+  /** Lets simulated time pass for every run (what a scenario's `advance` does), outside any scenario. */
+  async advance(ms: number): Promise<void> {
+    await this.env.sleep(ms);
+    await this.clock.sync(this.env);
+  }
+
+  /** A GET through the real HTTP API with the API key (e.g. the journey report), as JSON. */
+  async apiGet(pathAndQuery: string): Promise<{ status: number; body: unknown }> {
+    const res = await fetch(`${this.config.publicBaseUrl}${pathAndQuery}`, { headers: { authorization: `Bearer ${this.config.apiKey}` } });
+    return { status: res.status, body: await res.json() };
+  }
+
   private async now(): Promise<Date> {
     return new Date(await this.env.currentTimeMs());
   }

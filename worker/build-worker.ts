@@ -14,6 +14,8 @@ import { loadConfig } from '../lib/config';
 import { sojournDataConverter, type PayloadKeyRing } from '../lib/payload-codec';
 import { runsEnded, withActivityMetrics } from '../lib/metrics';
 import type { SojournSinks } from '../workflows/sinks';
+import { recordFacts, type StatFact } from '../data/journey-stats';
+import { runEndedFacts, runEnteredFacts, splitFacts } from '../data/journey-stat-facts';
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
 
@@ -86,5 +88,28 @@ function metricSinks(): InjectedSinks<SojournSinks> {
     metrics: {
       runEnded: { fn: (_info, journeyId, outcome) => void runsEnded.inc({ journey: journeyId, outcome }), callDuringReplay: false },
     },
+    report: {
+      runEntered: { fn: (_info, f) => storeFacts(runEnteredFacts(f)), callDuringReplay: false },
+      splitChosen: { fn: (_info, f) => storeFacts(splitFacts(f)), callDuringReplay: false },
+      runEnded: { fn: (_info, f) => storeFacts(runEndedFacts(f)), callDuringReplay: false },
+    },
   };
+}
+
+/**
+ * Stores a run's report facts in the background (a sink must not block the workflow task), retrying
+ * with backoff for about 10 minutes while the database is unreachable. Keys make a repeat harmless; a
+ * worker that dies before the write loses those facts (at most once; docs/reports.md).
+ */
+function storeFacts(facts: StatFact[]): void {
+  const attempt = (n: number): void => {
+    recordFacts(facts).catch((err: unknown) => {
+      if (n >= 12) {
+        console.error(`report facts not stored after ${n} attempts: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
+      setTimeout(() => attempt(n + 1), Math.min(60_000, 500 * 2 ** n)).unref();
+    });
+  };
+  attempt(0);
 }

@@ -4,7 +4,7 @@
  * visited twice (a loop in the plan, e.g. yearly birthday care) starts a new iteration through
  * continue-as-new, so history stays bounded however long the journey lives.
  */
-import { metrics } from './sinks';
+import { metrics, report } from './sinks';
 import { continueAsNew, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { JourneyInput, JourneyResult } from './definitions';
 import { Run, type RunEnd } from './run';
@@ -27,8 +27,14 @@ export async function journey(input: JourneyInput): Promise<JourneyResult> {
   const finish = (end: RunEnd): JourneyResult => {
     run.markEnded(end);
     metrics.runEnded(input.journeyId, end.outcome);
+    report.runEnded({
+      journeyId: input.journeyId, version: input.version, entryKey: run.entryKey, at: run.now().toISOString(),
+      outcome: end.outcome, reason: end.reason, stepId: run.status.step, variants: Object.entries(run.splits).map(([s, b]) => `${s}:${b}`),
+    });
     return { outcome: end.outcome, reason: end.reason, step: run.status.step, iteration: run.iteration, splits: run.splits, sends: run.sends, ...(run.status.lastCall ? { lastCall: run.status.lastCall } : {}) };
   };
+
+  if (!input.carried) report.runEntered({ journeyId: input.journeyId, version: input.version, entryKey: run.entryKey, at: run.startedAt.toISOString() });
 
   if (input.entryWait && !input.carried) {
     const r = await run.wait({ until: Date.parse(input.entryWait.until), waitingFor: 'entry', reason: input.entryWait.reason });
@@ -54,5 +60,5 @@ export async function journey(input: JourneyInput): Promise<JourneyResult> {
     if ('end' in result) return finish(result.end);
     current = run.plan === planOfStep ? result.next : remapNext(step, run.plan.steps[step.id], result.next);
   }
-  return finish({ outcome: 'completed', reason: 'end of journey' });
+  return finish(await run.awaitGoalWindow({ outcome: 'completed', reason: 'end of journey' }));
 }

@@ -3,7 +3,7 @@
  * evaluating expressions, waiting (interruptible by events, exit_when and goals), and reporting status
  * through the `status` query and search attributes.
  */
-import { condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ContactView, EventView, JourneyView } from '../rules/contact-schema';
 import type { Expr, JourneyPlan, Step } from '../rules/plan';
 import { data } from './activities';
@@ -22,6 +22,9 @@ export type StepResult = { next: string | null } | { end: RunEnd };
 export type WaitResult = { kind: 'timeout' } | { kind: 'event'; event: JourneyEvent } | { kind: 'ended'; end: RunEnd };
 
 const MAX_SEEN_EVENT_IDS = 200;
+
+/** Patch id: runs wait out the goal window after their last step (and holdout runs at their split). */
+export const GOAL_WINDOW_PATCH = 'goal-window';
 
 export class Run {
   readonly status: RunStatus;
@@ -87,6 +90,18 @@ export class Run {
    * The workflow part of send-ledger keys. For "restart" journeys the same workflow id is reused by
    * every entry, so the first run id of this entry (stable across retries and continue-as-new) is added.
    */
+  /** One key per entry, stable across retries and continue-as-new (reports count entries by it). */
+  get entryKey(): string {
+    const info = workflowInfo();
+    return `${info.workflowId}@${info.firstExecutionRunId}`;
+  }
+
+  /** The split branch the run took last (`step:branch`), or null: sends are counted for it. */
+  get variant(): string | null {
+    const entries = Object.entries(this.splits);
+    return entries.length ? `${entries[entries.length - 1][0]}:${entries[entries.length - 1][1]}` : null;
+  }
+
   get ledgerScope(): string {
     const info = workflowInfo();
     return this.plan.entry.kind === 'restart' ? `${info.workflowId}@${info.firstExecutionRunId}` : info.workflowId;
@@ -218,6 +233,32 @@ export class Run {
     }
     this.clearWait();
     return { kind: 'timeout' };
+  }
+
+  /**
+   * After the last step (or at a holdout branch) of a journey whose goal has a window: waits, sending
+   * nothing, until the window measured from entry closes, so a goal reached after the last step still
+   * converts the run and a holdout's conversions are observed. Only the goal ends the wait (nothing is
+   * sent any more, so exit_when no longer matters). Runs recorded before this existed end at once (patch).
+   */
+  async awaitGoalWindow(otherwise: RunEnd): Promise<RunEnd> {
+    const goal = this.plan.goal;
+    if (!goal || goal.withinMs === undefined || !patched(GOAL_WINDOW_PATCH)) return otherwise;
+    const until = this.startedAt.getTime() + goal.withinMs;
+    this.setWaiting('goal', until, `goal window: ${goal.event} until ${new Date(until).toISOString()}`);
+    for (;;) {
+      while (this.inbox.length > 0) {
+        const ev = this.inbox.shift()!;
+        if (await this.isGoal(ev)) {
+          this.clearWait();
+          return { outcome: 'converted', reason: `goal:${ev.name}` };
+        }
+      }
+      const remaining = until - Date.now();
+      if (remaining <= 0 || !(await condition(() => this.inbox.length > 0, remaining))) break;
+    }
+    this.clearWait();
+    return otherwise;
   }
 
   carry(stepId: string, iteration: number): CarriedState {

@@ -11,4 +11,7 @@ export const SOJOURN_STEP = defineSearchAttributeKey('SojournStep', SearchAttrib
 export const SOJOURN_CONTACT = defineSearchAttributeKey('SojournContact', SearchAttributeType.KEYWORD);
 export const SOJOURN_STATUS = defineSearchAttributeKey('SojournStatus', SearchAttributeType.KEYWORD);
 
-export const SOJOURN_SEARCH_ATTRIBUTES = [SOJOURN_JOURNEY, SOJOURN_VERSION, SOJOURN_STEP, SOJOURN_CONTACT, SOJOURN_STATUS];
+/** The split branch a run took, `step:branch` (e.g. `offer_test:holdout`); set at the split. */
+export const SOJOURN_VARIANT = defineSearchAttributeKey('SojournVariant', SearchAttributeType.KEYWORD);
+
+export const SOJOURN_SEARCH_ATTRIBUTES = [SOJOURN_JOURNEY, SOJOURN_VERSION, SOJOURN_STEP, SOJOURN_CONTACT, SOJOURN_STATUS, SOJOURN_VARIANT];

@@ -23,6 +23,7 @@ export async function runSend(step: SendStep, run: Run): Promise<StepResult> {
     const gate = await data.gateSend({
       contactId: run.input.contactId, journeyId: run.plan.journeyId, stepId: step.id, templateId: step.template,
       marketing, ...(topic !== undefined ? { topic } : {}), key, settings: run.plan.settings, now: new Date(Date.now()).toISOString(),
+      version: run.input.version, variant: run.variant,
     });
     if (gate.outcome === 'skip' || (gate.outcome === 'defer' && deferrals >= MAX_DEFERRALS)) {
       const reason = gate.outcome === 'skip' ? gate.reason : 'too_many_deferrals';
@@ -42,7 +43,7 @@ export async function runSend(step: SendStep, run: Run): Promise<StepResult> {
     }
     const result = await send.sendEmail({
       key, workflowId: run.workflowId, contactId: run.input.contactId, journeyId: run.plan.journeyId,
-      stepId: step.id, templateId: step.template,
+      stepId: step.id, templateId: step.template, version: run.input.version, variant: run.variant, at: new Date(Date.now()).toISOString(),
       ...(run.input.trigger?.data ? { trigger: { name: run.input.trigger.name, data: run.input.trigger.data } } : {}),
     });
     record(run, { stepId: step.id, iteration: run.iteration, templateId: step.template, outcome: result.status, reason: result.status === 'failed' || result.status === 'unknown' ? result.reason : undefined, deferrals, at: new Date(Date.now()).toISOString() });

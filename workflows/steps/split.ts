@@ -1,9 +1,14 @@
 /**
  * split: a deterministic percentage split per contact (hash of contact id and step id), so a contact
- * lands in the same branch on every run and replay. The choice is recorded in the run state.
+ * lands in the same branch on every run and replay. The choice is recorded in the run state, as the
+ * `SojournVariant` search attribute and for reports; sends after it carry it to the ledger. A holdout
+ * branch sends nothing and waits out the goal window, so its conversions are observed.
  */
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SplitStep } from '../../rules/plan';
 import type { Run, StepResult } from '../run';
+import { SOJOURN_VARIANT } from '../search-attributes';
+import { report } from '../sinks';
 
 /** FNV-1a 32-bit: small, pure and stable across platforms. */
 export function fnv1a(text: string): number {
@@ -33,6 +38,10 @@ export function chooseBranch(step: SplitStep, contactId: string): SplitStep['bra
 export async function runSplit(step: SplitStep, run: Run): Promise<StepResult> {
   const branch = chooseBranch(step, run.input.contactId);
   run.splits[step.id] = branch.name;
-  if (branch.holdout) return { end: { outcome: 'holdout', reason: `split ${step.id}: ${branch.name}` } };
+  if (patched('split-variant')) {
+    upsertSearchAttributes([{ key: SOJOURN_VARIANT, value: `${step.id}:${branch.name}` }]);
+    report.splitChosen({ journeyId: run.input.journeyId, version: run.input.version, entryKey: run.entryKey, at: run.now().toISOString(), stepId: step.id, branch: branch.name });
+  }
+  if (branch.holdout) return { end: await run.awaitGoalWindow({ outcome: 'holdout', reason: `split ${step.id}: ${branch.name}` }) };
   return { next: branch.start ?? step.next };
 }
