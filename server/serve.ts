@@ -33,6 +33,7 @@ import { createSendActivities } from '../worker/send-activities';
 import { dataLayerContactStore } from '../activities/contact-store';
 import { startOutboxSweeper } from '../engine/outbox-sweeper';
 import { startIdempotencySweeper } from './idempotency-sweeper';
+import { startStatsFolder } from '../engine/stats-folder';
 import { startInboundServer, type InboundServer } from '../mail/inbound-server';
 import { loadProject } from '../engine/project';
 import { createInboundProcessor } from './inbound';
@@ -118,6 +119,7 @@ export async function startSojourn(config: Config, opts: ServeOptions, health: D
   let url = '';
   let sweeper: { stop(): Promise<void> } | null = null;
   let idempotencySweeper: { stop(): Promise<void> } | null = null;
+  let folder: { stop(): Promise<void> } | null = null;
   let inbound: InboundServer | null = null;
   let webhookDelivery: { stop(): Promise<void> } | null = null;
   if (role !== 'worker') {
@@ -125,6 +127,8 @@ export async function startSojourn(config: Config, opts: ServeOptions, health: D
     sweeper = startOutboxSweeper(ingest, { intervalMs: opts.outboxIntervalMs, log });
     // Idempotency-Key records past their 24 hours are removed from here (FerretDB has no TTL index).
     idempotencySweeper = startIdempotencySweeper({ log });
+    // Report facts are folded into the daily counters from here (docs/reports.md).
+    folder = startStatsFolder({ log });
     // Webhook deliveries queued by the ingest (engine/webhook-fanout.ts) are POSTed from here.
     webhookDelivery = startWebhookDelivery({ log });
     http = await buildServer({
@@ -175,6 +179,7 @@ export async function startSojourn(config: Config, opts: ServeOptions, health: D
       await inbound?.close();
       await sweeper?.stop();
       await idempotencySweeper?.stop();
+      await folder?.stop();
       await webhookDelivery?.stop();
       // The worker also listens for SIGINT/SIGTERM and may already be draining.
       if (worker?.getState() === 'RUNNING') worker.shutdown();
