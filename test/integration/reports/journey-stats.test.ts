@@ -4,7 +4,8 @@
  * before and after its fold, and the report reads them per version, step, day and variant.
  */
 import { useTestDatabase } from '../../helpers/db';
-import { foldFacts, JourneyStatModel, recordFact, StatFactModel, type StatFact } from '../../../data/journey-stats';
+import { foldFacts, JourneyStatModel, recordFact, recordFacts, StatFactModel, type StatFact } from '../../../data/journey-stats';
+import { runEndedFacts } from '../../../data/journey-stat-facts';
 import { saveJourneyVersion } from '../../../data/journey-versions';
 import { journeyReport } from '../../../engine/journey-report';
 import { PLAN_FORMAT, type JourneyPlan } from '../../../rules/plan';
@@ -47,10 +48,11 @@ describe('journey statistics', () => {
     for (let i = 0; i < 40; i++) await recordFact(fact(`entered|a${i}`, 'entered'));
     for (let i = 0; i < 20; i++) await recordFact(fact(`split|a${i}`, 'assigned', { stepId: 'pick', variant: 'pick:a' }));
     for (let i = 0; i < 20; i++) await recordFact(fact(`split|h${i}`, 'assigned', { stepId: 'pick', variant: 'pick:holdout' }));
-    for (let i = 0; i < 8; i++) await recordFact(fact(`end|a${i}`, 'end_converted', { variant: 'pick:a' }));
-    for (let i = 0; i < 2; i++) await recordFact(fact(`end|h${i}`, 'end_converted', { variant: 'pick:holdout' }));
-    await recordFact(fact('end|x1', 'end_exited', { variant: 'pick:a' }));
-    await recordFact(fact('exit|x1', 'exited_exit_when', { stepId: 'send_a', variant: 'pick:a' }));
+    const end = (entryKey: string, outcome: string, reason: string, variant: string) =>
+      recordFacts(runEndedFacts({ journeyId: 'exp', version: 1, entryKey, at: now.toISOString(), outcome, reason, stepId: 'send_a', variants: [variant] }));
+    for (let i = 0; i < 8; i++) await end(`a${i}`, 'converted', 'goal:order.completed', 'pick:a');
+    for (let i = 0; i < 2; i++) await end(`h${i}`, 'converted', 'goal:order.completed', 'pick:holdout');
+    await end('x1', 'exited', 'exit_when', 'pick:a');
     await recordFact(fact('skip|x2', 'skip_no_consent', { stepId: 'send_a', variant: 'pick:a', at: new Date('2026-03-09T08:00:00Z') }));
     const r = await journeyReport('exp', { sinceDays: 7, now });
     if (!r.found) throw new Error('not found');
