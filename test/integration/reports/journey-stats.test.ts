@@ -3,11 +3,15 @@
  * FerretDB, where concurrent $inc of one document loses increments), a fact recorded twice counts once,
  * before and after its fold, and the report reads them per version, step, day and variant.
  */
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { useTestDatabase } from '../../helpers/db';
 import { foldFacts, JourneyStatModel, recordFact, recordFacts, StatFactModel, type StatFact } from '../../../data/journey-stats';
 import { runEndedFacts } from '../../../data/journey-stat-facts';
 import { saveJourneyVersion } from '../../../data/journey-versions';
 import { journeyReport } from '../../../engine/journey-report';
+import { formatReportTable } from '../../../engine/report-format';
 import { PLAN_FORMAT, type JourneyPlan } from '../../../rules/plan';
 
 jest.setTimeout(60_000);
@@ -26,7 +30,7 @@ function experimentPlan(): JourneyPlan {
 }
 
 describe('journey statistics', () => {
-  useTestDatabase('stats');
+  const db = useTestDatabase('stats');
   const now = new Date('2026-03-10T12:00:00Z');
   const fact = (key: string, metric: string, extra: Partial<StatFact> = {}): StatFact => ({ key, journeyId: 'exp', version: 1, metric, at: now, ...extra });
 
@@ -72,4 +76,20 @@ describe('journey statistics', () => {
     expect(none.found && none.report.versions).toEqual([]);
     expect((await journeyReport('nope', { now })).found).toBe(false);
   });
+
+  // Each CLI start takes seconds (tsx) and far more on a loaded machine.
+  it('prints the report with sojourn report as JSON and CSV (and a table), and refuses a bad --since', async () => {
+    const today = new Date();
+    for (let i = 0; i < 3; i++) await recordFact(fact(`entered|cli${i}`, 'entered', { at: today }));
+    await recordFact(fact('sent|cli0', 'sent', { at: today, stepId: 'send_a', variant: 'pick:a' }));
+    const run = (args: string[]) => promisify(execFile)(process.execPath, [path.join(__dirname, '..', '..', '..', 'bin', 'sojourn'), 'report', ...args], { env: { ...process.env, MONGODB_URI: db.uri } });
+    const json = JSON.parse((await run(['exp', '--since', '1d', '--format', 'json'])).stdout) as { totals: { entered: number; sent: number } };
+    expect([json.totals.entered, json.totals.sent]).toEqual([3, 1]);
+    const csv = (await run(['exp', '--since', '1d', '--format', 'csv'])).stdout.trim().split('\n');
+    expect(csv[0]).toMatch(/^journey,version,row,step_or_variant,kind,entered,converted,sent,/);
+    expect(csv).toContain('exp,1,step,send_a,send,,,1,1,0,0,0,0,0,0,,,,,,,');
+    const r = await journeyReport('exp', { sinceDays: 1 });
+    expect(r.found && formatReportTable(r.report)).toMatch(/entered 3, converted 0 \(0\.0%\), sent 1/);
+    await expect(run(['exp', '--since', 'week'])).rejects.toMatchObject({ code: 2 });
+  }, 240_000);
 });
