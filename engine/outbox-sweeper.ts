@@ -5,6 +5,7 @@
  * entry carries its own backoff, so an engine that stays down is not hammered.
  */
 import type { Logger } from 'pino';
+import { startPeriodicPass } from '../lib/periodic-pass';
 import type { Ingest, SweepResult } from './ingest';
 
 export interface OutboxSweeper {
@@ -14,30 +15,9 @@ export interface OutboxSweeper {
 }
 
 export function startOutboxSweeper(ingest: Pick<Ingest, 'sweepOutbox'>, opts: { intervalMs?: number; log?: Pick<Logger, 'warn' | 'info'> } = {}): OutboxSweeper {
-  const intervalMs = opts.intervalMs ?? 5_000;
-  let running: Promise<SweepResult | null> | null = null;
-  let failing = false;
-  const runOnce = () =>
-    (running ??= ingest.sweepOutbox().then(
-      (r) => {
-        if (failing) opts.log?.info('outbox sweep works again');
-        failing = false;
-        if (r.dispatched || r.dropped) opts.log?.info({ ...r }, 'outbox: events dispatched after a delay');
-        return r;
-      },
-      (err: unknown) => {
-        if (!failing) opts.log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'outbox sweep failed; retrying');
-        failing = true;
-        return null;
-      },
-    ).finally(() => { running = null; }));
-  const timer = setInterval(() => void runOnce(), intervalMs);
-  timer.unref();
-  return {
-    runOnce,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startPeriodicPass(() => ingest.sweepOutbox(), {
+    intervalMs: opts.intervalMs ?? 5_000, log: opts.log,
+    messages: { failed: 'outbox sweep failed', recovered: 'outbox sweep works again' },
+    report: (r, log) => { if (r.dispatched || r.dropped) log.info({ ...r }, 'outbox: events dispatched after a delay'); },
+  });
 }

@@ -5,6 +5,7 @@
  * (database down) is logged once per outage and retried at the next tick.
  */
 import type { Logger } from 'pino';
+import { startPeriodicPass } from '../lib/periodic-pass';
 import { sweepExpiredIdempotencyKeys } from '../data/idempotency-model';
 import { IDEMPOTENCY_TTL_MS } from './api/idempotency';
 
@@ -15,32 +16,11 @@ export interface IdempotencySweeper {
 }
 
 export function startIdempotencySweeper(opts: { intervalMs?: number; ttlMs?: number; now?: () => Date; log?: Pick<Logger, 'warn' | 'info'> } = {}): IdempotencySweeper {
-  const intervalMs = opts.intervalMs ?? 15 * 60_000;
   const ttlMs = opts.ttlMs ?? IDEMPOTENCY_TTL_MS;
   const now = opts.now ?? (() => new Date());
-  let running: Promise<number | null> | null = null;
-  let failing = false;
-  const runOnce = () =>
-    (running ??= sweepExpiredIdempotencyKeys(new Date(now().getTime() - ttlMs)).then(
-      (n) => {
-        if (failing) opts.log?.info('idempotency sweep works again');
-        failing = false;
-        if (n) opts.log?.info({ removed: n }, 'idempotency: expired keys removed');
-        return n;
-      },
-      (err: unknown) => {
-        if (!failing) opts.log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'idempotency sweep failed; retrying');
-        failing = true;
-        return null;
-      },
-    ).finally(() => { running = null; }));
-  const timer = setInterval(() => void runOnce(), intervalMs);
-  timer.unref();
-  return {
-    runOnce,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startPeriodicPass(() => sweepExpiredIdempotencyKeys(new Date(now().getTime() - ttlMs)), {
+    intervalMs: opts.intervalMs ?? 15 * 60_000, log: opts.log,
+    messages: { failed: 'idempotency sweep failed', recovered: 'idempotency sweep works again' },
+    report: (n, log) => { if (n) log.info({ removed: n }, 'idempotency: expired keys removed'); },
+  });
 }
