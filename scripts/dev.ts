@@ -153,7 +153,7 @@ async function main(): Promise<void> {
         ? '  Database           MONGODB_URI (external)'
         : `  Database           mongodb://127.0.0.1:${ports.FERRETDB_PORT}/sojourn (FerretDB on ${backend === 'postgresql' ? `PostgreSQL 127.0.0.1:${ports.POSTGRES_PORT}` : 'SQLite'}, data in ${dataDir})`,
       external.smtp ? '  SMTP               SMTP_URL (external)' : `  Inbox (maildev)    http://127.0.0.1:${ports.MAILDEV_WEB_PORT}   (SMTP on 127.0.0.1:${ports.SMTP_PORT})`,
-      `  HTTP API           http://127.0.0.1:${ports.HTTP_PORT}/v1   (OpenAPI: /v1/openapi.json, reference: http://127.0.0.1:${ports.HTTP_PORT}/docs)`,
+      `  HTTP API           http://127.0.0.1:${ports.HTTP_PORT}/v1/openapi.json   (reference: http://127.0.0.1:${ports.HTTP_PORT}/docs)`,
       `  Dashboard          http://127.0.0.1:${ports.HTTP_PORT}/dashboard   (log in with the API key${process.env.SOJOURN_API_KEY ? ', SOJOURN_API_KEY' : ': dev-api-key'})`,
       `  Inbound SMTP       127.0.0.1:${ports.INBOUND_SMTP_PORT}   (replies and unsubscribe@ mail; sojourn inbound ingest for .eml files)`,
       `  Logs               ${logDir} (sojourn.log: worker and HTTP server)`,
