@@ -275,7 +275,7 @@ describe('the dashboard in a browser', () => {
     const w = await comparePageWithApi(page, 'welcome');
     const o = await comparePageWithApi(page, 'offer_test');
     console.log(`dashboard = API: welcome ${w.figures} figures (entered ${w.report.totals.entered}, clicked ${w.report.totals.clicked}, unsubscribed ${w.report.totals.unsubscribed}, converted ${w.report.totals.converted}); offer_test ${o.figures} figures (variants ${o.report.experiments[0].variants.map((v) => `${v.name} ${v.entered}/${v.converted}`).join(', ')})`);
-    // The README's experiment screenshot (the demo has no A/B test): DASHBOARD_SCREENSHOTS=docs/img npm test -- test/e2e/dashboard --selectProjects e2e
+    // The README's experiment screenshot (the demo has no A/B test): DASHBOARD_SCREENSHOTS=docs/img npm test -- test/e2e/dashboard
     const shots = process.env.DASHBOARD_SCREENSHOTS;
     if (shots) {
       await page.goto(`${base}/dashboard/journeys/offer_test?since=7d`);
