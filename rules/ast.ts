@@ -32,7 +32,9 @@ export interface FieldValueAst { field: L<string>; value: L<unknown> | ExprAst; 
 interface StepAstBase { id?: L<string>; span: Span; kindSpan: Span }
 export type StepAst = StepAstBase & (
   | { kind: 'send'; template: L<string> }
-  | { kind: 'wait'; duration?: L<string>; untilTime?: L<string>; untilDate?: L<string>; at?: L<string> }
+  | { kind: 'wait'; duration?: L<string>; untilTime?: L<string>; untilDate?: L<string>; at?: L<string>;
+      /** `until: attributes.renewalDate` with `offset: -14d`. */
+      until?: L<string>; offset?: L<string> }
   | { kind: 'wait_for'; event?: L<string>; correlate?: ExprAst;
       /** `correlate: { orderId: trigger.data.orderId }`: event data field -> expression it must equal. */
       correlateMap?: { field: L<string>; value: ExprAst }[];
@@ -76,4 +78,4 @@ export interface RuleSetAst {
   otherwise?: L<string | null>;
   span: Span;
 }
-export interface RulesAst { kind: 'rules'; segments: SegmentAst[]; ruleSets: RuleSetAst[]; span: Span }
+export interface RulesAst { kind: 'rules'; segments: SegmentAst[]; ruleSets: RuleSetAst[]; attributes: { name: L<string>; type: L<string> }[]; span: Span }

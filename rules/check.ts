@@ -10,8 +10,8 @@ import { celEnvironment, typedEnvironment, TYPE_FIELDS, VARIABLES, type Variable
 import { astNodes, CEL_LIMITS, isParserLimitError, matchesCalls, re2PatternProblem } from './cel-limits';
 import { CONTACT_FIELDS } from './contact-schema';
 import { DiagnosticSink, suggestion } from './diagnostics';
-import { isLocalTime, isTimeZone, parseDuration } from './duration';
-import { DATA_FIELD_TYPES, type DataFieldType, type RulesPlan, type TemplateRef } from './plan';
+import { isLocalTime, isTimeZone, parseDayOffset, parseDuration } from './duration';
+import { ATTRIBUTE_TYPES, DATA_FIELD_TYPES, type DataFieldType, type RulesPlan, type TemplateRef } from './plan';
 import { CUSTOM_EVENT_RE, isKnownEvent, KNOWN_EVENTS } from './event-vocabulary';
 import { templateDiagnostic, triggerProblem, useProblem, type TemplateVarUse } from './template-vars';
 import { outboundUrlProblem, urlTargetsPrivateHost } from './outbound-url';
@@ -351,6 +351,18 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
       case 'wait':
         dur(st.duration, 'wait'); time(st.untilTime, 'until_time'); time(st.at, 'at');
         if (st.untilDate && st.untilDate.value !== 'birthday') sink.error('E_BAD_DATE_FIELD', `"${st.untilDate.value}" is not a yearly date field. Only birthday is supported.`, st.untilDate.span);
+        if (st.until) {
+          const field = st.until.value.replace(/^contact\./, '');
+          const attr = /^attributes\.(.+)$/.exec(field)?.[1];
+          const declared = ctx.rules.attributes ?? {};
+          const dateFields = CONTACT_FIELDS.filter((f) => f.type === 'timestamp').map((f) => f.path);
+          if (attr ? declared[attr] !== 'date' : !dateFields.includes(field)) {
+            sink.error('E_BAD_DATE_FIELD', attr
+              ? `The attribute ${attr} is ${declared[attr] ? `declared ${declared[attr]}` : 'not declared'}; a wait until it needs \`attributes: { ${attr}: date }\` in a rules file.`
+              : `"${st.until.value}" is not a date of the contact.${suggestion(field, dateFields)} Use a date field (${dateFields.join(', ')}) or a custom attribute declared \`date\` in a rules file.`, st.until.span);
+          }
+        }
+        if (st.offset && parseDayOffset(st.offset.value) === null) sink.error('E_BAD_DURATION', `offset "${st.offset.value}" is not a number of days. Write it like -14d, 1d or -2w.`, st.offset.span);
         return { terminates: false, guarded };
       case 'wait_for': {
         event(st.event);
@@ -469,6 +481,10 @@ export function checkRules(r: RulesAst, sink: DiagnosticSink): Map<string, ASTNo
     if (names.has(s.name.value)) sink.error('E_DUPLICATE_NAME', `The segment "${s.name.value}" is defined twice.`, s.name.span);
     names.add(s.name.value);
     asts.set(s.name.value, s.expr ? checkExpr(s.expr, { vars: ['contact', 'now'], wantBool: true, what: `Segment ${s.name.value}` }, sink) : null);
+  }
+  for (const a of r.attributes) {
+    if (!DATA_NAME_RE.test(a.name.value)) sink.error('E_BAD_VALUE', `${shown(a.name.value)} is not an attribute name. Use letters, digits and _ (like renewalDate).`, a.name.span);
+    if (!(ATTRIBUTE_TYPES as readonly string[]).includes(a.type.value)) sink.error('E_BAD_VALUE', `${shown(a.type.value)} is not an attribute type.${suggestion(a.type.value, ATTRIBUTE_TYPES)} Use ${ATTRIBUTE_TYPES.join(', ')}.`, a.type.span);
   }
   const sets = new Set<string>();
   const classFields = ['lifecycle', 'importance', 'rfm', 'businessType'];

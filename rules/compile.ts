@@ -8,10 +8,10 @@ import type { ExprAst, JourneyAst, RulesAst, StepAst, StepListAst, TriggerAst } 
 import { celEnvironment } from './cel-env';
 import { checkJourney, checkRules } from './check';
 import { DiagnosticSink, SourceMap, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics';
-import { formatDuration, parseDuration } from './duration';
+import { formatDuration, parseDayOffset, parseDuration } from './duration';
 import { Parser, detectFileKindFromDoc, parseJourney, parseRules, parseYaml } from './parse';
 import {
-  PLAN_FORMAT, type DataFieldType, type EmailStatus, type EntryPolicy, type Expr, type JourneyPlan, type RuleSetPlan, type RulesPlan,
+  ATTRIBUTE_TYPES, PLAN_FORMAT, type AttributeType, type DataFieldType, type EmailStatus, type EntryPolicy, type Expr, type JourneyPlan, type RuleSetPlan, type RulesPlan,
   type SegmentPlan, type Settings, type Step, type TemplateRef, type Trigger,
 } from './plan';
 import { planHash } from './plan-hash';
@@ -69,6 +69,9 @@ function buildRules(ast: RulesAst, sink: DiagnosticSink, checked?: Map<string, A
     if (seg.filter === null && (!checked || checked.get(s.name.value))) sink.warn('W_NO_PUSHDOWN', `Segment ${s.name.value} cannot be a database filter (${seg.pushdownNote}); scans will check it contact by contact, which is slower.`, s.expr.span);
     plan.segments[s.name.value] = seg;
   }
+  for (const a of ast.attributes) {
+    if ((ATTRIBUTE_TYPES as readonly string[]).includes(a.type.value)) (plan.attributes ??= {})[a.name.value] = a.type.value as AttributeType;
+  }
   for (const rs of ast.ruleSets) {
     const set: RuleSetPlan = {
       name: rs.name.value,
@@ -113,7 +116,7 @@ export function deriveStepId(st: StepAst): string {
     case 'wait':
       if (st.duration) { const ms = parseDuration(st.duration.value); return `wait_${ms ? formatDuration(ms) : slug(st.duration.value)}`; }
       if (st.untilTime) return `wait_until_${st.untilTime.value.replace(':', '')}`;
-      return `wait_until_${slug(st.untilDate?.value ?? 'date')}`;
+      return `wait_until_${slug(st.until?.value.replace(/^(contact\.)?attributes\./, '') ?? st.untilDate?.value ?? 'date')}`;
     case 'wait_for': return `wait_for_${slug(st.event?.value ?? 'event')}`;
     case 'if': {
       const m = /([A-Za-z_]\w*)\s*(==|!=|<=|>=|<|>|\)|$)/.exec(st.cond.source.replace(/^!+/, ''));
@@ -207,6 +210,9 @@ function buildJourney(j: JourneyAst, ctx: JourneyCompileContext, sink: Diagnosti
       case 'wait':
         if (st.duration) step = { ...base, kind: 'wait', mode: 'duration', ms: parseDuration(st.duration.value) ?? 0 };
         else if (st.untilTime) step = { ...base, kind: 'wait', mode: 'time_of_day', at: st.untilTime.value };
+        else if (st.until) {
+          step = { ...base, kind: 'wait', mode: 'until_field', field: st.until.value.replace(/^contact\./, ''), offsetDays: parseDayOffset(st.offset?.value ?? '0d') ?? 0, at: st.at?.value ?? '09:00' };
+        }
         else step = { ...base, kind: 'wait', mode: 'date_field', field: 'birthday', at: st.at?.value ?? '09:00' };
         break;
       case 'wait_for': {
@@ -408,6 +414,7 @@ export function compileProject(files: SourceFile[], context: CompileContext): Pr
       }
       Object.assign(rules.segments, plan.segments);
       Object.assign(rules.ruleSets, plan.ruleSets);
+      if (plan.attributes) rules.attributes = { ...rules.attributes, ...plan.attributes };
       for (const [k, v] of asts) segmentAsts.set(k, v);
     }
     diagnostics.push(...sink.list);

@@ -51,3 +51,11 @@ export function isTimeZone(tz: string): boolean {
   }
   return ok;
 }
+
+/** A signed whole number of days (`-14d`, `1d`, `-2w`) for date offsets, or null. */
+export function parseDayOffset(text: string): number | null {
+  const m = /^([+-]?)(.+)$/.exec(text.trim());
+  const ms = m ? parseDuration(m[2]) : null;
+  if (ms === null || ms % 86_400_000 !== 0) return null;
+  return (m![1] === '-' ? -1 : 1) * (ms / 86_400_000);
+}

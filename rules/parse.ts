@@ -156,6 +156,13 @@ export class Parser {
         const wm = this.map(v, 'wait', valueKeys);
         if (!wm) return undefined;
         if (wm.has('until_time')) return { ...base, kind, untilTime: this.str(wm.get('until_time')?.value, 'until_time') };
+        if (wm.has('until')) {
+          return {
+            ...base, kind, until: this.str(wm.get('until')?.value, 'until'),
+            offset: wm.has('offset') ? this.durationText(wm.get('offset')?.value, 'offset') : undefined,
+            at: wm.has('at') ? this.str(wm.get('at')?.value, 'at') : undefined,
+          };
+        }
         if (wm.has('until_date')) {
           return { ...base, kind, untilDate: this.str(wm.get('until_date')?.value, 'until_date'), at: wm.has('at') ? this.str(wm.get('at')?.value, 'at') : undefined };
         }
@@ -300,14 +307,14 @@ export class Parser {
 }
 
 const JOURNEY_KEYS = ['journey', 'name', 'description', 'params', 'custom_events', 'trigger', 'entry', 'exit_when', 'goal', 'settings', 'steps'];
-const RULES_KEYS = ['segments', 'rule_sets', 'description'];
+const RULES_KEYS = ['segments', 'rule_sets', 'attributes', 'description'];
 
 /** Which kind of file a YAML text is, by content. */
 export function detectFileKindFromDoc(root: N): 'journey' | 'rules' | null {
   if (!isMap(root)) return null;
   const keys = root.items.map((p) => (isScalar(p.key) ? String(p.key.value) : ''));
   if (keys.includes('journey')) return 'journey';
-  if (keys.includes('segments') || keys.includes('rule_sets')) return 'rules';
+  if (keys.includes('segments') || keys.includes('rule_sets') || keys.includes('attributes')) return 'rules';
   return null;
 }
 
@@ -560,7 +567,16 @@ function parseSettings(n: N, p: Parser): SettingsAst {
 export function parseRules(root: N, p: Parser): RulesAst | null {
   const m = p.map(root, 'a rules file', RULES_KEYS);
   if (!m) return null;
-  const ast: RulesAst = { kind: 'rules', segments: [], ruleSets: [], span: p.span(root) };
+  const ast: RulesAst = { kind: 'rules', segments: [], ruleSets: [], attributes: [], span: p.span(root) };
+  if (m.has('attributes')) {
+    const an = m.get('attributes')?.value;
+    if (!isMap(an)) p.sink.error('E_WRONG_TYPE', 'attributes should be a map of name: type, like { renewalDate: date, plan: string }.', p.span(an));
+    else for (const pair of an.items) {
+      const name = { value: isScalar(pair.key) ? String(pair.key.value) : '', span: p.span(pair.key as N) };
+      const type = p.str(pair.value as N, `The type of attribute ${name.value}`);
+      if (type) ast.attributes.push({ name, type });
+    }
+  }
   const segs = m.get('segments')?.value;
   if (m.has('segments')) {
     const sm = isMap(segs) ? (segs as YAMLMap) : null;

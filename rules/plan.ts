@@ -78,6 +78,11 @@ export type WaitStep = StepBase & { kind: 'wait' } & (
   | { mode: 'time_of_day'; at: LocalTime }
   /** Until the next yearly occurrence of a contact date field; 29 Feb falls on 28 Feb in non-leap years. */
   | { mode: 'date_field'; field: 'birthday'; at: LocalTime }
+  /**
+   * Until a date on the contact (a timestamp field or a custom attribute declared `date`), moved by
+   * whole days (`offset: -14d`), at a local time; a date already past does not wait. Additive.
+   */
+  | { mode: 'until_field'; field: string; offsetDays: number; at: LocalTime }
 );
 export interface WaitForStep extends StepBase {
   kind: 'wait_for';
@@ -162,8 +167,14 @@ export interface JourneyPlan {
   ruleSets: Record<string, RuleSetPlan>;
 }
 
+/** The declared type of a custom attribute (`attributes:` in a rules file). */
+export type AttributeType = 'string' | 'number' | 'int' | 'bool' | 'date';
+export const ATTRIBUTE_TYPES: readonly AttributeType[] = ['string', 'number', 'int', 'bool', 'date'];
+
 /** A compiled rules file: named segments and classification rule sets. */
 export interface RulesPlan {
   segments: Record<string, SegmentPlan>;
   ruleSets: Record<string, RuleSetPlan>;
+  /** Declared custom attributes (`contact.attributes.<name>`) and their types. Optional. */
+  attributes?: Record<string, AttributeType>;
 }

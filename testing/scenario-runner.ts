@@ -15,11 +15,13 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
+import { DateTime } from 'luxon';
 import mongoose from 'mongoose';
 import { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Context } from '@temporalio/activity';
 import type { Worker } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
 import { loadProject } from '../engine/project';
@@ -68,6 +70,18 @@ const SCANNER_UA = 'Mozilla/5.0 (compatible; Proofpoint URL Defense scanner)';
 const PROXY_UA = 'Mozilla/5.0';
 /** A person opens or clicks at the earliest this long after the email arrived (faster is what machines do). */
 const HUMAN_DELAY_MS = 15_000;
+
+/**
+ * Inside an activity, the simulated time the server scheduled it at: a send during an `advance` happens
+ * at the skipped-to time, which the wall-clock based SimClock only learns after the advance.
+ */
+function activityTime(): Date | null {
+  try {
+    return new Date(Context.current().info.currentAttemptScheduledTimestampMs);
+  } catch {
+    return null;
+  }
+}
 
 /** The simulated clock outside workflows: wall time plus the offset the test server has skipped. */
 class SimClock {
@@ -138,7 +152,7 @@ export class ScenarioHarness {
       client,
       taskQueue: TASK_QUEUE,
       contacts: dataLayerContactStore(),
-      send: createSendActivities(config, { transport: createSmtpTransport(smtp.url), templatesDir: opts.templatesDir, now: clock.now }),
+      send: createSendActivities(config, { transport: createSmtpTransport(smtp.url), templatesDir: opts.templatesDir, now: () => activityTime() ?? clock.now() }),
       payloadKeys: config.payloadKeys,
       workflowBundle: opts.workflowBundlePath ? { codePath: opts.workflowBundlePath } : undefined,
     });
@@ -190,7 +204,8 @@ export class ScenarioHarness {
     const runs = new Set<string>();
     try {
       for (const action of scenario.actions) {
-        const check = await this.play(action, { plan, contactId, email, consumed, file, runs });
+        const zone = typeof scenario.contact.timezone === 'string' ? scenario.contact.timezone : 'UTC';
+        const check = await this.play(action, { plan, contactId, email, consumed, file, runs, zone });
         if (check) {
           outcome.checks.push(check);
           if (!check.ok) {
@@ -235,6 +250,13 @@ export class ScenarioHarness {
       set.birthdayMonthDay = md;
     }
     if (lastActivityAt !== undefined) set.lastActivityAt = when(lastActivityAt, 'lastActivityAt');
+    // Custom attributes may be relative dates too: `renewalDate: +30d` is the (UTC) calendar date 30 days after the start.
+    const attributes = input.attributes && typeof input.attributes === 'object' ? input.attributes as Record<string, unknown> : {};
+    for (const [k, v] of Object.entries(attributes)) {
+      const m = typeof v === 'string' ? /^([+-])(\d.*)$/.exec(v) : null;
+      const ms = m ? parseDuration(m[2]) : null;
+      if (m && ms !== null) set[`attributes.${k}`] = new Date(t0.getTime() + (m[1] === '-' ? -ms : ms)).toISOString().slice(0, 10);
+    }
     if (emailVerifiedAt !== undefined) set.emailVerifiedAt = when(emailVerifiedAt, 'emailVerifiedAt');
     set.createdAt = createdAt !== undefined ? when(createdAt, 'createdAt') : t0;
     await ContactModel.updateOne({ _id: r.contact._id }, { $set: set }).exec();
@@ -243,7 +265,7 @@ export class ScenarioHarness {
 
   private async play(
     a: ScenarioAction,
-    ctx: { plan: JourneyPlan; contactId: string; email: string; consumed: Set<string>; file: ScenarioFile; runs: Set<string> },
+    ctx: { plan: JourneyPlan; contactId: string; email: string; consumed: Set<string>; file: ScenarioFile; runs: Set<string>; zone: string },
   ): Promise<Check | null> {
     const label = (text: string) => ({ line: a.line, text });
     switch (a.kind) {
@@ -330,6 +352,11 @@ export class ScenarioHarness {
         }
         ctx.consumed.add(hit.key);
         if (hit.to.toLowerCase() !== ctx.email.toLowerCase()) return { ...label(text), ok: false, detail: `sent to ${hit.to}, not to the contact` };
+        if (a.at) {
+          const local = DateTime.fromJSDate(hit.sentAt ?? hit.createdAt, { zone: ctx.zone }).toFormat('yyyy-MM-dd HH:mm');
+          if (!local.endsWith(` ${a.at}`)) return { ...label(`${text} at ${a.at} ${ctx.zone}`), ok: false, detail: `sent at ${local} ${ctx.zone}` };
+          return { ...label(`${text} at ${a.at} ${ctx.zone}`), ok: true, detail: `"${hit.subject}", ${local}` };
+        }
         return { ...label(text), ok: true, detail: `"${hit.subject}"` };
       }
       case 'expect_no_email': {

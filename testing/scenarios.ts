@@ -38,7 +38,8 @@ export type ScenarioAction = Located & (
   | { kind: 'unsubscribe'; template?: string }
   /** The preference centre behind the email's link: keep these topics, optionally pause, or unsubscribe from all. */
   | { kind: 'preferences'; template?: string; keep: string[]; pauseDays?: 30 | 90; unsubscribeAll: boolean }
-  | { kind: 'expect_email'; template: string; subject?: string }
+  /** `at`: the local time ("HH:MM", the contact's time zone) the email was sent at. */
+  | { kind: 'expect_email'; template: string; subject?: string; at?: string }
   | { kind: 'expect_no_email'; template?: string }
   | { kind: 'expect_contact'; fields: Record<string, unknown> }
   /** `key`: which run of a keyed journey (`entry: { key }`), e.g. the order id; default the newest. */
@@ -179,9 +180,13 @@ export function parseScenarioFile(text: string, file: string): ScenarioFile {
         return { ...loc, kind, template: o.template === undefined ? undefined : str(o.template, 'template'), keep, pauseDays: pause as 30 | 90 | undefined, unsubscribeAll: o.unsubscribe_all === true };
       }
       case 'expect_email': {
-        const o = typeof json === 'string' ? { template: json } : obj(json) ?? fail(value, 'expect_email is { template, subject? }');
-        for (const k of Object.keys(o)) if (!['template', 'subject'].includes(k)) fail(value, `unknown key "${k}" in expect_email (template, subject)`);
-        return { ...loc, kind, template: str(o.template, 'expect_email template'), subject: o.subject === undefined ? undefined : str(o.subject, 'subject') };
+        const o = typeof json === 'string' ? { template: json } : obj(json) ?? fail(value, 'expect_email is { template, subject?, at? }');
+        for (const k of Object.keys(o)) if (!['template', 'subject', 'at'].includes(k)) fail(value, `unknown key "${k}" in expect_email (template, subject, at)`);
+        if (o.at !== undefined && !/^([01]\d|2[0-3]):[0-5]\d$/.test(String(o.at))) fail(value, 'at is the local time the email was sent, "HH:MM"');
+        return {
+          ...loc, kind, template: str(o.template, 'expect_email template'), subject: o.subject === undefined ? undefined : str(o.subject, 'subject'),
+          ...(o.at === undefined ? {} : { at: String(o.at) }),
+        };
       }
       case 'expect_no_email': {
         const o = obj(json) ?? {};

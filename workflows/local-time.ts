@@ -101,3 +101,24 @@ export function quietHoursEnd(now: number, window: { from: string; to: string },
   const endDay = minutes < t ? local : local.plus({ days: 1 });
   return localInstant(zone, endDay.year, endDay.month, endDay.day, to);
 }
+
+/**
+ * The local calendar date a contact date means: a date written without a time ("2027-03-15") is that
+ * date wherever the contact is; an instant (a Date, or ISO text with a time) is its date in the zone.
+ * null for anything else.
+ */
+export function localDateOf(value: unknown, zone: string): { year: number; month: number; day: number } | null {
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    const [year, month, day] = value.split('-').map(Number);
+    const d = DateTime.fromObject({ year, month, day }, { zone: 'UTC' });
+    return d.isValid ? { year, month, day } : null;
+  }
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isNaN(ms) ? null : localDate(ms, zone);
+}
+
+/** The instant `offsetDays` calendar days from a local date, at local time `at` in `zone` (DST rules as above). */
+export function dateOffsetInstant(date: { year: number; month: number; day: number }, offsetDays: number, at: string, zone: string): number {
+  const d = DateTime.fromObject(date, { zone: 'UTC' }).plus({ days: offsetDays });
+  return localInstant(zone, d.year, d.month, d.day, parseLocalTime(at));
+}

@@ -25,8 +25,8 @@ describe('the shipped templates', () => {
     expect(ids).toEqual(expect.arrayContaining(['welcome', 'welcome_tips', 'welcome_offer', 'double_optin', 'birthday', 'winback', 'winback_last_chance', 'verify_email', 'verify_reminder']));
   });
 
-  // What post_purchase declares and passes (trigger.data); other templates ignore it.
-  const order = { name: 'order.completed', data: { orderId: 'A-1001', amount: 42.5 } };
+  // What post_purchase and renewal_reminder declare and pass (trigger.data); other templates ignore it.
+  const order = { name: 'order.completed', data: { orderId: 'A-1001', amount: 42.5, plan: 'Explorer' } };
   it.each(ids)('%s renders for an English and a Chinese contact, with subject, HTML and text, and no email address in any URL', (id) => {
     for (const data of [{ ...ana, trigger: order }, { ...mei, trigger: order }]) {
       const out = renderer.render(id, data, { contactId: String(data.contact.id), sendKey: `journey/x/${data.contact.id}:s:0` });
