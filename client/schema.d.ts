@@ -43,7 +43,7 @@ export interface paths {
                         "application/json": {
                             contacts: components["schemas"]["def-0"][];
                             next: string | null;
-                            /** @description The segment filter ran in the database */
+                            /** @description true: no filter, the page is one `_id` range read from the database; false: a segment, tag or update-time filter was evaluated over at most 5,000 contacts beyond the page size (the page may then hold fewer than `limit` contacts; only `next: null` ends the listing) */
                             pushedDown: boolean;
                         };
                     };

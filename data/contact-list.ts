@@ -4,19 +4,21 @@
  * contact gets a new `_id`, so a listing under concurrent inserts returns every contact that existed
  * when it started exactly once (a contact inserted meanwhile may or may not appear, once at most).
  *
- * Filters: a segment (pushed down to a MongoDB filter when the expression allows it, otherwise
- * evaluated contact by contact over a bounded scan whose cursor still advances), a tag and an update
- * time. Cost: on MongoDB a page is an index range on `_id`. FerretDB 1.24 (either backend) pushes down
- * only `_id` equality, not ranges or sorts, so there each page reads and sorts the whole collection:
- * a page costs O(contacts), a full listing O(contacts^2 / limit); use large pages
- * (bench/contacts-list.bench.ts measures it).
+ * Cost: the database is only ever asked for an `_id` range in `_id` order with a limit
+ * (`{_id: {$gt: <ObjectId>}}`, sort `{_id: 1}`, limit), which MongoDB answers from its `_id` index and
+ * the provisioned FerretDB answers with one index range scan with ORDER BY and LIMIT in PostgreSQL
+ * (scripts/provision.ts FERRETDB_PATCHES; test/integration/contacts/listing-cost.test.ts). So a page
+ * costs O(limit) whatever the number of contacts. Anything else in the query would make FerretDB read
+ * the whole collection per page, so the filters (segment, tag, update time) and erased contacts are
+ * evaluated here, over at most SCAN_BUDGET contacts per request: a filtered page may come back short,
+ * with a `next` that continues after the last contact examined; a filtered listing reads every contact
+ * once in total.
  */
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { ContactModel, type ContactDoc } from './contact-model';
 import { toContactView } from './contact-view';
 import { toObjectId, ContactError } from './contacts';
 import type { SegmentPlan } from '../rules/plan';
-import { segmentFilter } from '../rules/segment-filter';
 import { evaluateBool } from '../rules/evaluate';
 
 export interface ListQuery {
@@ -32,12 +34,20 @@ export interface ListPage {
   contacts: ContactDoc[];
   /** Cursor of the next page; null when this was the last one. */
   next: string | null;
-  /** The segment filter ran inside the database (false: evaluated here over a bounded scan). */
+  /** No filter: the page is the database's `_id` range (false: a filter was evaluated here over a bounded scan). */
   pushedDown: boolean;
+  /** Contacts read from the database for this page. */
+  scanned: number;
 }
 
-/** Contacts examined per page when a segment can't be pushed down (the page may then come back short). */
-export const SEGMENT_SCAN_LIMIT = 5_000;
+/** Contacts examined per request beyond the page size when a filter drops some (the page may then come back short). */
+export const SCAN_BUDGET = 5_000;
+
+/** Contacts read per database query when a filter is evaluated here. */
+export const FILTER_WINDOW = 1_000;
+
+/** The smallest ObjectId: the first page is `_id >= MIN_ID`, so the query is an ObjectId range like every later one. */
+export const MIN_ID = new Types.ObjectId('000000000000000000000000');
 
 const CURSOR_PREFIX = 'c1.';
 
@@ -53,32 +63,42 @@ export function decodeCursor(cursor: string): Types.ObjectId {
   return id;
 }
 
+/**
+ * The database query of one window: an ObjectId range on `_id`, sorted by `_id`, limited, and nothing
+ * else (the provisioned FerretDB pushes exactly this shape down to PostgreSQL). Exported for the cost test.
+ */
+export function windowQuery(after: Types.ObjectId | null, size: number) {
+  return ContactModel.find({ _id: after ? { $gt: after } : { $gte: MIN_ID } }).sort({ _id: 1 }).limit(size);
+}
+
 export async function listContacts(q: ListQuery, now = new Date()): Promise<ListPage> {
-  const base: Record<string, unknown> = { erasedAt: null };
-  if (q.cursor) base._id = { $gt: decodeCursor(q.cursor) };
-  if (q.tag) base.tags = q.tag.trim().toLowerCase();
-  if (q.updatedSince) base.updatedAt = { $gte: q.updatedSince };
-  const filter = q.segment ? segmentFilter(q.segment, now) : {};
-  if (filter) {
-    const docs = await ContactModel.find(q.segment ? { $and: [base, filter] } : base).sort({ _id: 1 }).limit(q.limit).lean<ContactDoc[]>().exec();
-    return { contacts: docs, next: docs.length === q.limit ? encodeCursor(docs[docs.length - 1]._id) : null, pushedDown: true };
-  }
-  // The segment is not expressible as a filter: evaluate contact by contact, at most SEGMENT_SCAN_LIMIT
-  // per page; the cursor moves past everything examined, so the next page continues the scan.
+  const tag = q.tag?.trim().toLowerCase();
+  const since = q.updatedSince?.getTime();
+  const expr = q.segment?.expr.source;
+  const filtered = tag !== undefined || since !== undefined || expr !== undefined;
+  const keep = (doc: ContactDoc): boolean =>
+    doc.erasedAt == null
+    && (tag === undefined || (doc.tags ?? []).includes(tag))
+    && (since === undefined || new Date(doc.updatedAt).getTime() >= since)
+    && (expr === undefined || evaluateBool(expr, { contact: toContactView(doc), now }));
+
   const out: ContactDoc[] = [];
-  let last: Types.ObjectId | null = null;
+  let after = q.cursor ? decodeCursor(q.cursor) : null;
   let scanned = 0;
-  let exhausted = true;
-  const expr = q.segment!.expr.source;
-  for await (const doc of ContactModel.find(base).sort({ _id: 1 }).limit(SEGMENT_SCAN_LIMIT).lean<ContactDoc[]>().cursor({ batchSize: 500 }) as AsyncIterable<ContactDoc>) {
-    scanned++;
-    last = doc._id;
-    if (evaluateBool(expr, { contact: toContactView(doc), now })) out.push(doc);
-    if (out.length >= q.limit) {
-      exhausted = false;
-      break;
+  // Unfiltered, a second window makes up for erased contacts; filtered, windows of FILTER_WINDOW up to the budget.
+  const budget = q.limit + (filtered ? SCAN_BUDGET : q.limit);
+  for (;;) {
+    const size = Math.min(filtered ? Math.max(q.limit, FILTER_WINDOW) : q.limit, budget - scanned);
+    const docs = await windowQuery(after, size).lean<ContactDoc[]>().exec();
+    for (const doc of docs) {
+      scanned++;
+      after = doc._id;
+      if (!keep(doc)) continue;
+      out.push(doc);
+      if (out.length === q.limit) return { contacts: out, next: encodeCursor(doc._id), pushedDown: !filtered, scanned };
     }
+    if (docs.length < size) return { contacts: out, next: null, pushedDown: !filtered, scanned };
+    // The budget is spent: `next` continues after the last contact examined.
+    if (scanned >= budget) return { contacts: out, next: encodeCursor(after!), pushedDown: !filtered, scanned };
   }
-  if (scanned >= SEGMENT_SCAN_LIMIT) exhausted = false;
-  return { contacts: out, next: !exhausted && last ? encodeCursor(last) : null, pushedDown: false };
 }

