@@ -11,7 +11,7 @@
  *   <metric>|<ledger key>         opened, clicked (and _machine), unsubscribed, bounced, complained
  */
 import type { SojournEvent } from './contact-event-model';
-import { recordFacts, type StatFact } from './journey-stats';
+import { recordFacts, STAT_MARK_RETENTION_MS, type StatFact } from './journey-stats';
 import { findLedgerRow } from './send-ledger';
 
 /** What a run reports about itself (through the workflow sink; no PII: ids only). */
@@ -65,7 +65,9 @@ const EMAIL_EVENT_METRICS: Record<string, string> = {
 /**
  * Records the fact of an email event (open, click, unsubscribe, bounce, complaint) against the step that
  * sent the email, found by the ledger key the event carries (one `_id` read). Opens and clicks count once
- * per email; machine ones apart. Events without a ledger key (an unsubscribe through the API) count nowhere.
+ * per email; machine ones apart. Events without a ledger key (an unsubscribe through the API) count nowhere,
+ * nor do events of an email sent more than STAT_MARK_RETENTION_MS ago (its open's or click's mark may have
+ * expired, so a second one would count again).
  */
 export async function recordEventFacts(e: Pick<SojournEvent, 'name' | 'at' | 'data' | 'machine'>): Promise<void> {
   const base = EMAIL_EVENT_METRICS[e.name];
@@ -73,6 +75,8 @@ export async function recordEventFacts(e: Pick<SojournEvent, 'name' | 'at' | 'da
   if (!base || typeof sendKey !== 'string') return;
   const row = await findLedgerRow(sendKey);
   if (!row || typeof row.version !== 'number') return;
+  const sent = (row.sentAt ?? row.createdAt).getTime();
+  if (Math.max(new Date(e.at).getTime(), Date.now()) - sent > STAT_MARK_RETENTION_MS) return;
   const metric = e.machine && (base === 'opened' || base === 'clicked') ? `${base}_machine` : base;
   await recordFacts([{ key: `${metric}|${sendKey}`, journeyId: row.journeyId, version: row.version, stepId: row.stepId, variant: row.variant ?? null, metric, at: new Date(e.at) }]);
 }

@@ -5,7 +5,11 @@
  *   journey_stat_facts    `_id` = fact key   one countable fact waiting to be folded (a send, a gate
  *                                            decision, a click, an entry, a conversion, ...)
  *   journey_stat_marks    `_id` = fact key   facts already counted (so a retried activity, a sink called
- *                                            twice or a re-dispatched event counts once)
+ *                                            twice or a re-dispatched event counts once), kept
+ *                                            STAT_MARK_RETENTION_MS after their fold
+ *   journey_stat_mark_batches `_id` = `${foldDay}|${n}`  the keys of the marks one fold batch inserted, so
+ *                                            they expire by `_id` (FerretDB scans any range filter)
+ *   journey_stat_mark_days `_id` = fold day  how many batches that day has (one document per day)
  *   journey_stats         `_id` = `${journeyId}|${version}|${day}`   the counters of one version on one
  *                                            UTC day: { j: {metric: n}, s: {stepId: {metric: n}},
  *                                            x: {"splitStep:branch": {metric: n}} }
@@ -45,6 +49,8 @@ export interface StatFact {
 
 interface FactDoc { _id: string; j: string; v: number; s: string | null; x: string | null; m: string; d: string; at: Date }
 interface MarkDoc { _id: string; at: Date }
+interface MarkBatchDoc { _id: string; ids: string[] }
+interface MarkDayDoc { _id: string; batches: number }
 /** Counters of one journey version on one day. */
 export interface StatDoc {
   _id: string;
@@ -60,11 +66,15 @@ interface LeaseDoc { _id: string; owner: string; until: Date }
 const factSchema = new Schema<FactDoc>({ _id: String, j: String, v: Number, s: String, x: String, m: String, d: String, at: Date }, { collection: 'journey_stat_facts', versionKey: false });
 const markSchema = new Schema<MarkDoc>({ _id: String, at: Date }, { collection: 'journey_stat_marks', versionKey: false });
 const statSchema = new Schema<StatDoc>({ _id: String, journeyId: String, version: Number, day: String, j: Schema.Types.Mixed, s: Schema.Types.Mixed, x: Schema.Types.Mixed }, { collection: 'journey_stats', versionKey: false, minimize: false });
+const markBatchSchema = new Schema<MarkBatchDoc>({ _id: String, ids: [String] }, { collection: 'journey_stat_mark_batches', versionKey: false });
+const markDaySchema = new Schema<MarkDayDoc>({ _id: String, batches: Number }, { collection: 'journey_stat_mark_days', versionKey: false });
 const leaseSchema = new Schema<LeaseDoc>({ _id: String, owner: String, until: Date }, { collection: 'journey_stat_lease', versionKey: false });
 
 export const StatFactModel: Model<FactDoc> = (mongoose.models.StatFact as Model<FactDoc> | undefined) ?? mongoose.model<FactDoc>('StatFact', factSchema);
 export const StatMarkModel: Model<MarkDoc> = (mongoose.models.StatMark as Model<MarkDoc> | undefined) ?? mongoose.model<MarkDoc>('StatMark', markSchema);
 export const JourneyStatModel: Model<StatDoc> = (mongoose.models.JourneyStat as Model<StatDoc> | undefined) ?? mongoose.model<StatDoc>('JourneyStat', statSchema);
+export const StatMarkBatchModel: Model<MarkBatchDoc> = (mongoose.models.StatMarkBatch as Model<MarkBatchDoc> | undefined) ?? mongoose.model<MarkBatchDoc>('StatMarkBatch', markBatchSchema);
+export const StatMarkDayModel: Model<MarkDayDoc> = (mongoose.models.StatMarkDay as Model<MarkDayDoc> | undefined) ?? mongoose.model<MarkDayDoc>('StatMarkDay', markDaySchema);
 const LeaseModel: Model<LeaseDoc> = (mongoose.models.StatLease as Model<LeaseDoc> | undefined) ?? mongoose.model<LeaseDoc>('StatLease', leaseSchema);
 
 /** The UTC day of an instant, `YYYY-MM-DD`. */
@@ -150,6 +160,8 @@ async function foldOnce(opts: { maxFacts?: number; ttlMs?: number; now?: () => D
     while (result.folded + result.duplicates < max) {
       const page = (await StatFactModel.collection.find({}).limit(500).toArray()) as unknown as FactDoc[];
       if (page.length === 0) break;
+      // 0. The page's marks expire together, found by `_id` (expireStatMarks); noted first, so no mark is left behind by a crash.
+      await rememberMarkBatch(dayOf(now()), page.map((f) => f._id));
       // 1. Mark: a fact whose mark exists was counted before (a re-recorded fact after its fold).
       const fresh: FactDoc[] = [];
       for (const f of page) {
@@ -187,6 +199,62 @@ async function foldOnce(opts: { maxFacts?: number; ttlMs?: number; now?: () => D
     }
   } finally {
     await releaseLease(processOwner);
+  }
+  return result;
+}
+
+/**
+ * Notes the keys of the marks a fold batch inserted under the fold's day: batch `n` of the day is
+ * `${day}|${n}`, `n` from the day's document. The folder holds the lease; a batch id already taken (a
+ * crash between the two writes, a second folder after an expired lease) moves on to the next number.
+ */
+async function rememberMarkBatch(day: string, ids: string[]): Promise<void> {
+  const dayDoc = (await StatMarkDayModel.collection.findOne({ _id: day } as never)) as MarkDayDoc | null;
+  for (let n = dayDoc?.batches ?? 0; ; n++) {
+    try {
+      await StatMarkBatchModel.collection.insertOne({ _id: `${day}|${n}`, ids } as never);
+    } catch (err) {
+      if (isDuplicateKey(err)) continue;
+      throw err;
+    }
+    await StatMarkDayModel.collection.updateOne({ _id: day } as never, { $set: { batches: n + 1 } }, { upsert: true });
+    return;
+  }
+}
+
+/**
+ * How long a fact's mark is kept after its fold: a fact recorded again within this time (an activity
+ * retried, a sink called again, an event dispatched again from the outbox, a second click on the same
+ * email) still counts once. Email events of an email sent longer ago than this are not counted at all
+ * (data/journey-stat-facts.ts), so a second click after its mark expired cannot count twice.
+ */
+export const STAT_MARK_RETENTION_MS = 30 * 86_400_000;
+
+export interface MarkExpiry { removed: number; days: number; more: boolean }
+
+/**
+ * Removes the marks folded on UTC days wholly older than `now - retentionMs`, batch by batch, each mark
+ * by `_id`; at most `maxMarks` per call (`more`: call again). A batch's document goes after its marks and
+ * a day's after its batches, so an interrupted pass is resumed by the next. Reads only the day documents
+ * (one per day) and `_id`s: its cost does not grow with the marks kept.
+ */
+export async function expireStatMarks(opts: { now?: Date; retentionMs?: number; maxMarks?: number } = {}): Promise<MarkExpiry> {
+  const cutoffDay = dayOf(new Date((opts.now ?? new Date()).getTime() - (opts.retentionMs ?? STAT_MARK_RETENTION_MS)));
+  const max = opts.maxMarks ?? 50_000;
+  const result: MarkExpiry = { removed: 0, days: 0, more: false };
+  const days = ((await StatMarkDayModel.collection.find({}).toArray()) as unknown as MarkDayDoc[])
+    .filter((d) => d._id < cutoffDay).sort((a, b) => a._id.localeCompare(b._id));
+  for (const day of days) {
+    for (let n = 0; n < day.batches; n++) {
+      const batch = (await StatMarkBatchModel.collection.findOne({ _id: `${day._id}|${n}` } as never)) as MarkBatchDoc | null;
+      if (!batch) continue;
+      if (result.removed + batch.ids.length > max && result.removed > 0) return { ...result, more: true };
+      for (const id of batch.ids) await StatMarkModel.collection.deleteOne({ _id: id } as never);
+      await StatMarkBatchModel.collection.deleteOne({ _id: batch._id } as never);
+      result.removed += batch.ids.length;
+    }
+    await StatMarkDayModel.collection.deleteOne({ _id: day._id, batches: day.batches } as never);
+    result.days++;
   }
   return result;
 }

@@ -34,6 +34,7 @@ import { dataLayerContactStore } from '../activities/contact-store';
 import { startOutboxSweeper } from '../engine/outbox-sweeper';
 import { startIdempotencySweeper } from './idempotency-sweeper';
 import { startStatsFolder } from '../engine/stats-folder';
+import { startStatMarkExpiry } from '../engine/stat-mark-expiry';
 import { startInboundServer, type InboundServer } from '../mail/inbound-server';
 import { loadProject } from '../engine/project';
 import { createInboundProcessor } from './inbound';
@@ -120,6 +121,7 @@ export async function startSojourn(config: Config, opts: ServeOptions, health: D
   let sweeper: { stop(): Promise<void> } | null = null;
   let idempotencySweeper: { stop(): Promise<void> } | null = null;
   let folder: { stop(): Promise<void> } | null = null;
+  let markExpiry: { stop(): Promise<void> } | null = null;
   let inbound: InboundServer | null = null;
   let webhookDelivery: { stop(): Promise<void> } | null = null;
   if (role !== 'worker') {
@@ -129,6 +131,8 @@ export async function startSojourn(config: Config, opts: ServeOptions, health: D
     idempotencySweeper = startIdempotencySweeper({ log });
     // Report facts are folded into the daily counters from here (docs/reports.md).
     folder = startStatsFolder({ log });
+    // ... and the marks that made each fact count once expire 30 days after their fold.
+    markExpiry = startStatMarkExpiry({ log });
     // Webhook deliveries queued by the ingest (engine/webhook-fanout.ts) are POSTed from here.
     webhookDelivery = startWebhookDelivery({ log });
     http = await buildServer({
@@ -180,6 +184,7 @@ export async function startSojourn(config: Config, opts: ServeOptions, health: D
       await sweeper?.stop();
       await idempotencySweeper?.stop();
       await folder?.stop();
+      await markExpiry?.stop();
       await webhookDelivery?.stop();
       // The worker also listens for SIGINT/SIGTERM and may already be draining.
       if (worker?.getState() === 'RUNNING') worker.shutdown();
