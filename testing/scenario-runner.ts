@@ -184,6 +184,21 @@ export class ScenarioHarness {
     return { status: res.status, body: await res.json() };
   }
 
+  /** A POST through the real HTTP API with the API key (e.g. a sign-up or an event), as JSON. */
+  async apiPost(pathAndQuery: string, body: unknown): Promise<{ status: number; body: unknown }> {
+    const res = await fetch(`${this.config.publicBaseUrl}${pathAndQuery}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.config.apiKey}` },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  }
+
+  /** Every message the SMTP server received, raw (what the recipients got, not the ledger's account of it). */
+  received(): readonly Buffer[] {
+    return this.smtp.messages;
+  }
+
   private async now(): Promise<Date> {
     return new Date(await this.env.currentTimeMs());
   }
