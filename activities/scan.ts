@@ -10,7 +10,9 @@ import { getJourneyPlan } from '../data/journey-versions';
 import { evaluateBool } from '../rules/evaluate';
 import type { JourneyPlan, SegmentPlan } from '../rules/plan';
 import { segmentFilter } from '../rules/segment-filter';
-import { birthdayKeysOn, localDate, nextYearlyDate, safeZone } from '../workflows/local-time';
+import { localDate, safeZone } from '../workflows/local-time';
+import { toMongoFilter } from '../rules/pushdown';
+import { dateScanFilter, dueInstant } from './date-scan';
 import { toContactView } from '../data/contact-view';
 import type { ContactDoc } from '../data/contact-model';
 import { mapBounded, startJourneyRun, type StartOutcome } from './start-run';
@@ -75,35 +77,37 @@ export function createScanActivities(deps: { client: Client; taskQueue: string }
       };
     },
 
+    // The date scan of every date trigger (birthday, any contact date, holidays); named for its first use.
     async scanBirthdayPage(input) {
       const p = await plan(input.journeyId, input.version);
       if (p.trigger.kind !== 'date') throw new Error(`journey ${p.journeyId} has no date trigger`);
       const trigger = p.trigger;
       const now = Date.parse(input.scanAt);
-      // Local dates from UTC-12 to UTC+14 within the lookahead: every "MM-DD" that might be due.
-      const keys = new Set<string>();
-      for (let t = now - 86_400_000; t <= now + input.lookaheadMs + 86_400_000; t += 86_400_000) {
-        const d = localDate(t, 'UTC');
-        for (const k of birthdayKeysOn(d.year, d.month, d.day)) keys.add(k);
-      }
-      const docs = await page({ birthdayMonthDay: { $in: [...keys] } }, input.afterId, input.pageSize);
+      const dates = dateScanFilter(trigger, now, input.lookaheadMs);
+      if (dates === null) return { scanned: 0, matched: 0, started: 0, alreadyEntered: 0, nextAfterId: null };
+      // The trigger's condition narrows the query when it can be a database filter; it is checked per contact anyway.
+      const when = trigger.when ? toMongoFilter(trigger.when.source, { now: new Date(now) }) : null;
+      const filter = when && 'filter' in when ? { $and: [dates, when.filter] } : dates;
+      const docs = await page(filter, input.afterId, input.pageSize);
       const due: { id: string; until: number }[] = [];
       for (const d of docs) {
         const contact = toContactView(d as unknown as ContactDoc);
-        const [mm, dd] = String(d.birthdayMonthDay).split('-').map(Number);
         const zone = safeZone(contact.timezone, p.settings.defaultTimezone);
-        const until = nextYearlyDate(now, mm, dd, trigger.at, zone);
-        if (until - now > input.lookaheadMs) continue;
+        const until = dueInstant(trigger, d, zone, now);
+        if (until === null || until - now > input.lookaheadMs) continue;
         if (trigger.when && !evaluateBool(trigger.when, { contact, now: new Date(now), defaultTimezone: p.settings.defaultTimezone })) continue;
         due.push({ id: String(d._id), until });
       }
+      const what = trigger.holiday ? `holiday.${trigger.holiday}` : trigger.field ?? 'birthday';
+      const eventName = `date.${what}`;
+      const idPrefix = what === 'birthday' ? 'birthday' : eventName;
       const outcomes = await mapBounded(due, input.concurrency, async ({ id, until }) => {
         heartbeat();
         const year = String(localDate(until, 'UTC').year);
         return startJourneyRun(deps.client, deps.taskQueue, {
           journeyId: p.journeyId, version: input.version, entry: { kind: 'once' }, contactId: id, periodKey: year, via: 'start',
-          event: { name: 'date.birthday', at: new Date(until).toISOString(), eventId: `birthday:${p.journeyId}:${id}:${year}` },
-          entryWait: { until: new Date(until).toISOString(), reason: `birthday at ${trigger.at} local time` },
+          event: { name: eventName, at: new Date(until).toISOString(), eventId: `${idPrefix}:${p.journeyId}:${id}:${year}` },
+          entryWait: { until: new Date(until).toISOString(), reason: `${what}${trigger.offsetDays ? ` ${trigger.offsetDays > 0 ? '+' : ''}${trigger.offsetDays}d` : ''} at ${trigger.at} local time` },
         });
       });
       return {

@@ -9,6 +9,8 @@ import { loadProject } from './project';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../rules';
 import { registerJourneySchedule, type ScheduleChange } from './schedules';
 import { scalePlan } from '../lib/time-scale';
+import { ensureContactDateIndex } from '../data/contact-date-index';
+import { datePath } from '../activities/date-scan';
 
 export interface DeployedJourney {
   journeyId: string;
@@ -36,6 +38,8 @@ export async function deployJourneys(paths: string[], opts: { client?: Client; t
     const plan = scalePlan(compiled, opts.timeScale ?? 1);
     const source = (plan.sourceFile && texts.get(plan.sourceFile)) || JSON.stringify(plan);
     const saved = await saveJourneyVersion(plan, source);
+    // A date trigger on a contact date other than birthday scans by ranges of that field: index it.
+    if (plan.trigger.kind === 'date' && plan.trigger.field && plan.trigger.field !== 'birthday') await ensureContactDateIndex(datePath(plan.trigger.field));
     let schedule: DeployedJourney['schedule'] = 'skipped';
     if (opts.client) {
       const j = await getJourney(plan.journeyId);

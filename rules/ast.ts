@@ -11,7 +11,7 @@ export interface ExprAst { source: string; span: Span; offsets: (i: number) => n
 export type TriggerAst =
   | { kind: 'event'; span: Span; event: L<string>; when?: ExprAst; data?: { name: L<string>; type: L<string> }[] }
   | { kind: 'schedule'; span: Span; cron?: L<string>; timezone?: L<string>; segment?: L<string>; audience?: ExprAst; when?: ExprAst }
-  | { kind: 'date'; span: Span; field?: L<string>; at?: L<string>; when?: ExprAst }
+  | { kind: 'date'; span: Span; field?: L<string>; holiday?: L<string>; offset?: L<string>; repeat?: L<string>; at?: L<string>; when?: ExprAst }
   | { kind: 'segment'; span: Span; segment: L<string>; cron?: L<string>; timezone?: L<string>; when?: ExprAst };
 
 export type EntryAst = (

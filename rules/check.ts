@@ -9,6 +9,7 @@ import type { ExprAst, JourneyAst, L, RulesAst, Span, StepAst, StepListAst, Trig
 import { celEnvironment, typedEnvironment, TYPE_FIELDS, VARIABLES, type VariableName } from './cel-env';
 import { astNodes, CEL_LIMITS, isParserLimitError, matchesCalls, re2PatternProblem } from './cel-limits';
 import { CONTACT_FIELDS } from './contact-schema';
+import { HOLIDAY_NAMES, isHolidayName } from './holiday-names';
 import { DiagnosticSink, suggestion } from './diagnostics';
 import { isLocalTime, isTimeZone, parseDayOffset, parseDuration } from './duration';
 import { ATTRIBUTE_TYPES, DATA_FIELD_TYPES, type DataFieldType, type RulesPlan, type TemplateRef } from './plan';
@@ -253,6 +254,19 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
   const expr = (e: ExprAst | undefined, vars: VariableName[], what: string, wantBool = true) =>
     (e ? checkExpr(e, { vars, params: paramValues, wantBool, what, env: journeyEnv, dataFields: dataNames }, sink) : null);
 
+  /** A contact date a trigger or wait can use: a timestamp field, a custom attribute declared date, or birthday (triggers). */
+  const dateField = (f: L<string>, what: string, birthdayOk: boolean) => {
+    const field = f.value.replace(/^contact\./, '');
+    const attr = /^attributes\.(.+)$/.exec(field)?.[1];
+    const declared = ctx.rules.attributes ?? {};
+    const dateFields = [...(birthdayOk ? ['birthday'] : []), ...CONTACT_FIELDS.filter((c) => c.type === 'timestamp').map((c) => c.path)];
+    if (attr ? declared[attr] !== 'date' : !dateFields.includes(field)) {
+      sink.error('E_BAD_DATE_FIELD', attr
+        ? `The attribute ${attr} is ${declared[attr] ? `declared ${declared[attr]}` : 'not declared'}; ${what} needs \`attributes: { ${attr}: date }\` in a rules file.`
+        : `"${f.value}" is not a date of the contact.${suggestion(field, dateFields)} Use a date field (${dateFields.join(', ')}) or a custom attribute declared \`date\` in a rules file.`, f.span);
+    }
+  };
+
   // Triggers: the journey is consent-guarded when every trigger only admits subscribed contacts.
   const triggerGuards: boolean[] = [];
   for (const t of j.triggers) {
@@ -267,7 +281,13 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
       g = g || impliesSubscribed(a) || (!!t.segment && impliesSubscribed(ctx.segmentAsts?.get(t.segment.value) ?? null));
     }
     if (t.kind === 'date') {
-      if (t.field && t.field.value !== 'birthday') sink.error('E_BAD_DATE_FIELD', `"${t.field.value}" is not a yearly date field. Only birthday is supported.`, t.field.span);
+      if (t.field) dateField(t.field, 'a date trigger on it', true);
+      if (t.holiday && !isHolidayName(t.holiday.value)) {
+        sink.error('E_UNKNOWN_HOLIDAY', `"${t.holiday.value}" is not a holiday Sojourn knows.${suggestion(t.holiday.value, HOLIDAY_NAMES)} Known: ${HOLIDAY_NAMES.join(', ')}.`, t.holiday.span);
+      }
+      if (t.offset && parseDayOffset(t.offset.value) === null) sink.error('E_BAD_DURATION', `offset "${t.offset.value}" is not a number of days. Write it like -14d, 1d or -2w.`, t.offset.span);
+      if (t.repeat && !['yearly', 'once'].includes(t.repeat.value)) sink.error('E_BAD_VALUE', `repeat "${t.repeat.value}" should be yearly (anniversaries) or once (renewals).`, t.repeat.span);
+      else if (t.repeat?.value === 'once' && (t.holiday || t.field?.value === 'birthday')) sink.error('E_BAD_VALUE', `A ${t.holiday ? 'holiday' : 'birthday'} comes back every year: repeat can only be yearly here.`, t.repeat.span);
       time(t.at, 'at');
     }
     if (t.kind === 'segment') {
@@ -351,17 +371,7 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
       case 'wait':
         dur(st.duration, 'wait'); time(st.untilTime, 'until_time'); time(st.at, 'at');
         if (st.untilDate && st.untilDate.value !== 'birthday') sink.error('E_BAD_DATE_FIELD', `"${st.untilDate.value}" is not a yearly date field. Only birthday is supported.`, st.untilDate.span);
-        if (st.until) {
-          const field = st.until.value.replace(/^contact\./, '');
-          const attr = /^attributes\.(.+)$/.exec(field)?.[1];
-          const declared = ctx.rules.attributes ?? {};
-          const dateFields = CONTACT_FIELDS.filter((f) => f.type === 'timestamp').map((f) => f.path);
-          if (attr ? declared[attr] !== 'date' : !dateFields.includes(field)) {
-            sink.error('E_BAD_DATE_FIELD', attr
-              ? `The attribute ${attr} is ${declared[attr] ? `declared ${declared[attr]}` : 'not declared'}; a wait until it needs \`attributes: { ${attr}: date }\` in a rules file.`
-              : `"${st.until.value}" is not a date of the contact.${suggestion(field, dateFields)} Use a date field (${dateFields.join(', ')}) or a custom attribute declared \`date\` in a rules file.`, st.until.span);
-          }
-        }
+        if (st.until) dateField(st.until, 'a wait until it', false);
         if (st.offset && parseDayOffset(st.offset.value) === null) sink.error('E_BAD_DURATION', `offset "${st.offset.value}" is not a number of days. Write it like -14d, 1d or -2w.`, st.offset.span);
         return { terminates: false, guarded };
       case 'wait_for': {

@@ -11,10 +11,11 @@ import { DiagnosticSink, SourceMap, hasErrors, sortDiagnostics, type Diagnostic 
 import { formatDuration, parseDayOffset, parseDuration } from './duration';
 import { Parser, detectFileKindFromDoc, parseJourney, parseRules, parseYaml } from './parse';
 import {
-  ATTRIBUTE_TYPES, PLAN_FORMAT, type AttributeType, type DataFieldType, type EmailStatus, type EntryPolicy, type Expr, type JourneyPlan, type RuleSetPlan, type RulesPlan,
+  ATTRIBUTE_TYPES, dateTriggerRepeat, PLAN_FORMAT, type AttributeType, type DataFieldType, type EmailStatus, type EntryPolicy, type Expr, type JourneyPlan, type RuleSetPlan, type RulesPlan,
   type SegmentPlan, type Settings, type Step, type TemplateRef, type Trigger,
 } from './plan';
 import { planHash } from './plan-hash';
+import type { HolidayName } from './holiday-names';
 import { toFilterTemplate } from './pushdown';
 import type { TemplateVarUse } from './template-vars';
 
@@ -329,7 +330,17 @@ function buildTrigger(t: TriggerAst, ctx: JourneyCompileContext, journeyId: stri
       if (t.data) trigger.data = Object.fromEntries(t.data.map((f) => [f.name.value, f.type.value as DataFieldType]));
       return trigger;
     }
-    case 'date': return t.when ? { kind: 'date', field: 'birthday', at: t.at?.value ?? '09:00', when: exP(t.when) } : { kind: 'date', field: 'birthday', at: t.at?.value ?? '09:00' };
+    case 'date': {
+      // Keys in the order the birthday plan always had (field, at, when), non-default keys only: a
+      // birthday journey keeps its plan hash.
+      const trigger: Trigger = t.holiday ? { kind: 'date', holiday: t.holiday.value as HolidayName, at: t.at?.value ?? '09:00' }
+        : { kind: 'date', field: (t.field?.value ?? 'birthday').replace(/^contact\./, ''), at: t.at?.value ?? '09:00' };
+      const offsetDays = t.offset ? parseDayOffset(t.offset.value) ?? 0 : 0;
+      if (offsetDays) trigger.offsetDays = offsetDays;
+      if (t.repeat && t.repeat.value !== dateTriggerRepeat(trigger)) trigger.repeat = t.repeat.value as 'yearly' | 'once';
+      if (t.when) trigger.when = exP(t.when);
+      return trigger;
+    }
     case 'schedule': {
       const parts: string[] = [];
       const named = t.segment ? ctx.rules.segments[t.segment.value] : undefined;

@@ -482,13 +482,20 @@ function parseTrigger(n: N, p: Parser): TriggerAst | undefined {
       };
     }
     case 'date': {
-      const dm = p.map(v, 'date', ['field', 'at']);
+      const dm = p.map(v, 'date', ['field', 'holiday', 'offset', 'repeat', 'at']);
       if (!dm) return undefined;
       const key = p.span(m.get('date')?.key);
-      p.require(dm, 'field', 'A date trigger', key);
+      if (dm.has('field') === dm.has('holiday')) {
+        p.sink.error(dm.has('field') ? 'E_BAD_TRIGGER' : 'E_MISSING_KEY', dm.has('field')
+          ? 'A date trigger is on a contact date (field) or on a holiday, not both.'
+          : 'A date trigger needs `field: <contact date>` (birthday, attributes.renewalDate) or `holiday: <name>` (christmas, chinese_new_year).', key);
+      }
       return {
         kind: 'date', span, when,
         field: dm.has('field') ? p.str(dm.get('field')?.value, 'field') : undefined,
+        holiday: dm.has('holiday') ? p.str(dm.get('holiday')?.value, 'holiday') : undefined,
+        offset: dm.has('offset') ? p.durationText(dm.get('offset')?.value, 'offset') : undefined,
+        repeat: dm.has('repeat') ? p.str(dm.get('repeat')?.value, 'repeat') : undefined,
         at: dm.has('at') ? p.str(dm.get('at')?.value, 'at') : undefined,
       };
     }

@@ -43,13 +43,26 @@ export interface RuleSetPlan {
 export type DataFieldType = 'string' | 'number' | 'int' | 'bool';
 export const DATA_FIELD_TYPES: readonly DataFieldType[] = ['string', 'number', 'int', 'bool'];
 
+import type { HolidayName } from './holiday-names';
+
 export type Trigger =
   /** `data`: the declared fields of the event's data the run keeps (only these; additive, optional). */
   | { kind: 'event'; event: string; when?: Expr; data?: Record<string, DataFieldType> }
   | { kind: 'schedule'; cron: string; timezone: string; audience: SegmentPlan }
-  /** Yearly on a contact date field (birthday), at a local time in each contact's time zone. */
-  | { kind: 'date'; field: 'birthday'; at: LocalTime; when?: Expr }
+  /**
+   * On a contact date (birthday, a timestamp field, or a custom attribute declared `date`) moved by
+   * `offsetDays` (absent: 0), or on a named holiday, at a local time in each contact's time zone.
+   * `repeat`: yearly (anniversaries; birthday and holidays always) or once (renewals); absent means
+   * yearly for birthday and holidays, once for other fields. Only non-default keys are stored, so a
+   * birthday plan compiles exactly as before.
+   */
+  | { kind: 'date'; field?: string; holiday?: HolidayName; offsetDays?: number; repeat?: 'yearly' | 'once'; at: LocalTime; when?: Expr }
   | { kind: 'segment'; segment: SegmentPlan; cron: string; timezone: string };
+
+/** Whether a date trigger comes back every year: `repeat` when given, else yearly for birthday and holidays, once for other dates. */
+export function dateTriggerRepeat(t: { field?: string; holiday?: string; repeat?: 'yearly' | 'once' }): 'yearly' | 'once' {
+  return t.repeat ?? (t.holiday || t.field === 'birthday' ? 'yearly' : 'once');
+}
 
 export type EntryPolicy =
   | { kind: 'once' }

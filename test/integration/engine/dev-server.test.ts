@@ -89,12 +89,13 @@ describe('the engine on the dev server', () => {
       ['post_purchase', 'created', 1, 'none'],
       ['reengagement', 'created', 1, 'created'],
       ['renewal_reminder', 'created', 1, 'none'],
+      ['service_due', 'created', 1, 'created'],
       ['verification', 'created', 1, 'created'],
       ['welcome', 'created', 1, 'none'],
     ]);
     const again = await deployJourneys(['journeys'], { client, taskQueue });
     expect(again.journeys.map((j) => [j.journeyId, j.status, j.version])).toEqual([
-      ['birthday', 'unchanged', 1], ['post_purchase', 'unchanged', 1], ['reengagement', 'unchanged', 1], ['renewal_reminder', 'unchanged', 1], ['verification', 'unchanged', 1], ['welcome', 'unchanged', 1],
+      ['birthday', 'unchanged', 1], ['post_purchase', 'unchanged', 1], ['reengagement', 'unchanged', 1], ['renewal_reminder', 'unchanged', 1], ['service_due', 'unchanged', 1], ['verification', 'unchanged', 1], ['welcome', 'unchanged', 1],
     ]);
     expect((await listJourneys()).find((j) => j._id === 'birthday')?.versions).toHaveLength(1);
     const schedule = await client.schedule.getHandle('sojourn/reengagement/audience').describe();
