@@ -287,6 +287,59 @@ describe('the dashboard in a browser', () => {
     expect(problems).toEqual([]);
   });
 
+  /** The samples of a Prometheus text page: `name{labels}` -> value. */
+  function samples(text: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      const m = /^([a-z_:][a-z0-9_:]*(?:\{[^}]*\})?) (\S+)$/i.exec(line);
+      if (m) out.set(m[1], Number(m[2]));
+    }
+    return out;
+  }
+  /** Sum of a metric's samples whose labels include every `label="value"` given. */
+  const total = (s: Map<string, number>, name: string, ...labels: string[]) =>
+    [...s].filter(([k]) => (k === name || k.startsWith(`${name}{`)) && labels.every((l) => k.includes(l))).reduce((n, [, v]) => n + v, 0);
+
+  it("serves /metrics with the traffic's sends, gate decisions, runs started and ended, activity latency and HTTP requests", async () => {
+    // The process is quiet once every email the SMTP server took is counted as sent (the count follows the relay's answer).
+    let s = new Map<string, number>();
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const res = await fetch(`${base}/metrics`);
+      expect(res.status).toBe(200);
+      s = samples(await res.text());
+      if (total(s, 'sojourn_sends_total', 'outcome="sent"') === smtp.messages.length) break;
+      if (Date.now() > deadline) throw new Error(`sends counted ${total(s, 'sojourn_sends_total', 'outcome="sent"')}, emails received ${smtp.messages.length}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const sent = smtp.messages.length;
+    const figures = {
+      sent, sends: total(s, 'sojourn_sends_total', 'outcome="sent"'),
+      gateSend: total(s, 'sojourn_gate_decisions_total', 'decision="send"'),
+      welcomeStarted: total(s, 'sojourn_runs_started_total', 'journey="welcome"'),
+      offerStarted: total(s, 'sojourn_runs_started_total', 'journey="offer_test"'),
+      welcomeExited: total(s, 'sojourn_runs_ended_total', 'journey="welcome"', 'outcome="exited"'),
+      welcomeConverted: total(s, 'sojourn_runs_ended_total', 'journey="welcome"', 'outcome="converted"'),
+      offerConverted: total(s, 'sojourn_runs_ended_total', 'journey="offer_test"', 'outcome="converted"'),
+      sendEmailTimed: total(s, 'sojourn_activity_duration_seconds_count', 'activity="sendEmail"', 'result="ok"'),
+      signUps: total(s, 'sojourn_http_requests_total', 'method="POST"', 'route="/v1/contacts"', 'status="201"'),
+      orders: total(s, 'sojourn_events_ingested_total', 'name="order.completed"'),
+    };
+    console.log(`/metrics after the traffic: ${JSON.stringify(figures)}`);
+    // Ten sign-ups: ten welcome emails at least (the A/B test's variants send too).
+    expect(sent).toBeGreaterThanOrEqual(10);
+    expect(figures.gateSend).toBeGreaterThanOrEqual(sent);
+    expect(figures.sendEmailTimed).toBeGreaterThanOrEqual(sent);
+    expect([figures.welcomeStarted, figures.offerStarted]).toEqual([10, 7]);
+    // Cai's unsubscribe ended a welcome run; Bo's order converted his welcome and A/B test runs.
+    expect([figures.welcomeExited, figures.welcomeConverted, figures.offerConverted]).toEqual([1, 1, 1]);
+    expect(figures.signUps).toBe(10);
+    expect(figures.orders).toBe(1);
+    // The route pattern, never a link's token.
+    expect(total(s, 'sojourn_http_requests_total', 'route="/r/*"')).toBeGreaterThanOrEqual(3);
+    expect([...s.keys()].some((k) => k.includes(contactIds.ana) || /\/r\/[A-Za-z0-9_-]{8,}/.test(k))).toBe(false);
+  });
+
   it("links a journey to its runs in the Temporal UI, which shows the journey's run", async () => {
     const id = contactIds.ana;
     expect(id).toBeTruthy();
