@@ -7,8 +7,10 @@
  *
  *   MONGODB_URI=mongodb://127.0.0.1:27017/x npx tsx bench/contacts-list.bench.ts [--contacts 100000] [--limit 1000]
  *
- * Works in its own uniquely named database and drops it afterwards. test/integration/api/contacts.test.ts
- * runs the same check with 2,000 contacts.
+ * Works in its own uniquely named database and drops it afterwards. The page time at the start and at
+ * the end of the same run is the baseline: their ratio stays near 1 when a page costs O(limit).
+ * test/integration/api/contacts.test.ts runs the same check with 2,000 contacts (100,000 with
+ * `npm run test:list-100k`), test/integration/api/contacts-list-bench.test.ts runs this benchmark small.
  */
 import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
@@ -61,31 +63,26 @@ export interface ListRun {
  */
 export async function listWhileInserting(get: (url: string) => Promise<{ status: number; body: { contacts: { id: string }[]; next: string | null } }>, seeded: string[], opts: { limit: number; batches?: number; batchSize?: number }): Promise<ListRun> {
   const seen = new Map<string, number>();
-  let inserting = true;
   const inserted: string[] = [];
   const start = Math.floor(Date.now() / 1000) - 3600;
-  // Bounded, so the listing can finish: new ids after the seeded ones, and ids inside the seeded range
-  // (timestamps in the past), which land behind or ahead of the cursor.
-  const writer = (async () => {
-    for (let b = 0; b < (opts.batches ?? 6) && inserting; b++) {
-      inserted.push(...(await seedContacts(opts.batchSize ?? 25, () => 'late', b % 2 ? () => pastId(start + Math.floor(Math.random() * 3500)) : undefined)));
-    }
-  })();
+  // One batch of inserts runs concurrently with each of the first `batches` pages (bounded, so the listing
+  // can finish): new ids after the seeded ones, and ids inside the seeded range (timestamps in the past),
+  // which land behind or ahead of the cursor.
+  const insertBatch = async (b: number) => {
+    inserted.push(...(await seedContacts(opts.batchSize ?? 25, () => 'late', b % 2 ? () => pastId(start + Math.floor(Math.random() * 3500)) : undefined)));
+  };
   const pageMs: number[] = [];
   let cursor: string | null = null;
-  try {
-    do {
-      const t0 = performance.now();
-      const r = await get(`/v1/contacts?limit=${opts.limit}&fields=tags${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      pageMs.push(performance.now() - t0);
-      if (r.status !== 200) throw new Error(`page ${pageMs.length} answered ${r.status}`);
-      for (const c of r.body.contacts) seen.set(c.id, (seen.get(c.id) ?? 0) + 1);
-      cursor = r.body.next;
-    } while (cursor && pageMs.length < 100_000);
-  } finally {
-    inserting = false;
+  do {
+    const writer = pageMs.length < (opts.batches ?? 6) ? insertBatch(pageMs.length) : null;
+    const t0 = performance.now();
+    const r = await get(`/v1/contacts?limit=${opts.limit}&fields=tags${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    pageMs.push(performance.now() - t0);
     await writer;
-  }
+    if (r.status !== 200) throw new Error(`page ${pageMs.length} answered ${r.status}`);
+    for (const c of r.body.contacts) seen.set(c.id, (seen.get(c.id) ?? 0) + 1);
+    cursor = r.body.next;
+  } while (cursor && pageMs.length < 100_000);
   const seededSet = new Set(seeded);
   const insertedSet = new Set(inserted);
   return {
@@ -97,15 +94,30 @@ export async function listWhileInserting(get: (url: string) => Promise<{ status:
   };
 }
 
+/** Per-page milliseconds at the start and at the end of a listing, and the median: flat when a page costs O(limit). */
+export function pageTimes(run: ListRun): { first: number; last: number; median: number; text: string } {
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const k = Math.max(1, Math.min(5, Math.floor(run.pageMs.length / 4)));
+  const first = mean(run.pageMs.slice(1, 1 + k)); // page 1 also pays for connections and the plan cache
+  const last = mean(run.pageMs.slice(-k));
+  const median = [...run.pageMs].sort((a, b) => a - b)[Math.floor(run.pageMs.length / 2)];
+  return { first, last, median, text: `ms per page: pages 2-${1 + k} ${first.toFixed(0)}, last ${k} ${last.toFixed(0)} (ratio ${(last / first).toFixed(2)}), median ${median.toFixed(0)}` };
+}
+
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-async function main(): Promise<void> {
-  const n = arg('contacts', 100_000);
-  const limit = arg('limit', 1000);
-  const url = new URL(process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/sojourn');
+/**
+ * Seeds `contacts` into a fresh database on `mongoUri`'s server, lists them through the real API while
+ * inserting, prints the figures (page time at the start against the end of the same run) and drops the
+ * database. Returns the run; the listing is correct when missing, duplicated and unexpected are empty.
+ */
+export async function runListBench(opts: { contacts: number; limit: number; mongoUri: string; log?: (line: string) => void }): Promise<ListRun> {
+  const log = opts.log ?? console.log;
+  const { contacts: n, limit } = opts;
+  const url = new URL(opts.mongoUri);
   url.pathname = `/bench_list_${randomBytes(3).toString('hex')}`;
   const config = { ...loadConfig({ ...process.env, SOJOURN_ENV: process.env.SOJOURN_ENV ?? 'development' }), apiKey: 'bench-key' };
   await connectDatabase(url.toString());
@@ -114,24 +126,28 @@ async function main(): Promise<void> {
     await initDatabase();
     const t0 = Date.now();
     const seeded = await seedContacts(n);
-    console.log(`seeded ${n.toLocaleString('en')} contacts in ${((Date.now() - t0) / 1000).toFixed(1)} s (untimed)`);
+    log(`seeded ${n.toLocaleString('en')} contacts in ${((Date.now() - t0) / 1000).toFixed(1)} s (bulk insertMany, untimed)`);
     await app.register(apiPlugin, { config, contacts: createContacts({ secret: config.secret, phoneKey: config.phoneKey }) });
     const base = await app.listen({ port: 0, host: '127.0.0.1' });
     const started = Date.now();
     const run = await listWhileInserting(async (path) => {
       const res = await fetch(base + path, { headers: { authorization: 'Bearer bench-key' } });
       return { status: res.status, body: (await res.json()) as never };
-    }, seeded, { limit, batches: 40, batchSize: 100 });
-    const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
-    console.log(`listed ${run.pages} pages of ${limit} in ${((Date.now() - started) / 1000).toFixed(1)} s while ${run.inserted} contacts were inserted (${run.insertedSeen} of them listed)`);
-    console.log(`ms per page, first 3: ${fmt(run.pageMs.slice(0, 3))}; last 3: ${fmt(run.pageMs.slice(-3))}; median ${[...run.pageMs].sort((a, b) => a - b)[Math.floor(run.pageMs.length / 2)].toFixed(0)}`);
-    console.log(`seeded contacts missing: ${run.missing.length}, listed twice: ${run.duplicated.length}, unexpected: ${run.unexpected.length}`);
-    if (run.missing.length || run.duplicated.length || run.unexpected.length) process.exitCode = 1;
+    }, seeded, { limit, batches: Math.ceil(n / limit), batchSize: 50 });
+    log(`listed ${run.pages} pages of ${limit} in ${((Date.now() - started) / 1000).toFixed(1)} s while ${run.inserted} contacts were inserted (${run.insertedSeen} of them listed)`);
+    log(pageTimes(run).text);
+    log(`seeded contacts missing: ${run.missing.length}, listed twice: ${run.duplicated.length}, unexpected: ${run.unexpected.length}`);
+    return run;
   } finally {
     await app.close();
     await mongoose.connection.dropDatabase().catch(() => undefined);
     await disconnectDatabase();
   }
+}
+
+async function main(): Promise<void> {
+  const run = await runListBench({ contacts: arg('contacts', 100_000), limit: arg('limit', 1000), mongoUri: process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/sojourn' });
+  if (run.missing.length || run.duplicated.length || run.unexpected.length) process.exitCode = 1;
 }
 
 if (require.main === module) {
