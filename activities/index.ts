@@ -4,6 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { dataLayerContactStore, type ContactStore } from './contact-store';
+import { createClassifyActivities } from './classify';
 import { createContactActivities } from './contacts';
 import { createGateActivities } from './gate';
 import { createJourneyActivities } from './journeys';
@@ -41,6 +42,8 @@ export function createEngineActivities(deps: EngineActivityDeps) {
     ...countedGate(createGateActivities({ contacts })),
     ...countedSend(deps.send ?? createLedgerOnlySendActivities()),
     ...(deps.webhooks ?? lazyWebhookStep(contacts)),
+    // The daily classification pass (workflows/classify-scan.ts).
+    ...createClassifyActivities(),
     ...(deps.client ? createScanActivities({ client: deps.client, taskQueue: deps.taskQueue }) : {}),
   };
 }

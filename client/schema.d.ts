@@ -25,7 +25,7 @@ export interface paths {
                     tag?: string;
                     /** @description Only contacts changed at or after this instant */
                     updatedSince?: string;
-                    /** @description Comma-separated fields to return besides id: externalId, email, emailDomain, emailStatus, emailVerifiedAt, emailRole, emailDisposable, emailFlags, firstName, lastName, locale, timezone, birthdayMonth, birthdayDay, tags, consent, doubleOptIn, source, channel, lifecycle, importance, rfm, businessType, engagement, phones, lastActivityAt, createdAt, updatedAt, attributes */
+                    /** @description Comma-separated fields to return besides id: externalId, email, emailDomain, emailStatus, emailVerifiedAt, emailRole, emailDisposable, emailFlags, firstName, lastName, locale, timezone, birthdayMonth, birthdayDay, tags, consent, doubleOptIn, source, channel, lifecycle, importance, rfm, businessType, rfmScore, engagement, phones, lastActivityAt, createdAt, updatedAt, attributes */
                     fields?: string;
                 };
                 header?: never;
@@ -3518,6 +3518,12 @@ export interface components {
             importance?: string | null;
             rfm?: string | null;
             businessType?: string | null;
+            /** @description RFM scores 0-5 (recency, frequency, monetary) from the order events, as of the last classification; null before it */
+            rfmScore?: {
+                recency?: number | null;
+                frequency?: number | null;
+                monetary?: number | null;
+            };
             engagement?: {
                 opens?: number;
                 clicks?: number;

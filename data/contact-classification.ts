@@ -1,12 +1,13 @@
 /**
- * Classification of contacts by rule sets (lifecycle, importance, RFM, ...): one contact, or every live
- * contact in pages by `_id`, writing only what changed. Part of the contacts repository (data/contacts.ts
- * composes it).
+ * Classification of contacts by rule sets (lifecycle, importance, RFM, business type, ...): one contact
+ * by key (after an event), or every live contact one bounded page at a time by `_id` (the daily schedule
+ * and `sojourn classify`), writing only what changed. A dry run computes the same distribution and
+ * writes nothing. Part of the contacts repository (data/contacts.ts composes it).
  */
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import type { RuleSetPlan } from '../rules/plan';
 import { ContactModel, type ContactDoc } from './contact-model';
-import { classifyWith, type Classifier } from './classify';
+import { classifyOne, classifyWith, type Classifier } from './classify';
 
 /** What classification needs from the rest of the repository. */
 export interface ContactClassificationDeps {
@@ -16,9 +17,45 @@ export interface ContactClassificationDeps {
   classifier?: Classifier;
 }
 
+/** Contacts per value and rule: `{ importance: { vip: { 'importance#0': 3 } } }` (field, value, rule). */
+export type ClassDistribution = Record<string, Record<string, Record<string, number>>>;
+
+export interface ClassifyPageInput {
+  ruleSets: RuleSetPlan[];
+  /** `_id` (hex) of the last contact of the previous page; null for the first page. */
+  afterId: string | null;
+  pageSize: number;
+  /** The classification time (one value for every page of a pass, so a pass is consistent). */
+  at: Date;
+  /** Compute the distribution only; store nothing. */
+  dryRun?: boolean;
+}
+
+export interface ClassifyPageResult {
+  scanned: number;
+  /** Contacts whose stored classification (or RFM scores) changed, or would change in a dry run. */
+  changed: number;
+  distribution: ClassDistribution;
+  /** Resume after this `_id`; null when this was the last page. */
+  nextAfterId: string | null;
+}
+
+/** Adds one distribution into another (page totals into a pass total). */
+export function addDistribution(into: ClassDistribution, from: ClassDistribution): ClassDistribution {
+  for (const [field, values] of Object.entries(from)) {
+    const f = (into[field] ??= {});
+    for (const [value, rules] of Object.entries(values)) {
+      const v = (f[value] ??= {});
+      for (const [rule, n] of Object.entries(rules)) v[rule] = (v[rule] ?? 0) + n;
+    }
+  }
+  return into;
+}
+
 export function createContactClassification(deps: ContactClassificationDeps) {
   const { now, getContact } = deps;
 
+  /** Classifies one contact by key (one read, at most one write); null when it is gone or erased. */
   async function classifyContact(id: string, ruleSets: RuleSetPlan[] | Record<string, RuleSetPlan>, opts: { now?: Date } = {}) {
     const doc = await getContact(id);
     if (!doc || doc.erasedAt) return null;
@@ -28,32 +65,55 @@ export function createContactClassification(deps: ContactClassificationDeps) {
     return { changed: Object.keys(set).length > 0, set };
   }
 
-  /** Classifies every live contact in pages of `batchSize` by _id (bounded memory); writes only changes. */
-  async function classifyAll(ruleSets: RuleSetPlan[] | Record<string, RuleSetPlan>, opts: { batchSize?: number; now?: Date } = {}) {
-    const batchSize = opts.batchSize ?? 500;
-    const list = Object.values(ruleSets);
-    const at = opts.now ?? now();
-    let last: Types.ObjectId | null = null;
-    let scanned = 0;
-    let changed = 0;
-    for (;;) {
-      const filter: Record<string, unknown> = { erasedAt: null };
-      if (last) filter._id = { $gt: last };
-      const page = await ContactModel.find(filter).sort({ _id: 1 }).limit(batchSize).lean<ContactDoc[]>().exec();
-      if (!page.length) break;
-      const ops = [];
-      for (const doc of page) {
-        const set = classifyWith(deps.classifier, doc, list, at);
-        if (Object.keys(set).length) ops.push({ updateOne: { filter: { _id: doc._id }, update: { $set: { ...set, updatedAt: at }, $inc: { rev: 1 } } } });
+  /** One bounded page of live contacts after `afterId` by `_id` (the index every database serves), classified. */
+  async function classifyPage(input: ClassifyPageInput): Promise<ClassifyPageResult> {
+    const filter: Record<string, unknown> = { erasedAt: null };
+    if (input.afterId) filter._id = { $gt: new Types.ObjectId(input.afterId) };
+    const page = await ContactModel.find(filter).sort({ _id: 1 }).limit(input.pageSize).lean<ContactDoc[]>().exec();
+    const distribution: ClassDistribution = {};
+    const ops = [];
+    for (const doc of page) {
+      const { set, results } = classifyOne(deps.classifier, doc, input.ruleSets, input.at);
+      for (const r of results) {
+        const byRule = ((distribution[r.field] ??= {})[r.value] ??= {});
+        byRule[r.rule] = (byRule[r.rule] ?? 0) + 1;
       }
-      if (ops.length) await ContactModel.collection.bulkWrite(ops as never, { ordered: false });
-      scanned += page.length;
-      changed += ops.length;
-      last = page[page.length - 1]._id;
-      if (page.length < batchSize) break;
+      if (Object.keys(set).length) ops.push({ updateOne: { filter: { _id: doc._id }, update: { $set: { ...set, updatedAt: input.at }, $inc: { rev: 1 } } } });
     }
-    return { scanned, changed };
+    if (ops.length && !input.dryRun) await ContactModel.collection.bulkWrite(ops as never, { ordered: false });
+    return {
+      scanned: page.length, changed: ops.length, distribution,
+      nextAfterId: page.length < input.pageSize ? null : String(page[page.length - 1]._id),
+    };
   }
 
-  return { classifyContact, classifyAll };
+  /** Classifies every live contact in pages of `batchSize` by _id (bounded memory); writes only changes (none in a dry run). */
+  async function classifyAll(
+    ruleSets: RuleSetPlan[] | Record<string, RuleSetPlan>,
+    opts: { batchSize?: number; now?: Date; dryRun?: boolean; onPage?: (totals: { scanned: number; changed: number }) => void } = {},
+  ) {
+    const list = Object.values(ruleSets);
+    const at = opts.now ?? now();
+    let afterId: string | null = null;
+    let scanned = 0;
+    let changed = 0;
+    const distribution: ClassDistribution = {};
+    for (;;) {
+      const r: ClassifyPageResult = await classifyPage({ ruleSets: list, afterId, pageSize: opts.batchSize ?? 500, at, dryRun: opts.dryRun });
+      scanned += r.scanned;
+      changed += r.changed;
+      addDistribution(distribution, r.distribution);
+      opts.onPage?.({ scanned, changed });
+      if (r.nextAfterId === null) break;
+      afterId = r.nextAfterId;
+    }
+    return { scanned, changed, distribution };
+  }
+
+  /** About how many contacts a full pass reads (the collection's metadata count, no scan): progress and ETA only. */
+  async function estimateContacts(): Promise<number> {
+    return ContactModel.estimatedDocumentCount().exec();
+  }
+
+  return { classifyContact, classifyPage, classifyAll, estimateContacts };
 }

@@ -10,6 +10,7 @@
 import mongoose, { Schema, type Model, type Types } from 'mongoose';
 import type { StoredPhone } from '../lib/phone';
 import type { EmailStatus } from '../rules/plan';
+import type { RfmScore } from '../rules/contact-schema';
 
 export const EMAIL_STATUSES = ['unverified', 'pending', 'verified', 'bounced', 'complained', 'invalid', 'dormant'] as const satisfies readonly EmailStatus[];
 export const CONSENT_STATUSES = ['subscribed', 'unsubscribed', 'pending', 'unknown'] as const;
@@ -63,6 +64,8 @@ export interface ContactDoc {
   doubleOptIn: { state: (typeof DOUBLE_OPT_IN_STATES)[number]; requestedAt: Date | null; confirmedAt: Date | null };
   preferences?: { topics?: Record<string, boolean>; pausedUntil?: Date | null };
   classification: Partial<Record<ClassificationField, ClassificationValue>>;
+  /** RFM scores 0-5 (data/rfm-score.ts), written by classification; absent before the first pass. */
+  rfmScore?: RfmScore & { at: Date };
   engagement: {
     opens: number; clicks: number; orders: number; revenue: number;
     lastOpenAt: Date | null; lastClickAt: Date | null; lastOrderAt: Date | null;
@@ -137,6 +140,7 @@ const contactSchema = new Schema<ContactDoc>(
       rfm: classificationValue,
       businessType: classificationValue,
     },
+    rfmScore: { type: new Schema({ recency: Number, frequency: Number, monetary: Number, at: Date }, { _id: false }), default: undefined },
     engagement: {
       opens: { type: Number, default: 0 },
       clicks: { type: Number, default: 0 },

@@ -8,6 +8,7 @@ import type { ContactDoc } from './contact-model';
 type Stored = Partial<ContactDoc> & { _id: unknown };
 
 const date = (v: unknown): Date | null => (v instanceof Date ? v : v ? new Date(v as string) : null);
+const int = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 export function toContactView(doc: Stored): ContactView {
@@ -39,6 +40,7 @@ export function toContactView(doc: Stored): ContactView {
     importance: c.importance?.value ?? null,
     rfm: c.rfm?.value ?? null,
     businessType: c.businessType?.value ?? null,
+    rfmScore: { recency: int(doc.rfmScore?.recency), frequency: int(doc.rfmScore?.frequency), monetary: int(doc.rfmScore?.monetary) },
     engagement: {
       opens: e?.opens ?? 0,
       clicks: e?.clicks ?? 0,

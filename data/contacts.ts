@@ -40,6 +40,8 @@ import { createContactClassification } from './contact-classification';
 export { ContactError };
 export type { EventInput, RecordEventOptions } from './contact-events';
 export type { ContactExport } from './contact-privacy';
+export type { ClassDistribution, ClassifyPageInput, ClassifyPageResult } from './contact-classification';
+export { addDistribution } from './contact-classification';
 
 export interface UpsertResult {
   contact: ContactDoc;
@@ -357,5 +359,7 @@ export const exportContact: Contacts['exportContact'] = (...a) => contacts().exp
 export const eraseContact: Contacts['eraseContact'] = (...a) => contacts().eraseContact(...a);
 export const classifyContact: Contacts['classifyContact'] = (...a) => contacts().classifyContact(...a);
 export const classifyAll: Contacts['classifyAll'] = (...a) => contacts().classifyAll(...a);
+export const classifyPage: Contacts['classifyPage'] = (...a) => contacts().classifyPage(...a);
+export const estimateContacts: Contacts['estimateContacts'] = (...a) => contacts().estimateContacts(...a);
 
 export type { ContactInput, ConsentStatus, ContactDoc };

@@ -29,6 +29,10 @@ import type { NewEvent, SojournEvent } from '../data/contact-event-model';
 import { enqueueOutbox, outboxEvent, outboxPage, removeFromOutbox, rescheduleOutbox } from '../data/event-outbox';
 import { loadConfig } from '../lib/config';
 import { recordEventFacts } from '../data/journey-stat-facts';
+import type { RuleSetPlan } from '../rules/plan';
+
+/** Events that change what the rule sets read (engagement counters, RFM): the contact is reclassified after them. */
+export const RECLASSIFY_ON = ['order.completed', 'email.opened', 'email.clicked', 'contact.created', 'contact.login'] as const;
 
 export type { SojournEvent, NewEvent };
 
@@ -55,7 +59,14 @@ export interface Ingest {
 export interface IngestDeps {
   /** null: store only (e.g. a CLI without Temporal); the outbox sweep of `sojourn serve` dispatches later. */
   dispatcher: EventDispatcher | null;
-  contacts?: Pick<Contacts, 'recordEvent' | 'markEventDispatched'>;
+  contacts?: Pick<Contacts, 'recordEvent' | 'markEventDispatched' | 'classifyContact'>;
+  /**
+   * Contact rule sets (the deployed ones) run on the contact right after a new event named in
+   * RECLASSIFY_ON is stored, before it is dispatched (so a journey triggered by an order sees the
+   * importance and RFM that order gives): one read and at most one write by `_id`. A failure is logged,
+   * never fails the event; the daily pass (workflows/classify-scan.ts) catches up.
+   */
+  classify?: { ruleSets: RuleSetPlan[] };
   log?: Pick<Logger, 'warn' | 'info'>;
   now?: () => Date;
   /**
@@ -122,6 +133,10 @@ export function createIngest(deps: IngestDeps): Ingest {
     );
     const stored = r.event;
     const e: SojournEvent = { eventId: stored._id, contactId: stored.contactId, name: stored.name, at: stored.at, data: stored.data ?? {}, machine: stored.machine === true };
+    if (deps.classify?.ruleSets.length && !r.duplicate && !e.machine && (RECLASSIFY_ON as readonly string[]).includes(e.name)) {
+      await contacts.classifyContact(e.contactId, deps.classify.ruleSets).catch((err: unknown) =>
+        deps.log?.warn({ eventId: e.eventId, name: e.name, contactId: e.contactId, err: err instanceof Error ? err.message : String(err) }, 'contact not reclassified after the event (the daily pass will)'));
+    }
     // Reports: an email event counts for the step that sent the email (once per email; machines apart).
     // Statistics never fail an event: a failure is logged and that one fact is missing.
     await recordEventFacts(e).catch((err: unknown) => deps.log?.warn({ eventId: e.eventId, name: e.name, err: err instanceof Error ? err.message : String(err) }, 'report fact of the event not recorded'));

@@ -41,7 +41,10 @@ export const CONTACT_FIELDS: readonly ContactField[] = [
   { path: 'lifecycle', type: 'string', mongoPath: 'classification.lifecycle.value', nullable: true, doc: 'new | active | at_risk | churned' },
   { path: 'importance', type: 'string', mongoPath: 'classification.importance.value', nullable: true, doc: 'vip | potential | normal' },
   { path: 'rfm', type: 'string', mongoPath: 'classification.rfm.value', nullable: true, doc: 'RFM segment name, e.g. champions.' },
-  { path: 'businessType', type: 'string', mongoPath: 'classification.businessType.value', nullable: true, doc: 'b2b | b2c | ...' },
+  { path: 'businessType', type: 'string', mongoPath: 'classification.businessType.value', nullable: true, doc: 'pre_sales | after_sales | complaint (the business the contact has with us).' },
+  { path: 'rfmScore.recency', type: 'int', mongoPath: 'rfmScore.recency', nullable: true, doc: 'RFM recency score 0-5 from the last order (0: never ordered; null: not scored yet).' },
+  { path: 'rfmScore.frequency', type: 'int', mongoPath: 'rfmScore.frequency', nullable: true, doc: 'RFM frequency score 0-5 from the number of orders.' },
+  { path: 'rfmScore.monetary', type: 'int', mongoPath: 'rfmScore.monetary', nullable: true, doc: 'RFM monetary score 0-5 from the sum of order amounts.' },
   { path: 'engagement.opens', type: 'int', mongoPath: 'engagement.opens', nullable: false, doc: 'Human opens counted.' },
   { path: 'engagement.clicks', type: 'int', mongoPath: 'engagement.clicks', nullable: false, doc: 'Clicks counted.' },
   { path: 'engagement.orders', type: 'int', mongoPath: 'engagement.orders', nullable: false, doc: 'Orders counted.' },
@@ -77,6 +80,8 @@ export interface ContactView {
   importance: string | null;
   rfm: string | null;
   businessType: string | null;
+  /** RFM scores as last stored by classification (data/rfm-score.ts); null members before the first pass. */
+  rfmScore: { recency: number | null; frequency: number | null; monetary: number | null };
   engagement: {
     opens: number; clicks: number; orders: number; revenue: number;
     lastOpenAt: Date | null; lastClickAt: Date | null; lastOrderAt: Date | null;
@@ -85,6 +90,9 @@ export interface ContactView {
   createdAt: Date;
   attributes: Record<string, unknown>;
 }
+
+/** RFM scores, each 0-5 (data/rfm-score.ts). */
+export interface RfmScore { recency: number; frequency: number; monetary: number }
 
 /** The `event` value bound in CEL (trigger, goal, wait_for correlation). */
 export interface EventView { name: string; at: Date; data: Record<string, unknown> }

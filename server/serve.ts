@@ -25,7 +25,8 @@ import { connectTemporal, connectWorkerConnection } from '../lib/temporal-connec
 import { describeTemporal } from '../lib/temporal-config';
 import { connectDatabase, disconnectDatabase, initDatabase, pingDatabase } from '../data/db';
 import { getJourneyPlan, listJourneys } from '../data/journey-versions';
-import type { JourneyPlan } from '../rules/plan';
+import type { JourneyPlan, RulesPlan } from '../rules/plan';
+import { contactRuleSets } from '../data/classify';
 import { buildWorker } from '../worker/build-worker';
 import { deployJourneys } from '../engine/deploy';
 import { createEngineIngest } from '../engine/engine-ingest';
@@ -82,18 +83,23 @@ export async function startSojourn(config: Config, opts: ServeOptions, health: D
 
   const journeyPaths = opts.journeys ?? [path.join(process.cwd(), 'journeys')];
   let plans: JourneyPlan[] = [];
+  // Segments (all of them, for the API) and contact rule sets (reclassification after events) of the rules files.
+  let rules: RulesPlan = { segments: {}, ruleSets: {} };
   if (role === 'both') {
     const deployed = await deployJourneys(journeyPaths, { client, taskQueue: config.taskQueue, timeScale: config.timeScale });
     for (const m of deployed.messages) log.warn(m);
     if (!deployed.ok) throw new Error('journeys/ has errors; run `sojourn validate journeys/`');
     for (const j of deployed.journeys) log.info({ journey: j.journeyId, version: j.version, status: j.status }, 'journey deployed');
     plans = (await Promise.all(deployed.journeys.map((j) => getJourneyPlan(j.journeyId, j.version)))).filter((p): p is JourneyPlan => p !== null);
+    rules = deployed.rules;
+    log.info({ ruleSets: deployed.classification.ruleSets, schedule: deployed.classification.schedule }, 'daily classification registered');
   } else if (role === 'server') {
+    rules = loadProject(journeyPaths).result.rules;
     // The live versions (deployed with `sojourn deploy`): their segments serve /v1/contacts/search.
     plans = (await Promise.all((await listJourneys()).map((j) => getJourneyPlan(j._id, j.liveVersion)))).filter((p): p is JourneyPlan => p !== null);
   }
 
-  const ingest = createEngineIngest(client, config.taskQueue, { log });
+  const ingest = createEngineIngest(client, config.taskQueue, { log, classify: { ruleSets: contactRuleSets(Object.values(rules.ruleSets)) } });
   let worker: Worker | null = null;
   let nativeConnection: NativeConnection | null = null;
   let workerRun: Promise<void> = Promise.resolve();
@@ -139,7 +145,7 @@ export async function startSojourn(config: Config, opts: ServeOptions, health: D
       config,
       ingest,
       temporal: client,
-      segments: Object.assign({}, ...plans.map((p) => p.segments)),
+      segments: Object.assign({}, rules.segments, ...plans.map((p) => p.segments)),
       readiness,
       draining: () => draining,
     });

@@ -3,4 +3,5 @@ import './sandbox-fixes';
 export { journey } from './journey';
 export { audienceScan } from './audience-scan';
 export { birthdayScan } from './birthday-scan';
+export { classifyScan } from './classify-scan';
 export { handWrittenSendWaitSend, noopCeiling } from './bench-baseline';

@@ -42,6 +42,12 @@ export const contactView = {
     importance: nullable({ type: 'string' }),
     rfm: nullable({ type: 'string' }),
     businessType: nullable({ type: 'string' }),
+    rfmScore: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'RFM scores 0-5 (recency, frequency, monetary) from the order events, as of the last classification; null before it',
+      properties: { recency: nullable({ type: 'integer' }), frequency: nullable({ type: 'integer' }), monetary: nullable({ type: 'integer' }) },
+    },
     engagement: {
       type: 'object',
       additionalProperties: false,

@@ -7,6 +7,7 @@
  * database, as its own `explain` shows (FerretDB reads `{_id}` from its `_id` index only with the
  * provisioning's patches, scripts/provision.ts FERRETDB_PATCHES).
  */
+import path from 'node:path';
 import mongoose from 'mongoose';
 import type { CommandStartedEvent } from 'mongodb';
 import { dataLayerContactStore } from '../../../activities/contact-store';
@@ -21,6 +22,8 @@ import { loadConfig } from '../../../lib/config';
 import { createSmtpTransport } from '../../../mail/transport';
 import { startSmtpSink, type SmtpSink } from '../../../testing/smtp-sink';
 import { uniqueDatabaseUri } from '../../helpers/db';
+import { contactRuleSets } from '../../../data/classify';
+import { loadProject } from '../../../engine/project';
 
 const config = { ...loadConfig({ SOJOURN_ENV: 'development' }), mailDomain: 'sojourn.test' };
 const DAY = 86400_000;
@@ -114,6 +117,21 @@ describe('the send path by key', () => {
       const plan = await mongoose.connection.db!.command({ explain: { find: r.collection, filter: r.filter }, verbosity: 'queryPlanner' });
       expect({ ...r, plan: JSON.stringify(plan.queryPlanner) }).toEqual({ ...r, plan: expect.stringMatching(INDEX_SEARCH) });
     }
+  }, 60_000);
+
+  it('reclassifies a contact after an order (importance, lifecycle, RFM, business type) with one `_id` read and one `_id` write', async () => {
+    const contactId = await newContact();
+    const ruleSets = contactRuleSets(Object.values(loadProject([path.join(__dirname, '..', '..', '..', 'journeys', 'crm.rules.yaml')]).result.rules.ruleSets));
+    expect(ruleSets.map((r) => r.name)).toEqual(expect.arrayContaining(['importance', 'lifecycle', 'rfm', 'business_type']));
+    const contacts = createContacts({ secret: config.secret, phoneKey: config.phoneKey });
+    await contacts.recordEvent({ contactId, name: 'order.completed', data: { orderId: 'o-1', amount: 1200 } });
+    seen.length = 0;
+    recording = true;
+    const r = await contacts.classifyContact(contactId, ruleSets);
+    recording = false;
+    expect(r!.set).toMatchObject({ 'classification.importance': { value: 'vip', rule: 'importance#0' }, 'classification.rfm': { value: 'new_customers' }, rfmScore: { recency: 5, frequency: 1, monetary: 4 } });
+    expect(seen.map((e) => e.commandName)).toEqual(['find', 'update']);
+    expect(seen.map(notByKey).filter(Boolean)).toEqual([]);
   }, 60_000);
 
   it('lets exactly one of five concurrent attempts claim a pending row', async () => {

@@ -39,7 +39,8 @@ const contactArb: fc.Arbitrary<ContactView> = fc.record({
   lifecycle: maybe(strOf(['new', 'active', 'at_risk', 'churned'])),
   importance: maybe(strOf(['vip', 'potential', 'normal'])),
   rfm: maybe(strOf(['champions', 'loyal'])),
-  businessType: maybe(strOf(['b2b', 'b2c'])),
+  businessType: maybe(strOf(['pre_sales', 'after_sales'])),
+  rfmScore: fc.record({ recency: maybe(fc.integer({ min: 0, max: 5 })), frequency: maybe(fc.integer({ min: 0, max: 5 })), monetary: maybe(fc.integer({ min: 0, max: 5 })) }),
   engagement: fc.record({
     opens: fc.integer({ min: 0, max: 12 }), clicks: fc.integer({ min: 0, max: 5 }), orders: fc.integer({ min: 0, max: 12 }),
     revenue: fc.constantFrom(0, 99.5, 100, 500, 1000, 2500.25),
@@ -68,9 +69,9 @@ function toDoc(c: ContactView, dropNulls: boolean): Record<string, unknown> {
 
 const strField = strOf(['emailStatus', 'consent.email', 'firstName', 'source', 'lifecycle', 'importance', 'emailDomain']);
 const strVal = strOf(['verified', 'subscribed', 'pending', 'Ana', '', 'import', 'active', 'vip', 'example.com']);
-const intField = strOf(['engagement.opens', 'engagement.clicks', 'engagement.orders', 'birthdayMonth', 'birthdayDay']);
+const intField = strOf(['engagement.opens', 'engagement.clicks', 'engagement.orders', 'birthdayMonth', 'birthdayDay', 'rfmScore.recency', 'rfmScore.monetary']);
 const tsField = strOf(['emailVerifiedAt', 'engagement.lastOpenAt', 'engagement.lastClickAt', 'engagement.lastOrderAt', 'lastActivityAt', 'createdAt']);
-const nullableField = strOf(['firstName', 'lifecycle', 'birthdayMonth', 'lastActivityAt', 'engagement.lastOpenAt', 'emailVerifiedAt']);
+const nullableField = strOf(['firstName', 'lifecycle', 'birthdayMonth', 'lastActivityAt', 'engagement.lastOpenAt', 'emailVerifiedAt', 'rfmScore.frequency']);
 const cmpOp = strOf(['==', '!=', '<', '<=', '>', '>=']);
 const timeExpr = fc.oneof(
   fc.constant('now'),
