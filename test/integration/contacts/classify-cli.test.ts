@@ -28,7 +28,7 @@ describe('sojourn classify on the demo data', () => {
     const r = run(['importance', '--dry-run']);
     expect(r.stderr).toMatch(/^(classified \d+\/~\d+ contacts, \d+\/s\n)*$/); // progress only, no error
     expect(r.status).toBe(0);
-    process.stdout.write(`\n$ sojourn classify importance --dry-run   (demo data)\n${r.stdout}\n`);
+    console.log(`$ sojourn classify importance --dry-run   (demo data)\n${r.stdout}`);
     const rows = Object.fromEntries(r.stdout.split('\n').filter((l) => /^ {2}\w+ +\d+ /.test(l)).map((l) => {
       const [cls, n, , rule] = l.trim().split(/\s+/);
       return [cls, { n: Number(n), rule }];
