@@ -12,6 +12,8 @@
  * Each scenario gets its own contact (the address is made unique with a +tag, so several scenarios
  * may name the same person); simulated time is shared and only moves forward.
  */
+import { holidayDate } from '../lib/holiday-calendar';
+import type { HolidayName } from '../rules/holiday-names';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -296,6 +298,13 @@ export class ScenarioHarness {
         await this.env.sleep(a.ms);
         await this.clock.sync(this.env);
         return null;
+      case 'advance_to': {
+        await this.settle(ctx);
+        const now = (await this.now()).getTime();
+        await this.env.sleep(nextHolidayInstant(now, a.holiday, a.offsetDays, a.at) - now);
+        await this.clock.sync(this.env);
+        return null;
+      }
       case 'run_scan':
         await this.runScan(ctx.plan);
         return null;
@@ -588,6 +597,16 @@ export function linksIn(html: string, baseUrl: string, kind: LinkKind): string[]
 }
 
 /** Milliseconds from `now` to the next `HH:MM` UTC at least one minute away. */
+/** The first instant after `now` at `hhmm` UTC on a holiday's date moved by `offsetDays`. */
+export function nextHolidayInstant(now: number, holiday: HolidayName, offsetDays: number, hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  for (let y = new Date(now).getUTCFullYear() - 1; ; y++) {
+    const d = holidayDate(holiday, y);
+    const t = Date.UTC(d.year, d.month - 1, d.day + offsetDays, h, m);
+    if (t > now) return t;
+  }
+}
+
 export function msUntilNext(now: Date, hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number);
   const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), h, m));

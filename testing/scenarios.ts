@@ -17,19 +17,22 @@
  * fields take relative dates: lastActivityAt: -120d, emailVerifiedAt: -200d, birthday: +3d (the day
  * three days after the start).
  *
- * Actions: event, advance, run_scan, open, click, confirm, verify, unsubscribe, preferences, expect_email,
+ * Actions: event, advance, advance_to (a holiday), run_scan, open, click, confirm, verify, unsubscribe, preferences, expect_email,
  * expect_no_email, expect_contact, expect_run. The person's actions (open, click, confirm, verify,
  * unsubscribe, preferences) use the links of the email they received, through the real public endpoints;
  * `event` goes through the real API (POST /v1/events). Errors name file:line:col.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
-import { parseDuration } from '../rules/duration';
+import { parseDayOffset, parseDuration } from '../rules/duration';
+import { HOLIDAY_NAMES, isHolidayName, type HolidayName } from '../rules/holiday-names';
 
 export interface Located { line: number; col: number }
 
 export type ScenarioAction = Located & (
   | { kind: 'event'; name: string; data: Record<string, unknown> }
   | { kind: 'advance'; ms: number; text: string }
+  /** Skip to the next `at` (UTC) on a holiday's date moved by `offsetDays` (holidays move each year, durations can't reach them). */
+  | { kind: 'advance_to'; holiday: HolidayName; offsetDays: number; at: string }
   | { kind: 'run_scan' }
   | { kind: 'open' | 'click'; template: string; by: Actor }
   /** A button page behind the email's link (double opt-in, verification): open it, press the button. */
@@ -75,7 +78,7 @@ export class ScenarioFormatError extends Error {
   }
 }
 
-const ACTIONS = ['event', 'advance', 'run_scan', 'open', 'click', 'confirm', 'verify', 'unsubscribe', 'preferences', 'expect_email', 'expect_no_email', 'expect_contact', 'expect_run'] as const;
+const ACTIONS = ['event', 'advance', 'advance_to', 'run_scan', 'open', 'click', 'confirm', 'verify', 'unsubscribe', 'preferences', 'expect_email', 'expect_no_email', 'expect_contact', 'expect_run'] as const;
 export const RUN_OUTCOMES = ['completed', 'exited', 'converted', 'holdout', 'running'] as const;
 
 export function parseScenarioFile(text: string, file: string): ScenarioFile {
@@ -149,6 +152,17 @@ export function parseScenarioFile(text: string, file: string): ScenarioFile {
         const ms = parseDuration(text);
         if (ms === null) fail(value, `"${text}" is not a duration like 30m, 36h, 2d or 1w`);
         return { ...loc, kind, ms: ms as number, text };
+      }
+      case 'advance_to': {
+        const o = obj(json) ?? fail(value, 'advance_to is { holiday, offset?, at? }, like { holiday: chinese_new_year, offset: -1d, at: "00:05" }');
+        for (const k of Object.keys(o)) if (!['holiday', 'offset', 'at'].includes(k)) fail(value, `unknown key "${k}" in advance_to (holiday, offset, at)`);
+        const holiday = str(o.holiday, 'advance_to holiday');
+        if (!isHolidayName(holiday)) fail(value, `"${holiday}" is not a holiday (${HOLIDAY_NAMES.join(', ')})`);
+        const offsetDays = o.offset === undefined ? 0 : parseDayOffset(String(o.offset));
+        if (offsetDays === null) fail(value, `offset "${String(o.offset)}" is not a number of days like -1d`);
+        const when = o.at === undefined ? '00:00' : String(o.at);
+        if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(when)) fail(value, 'advance_to at is a UTC time of day like "00:05"');
+        return { ...loc, kind, holiday: holiday as HolidayName, offsetDays: offsetDays as number, at: when };
       }
       case 'run_scan':
         return { ...loc, kind };

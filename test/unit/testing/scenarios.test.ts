@@ -1,5 +1,5 @@
 import { parseScenarioFile, ScenarioFormatError } from '../../../testing/scenarios';
-import { fieldMatches, linksIn, msUntilNext } from '../../../testing/scenario-runner';
+import { fieldMatches, linksIn, msUntilNext, nextHolidayInstant } from '../../../testing/scenario-runner';
 
 const good = `journey: welcome
 scenarios:
@@ -56,6 +56,14 @@ describe('scenario files', () => {
     ]);
     expect(() => parseScenarioFile(good.replace('      - advance: 2d\n', '      - click: { template: w, by: robot }\n'), 'w.yaml')).toThrow(/^w\.yaml:8:16: by must be one of person, scanner, proxy/);
     expect(() => parseScenarioFile(good.replace('      - advance: 2d\n', '      - preferences: { keep: [news], pause: 45 }\n'), 'w.yaml')).toThrow(/pause is 30 or 90/);
+  });
+
+  it('skip to a holiday: the next one after now, at a UTC time, moved by days', () => {
+    const f = parseScenarioFile(good.replace('      - advance: 2d\n', '      - advance_to: { holiday: chinese_new_year, offset: -1d, at: "00:05" }\n'), 'w.yaml');
+    expect(f.scenarios[0].actions[2]).toMatchObject({ kind: 'advance_to', holiday: 'chinese_new_year', offsetDays: -1, at: '00:05' });
+    expect(new Date(nextHolidayInstant(Date.parse('2026-11-28T10:00:00Z'), 'chinese_new_year', -1, '00:05')).toISOString()).toBe('2027-02-05T00:05:00.000Z');
+    expect(new Date(nextHolidayInstant(Date.parse('2027-02-05T00:05:00Z'), 'chinese_new_year', -1, '00:05')).toISOString()).toBe('2028-01-25T00:05:00.000Z');
+    expect(() => parseScenarioFile(good.replace('      - advance: 2d\n', '      - advance_to: { holiday: new_years }\n'), 'w.yaml')).toThrow(/^w\.yaml:8:\d+: "new_years" is not a holiday/);
   });
 
   it('find the public-endpoint links of one kind in an email, and nothing else', () => {
