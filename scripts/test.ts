@@ -75,6 +75,8 @@ async function main(): Promise<number> {
       TEMPORAL_CLI_BIN: p.temporal,
       FERRETDB_BIN: p.ferretdb,
       SOJOURN_DB_BACKEND: backend,
+      // Tests that read PostgreSQL's own counters (test/helpers/listing-plan.ts); empty on SQLite.
+      SOJOURN_TEST_POSTGRES_URL: db.postgresUrl ?? '',
       SOJOURN_CACHE: p.cacheDir,
       NODE_ENV: 'test',
       SOJOURN_ENV: 'development',

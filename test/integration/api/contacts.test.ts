@@ -1,4 +1,4 @@
-import { Types } from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 import { useApiServer } from './api-server';
 import { ContactModel } from '../../../data/contact-model';
 import { ConsentRecordModel } from '../../../data/consent-model';
@@ -7,6 +7,7 @@ import { listWhileInserting, pageTimes, seedContacts } from '../../../bench/cont
 import { IdempotencyModel } from '../../../data/idempotency-model';
 import { IDEMPOTENCY_TTL_MS } from '../../../server/api/idempotency';
 import { startIdempotencySweeper } from '../../../server/idempotency-sweeper';
+import { planOf, tableReads } from '../../helpers/listing-plan';
 
 /**
  * Contacts listed by the integration test: 2,000 in `npm test`; `npm run test:list-100k` runs the same
@@ -28,6 +29,8 @@ describe('contacts for integrators', () => {
     const t0 = Date.now();
     const seeded = await seed(SEEDED);
     const seededMs = Date.now() - t0;
+    const database = mongoose.connection.db!.databaseName;
+    const before = await tableReads(database, 'contacts'); // only written to so far: nothing read is still to be reported
     const t1 = Date.now();
     const run = await listWhileInserting(async (url) => {
       const r = await api.call('GET', url);
@@ -39,7 +42,23 @@ describe('contacts for integrators', () => {
     expect(run.inserted).toBeGreaterThan(0);
     expect(run.pages).toBeGreaterThanOrEqual(SEEDED / LIST_LIMIT);
     expect({ missing: run.missing, duplicated: run.duplicated, unexpected: run.unexpected }).toEqual({ missing: [], duplicated: [], unexpected: [] });
-    console.log(`seeded ${SEEDED} contacts in ${(seededMs / 1000).toFixed(1)} s; listed them in ${run.pages} pages of ${LIST_LIMIT} in ${(listedMs / 1000).toFixed(1)} s, each once; ${run.inserted} inserted meanwhile, ${run.insertedSeen} of them seen; ${pageTimes(run).text}`);
+    // What the database read: its plan for a page in the middle of the list, and (on PostgreSQL) its counters
+    // for the whole listing: every contact fetched through the `_id` index about once, no row read by a scan.
+    const middle = [...seeded].sort()[Math.floor(SEEDED / 2)];
+    const plan = await planOf({ find: 'contacts', filter: { _id: { $gt: new Types.ObjectId(middle) } }, sort: { _id: 1 }, limit: LIST_LIMIT });
+    expect(plan).toMatchObject({ pushedDown: { filter: true, sort: true, limit: true }, plan: plan.server === 'ferretdb' ? 'Limit > Index Scan' : 'IXSCAN' });
+    expect(plan.rowsRead).toBeLessThanOrEqual(LIST_LIMIT);
+    const after = await tableReads(database, 'contacts', { settled: true });
+    let reads = '';
+    if (before && after) {
+      const seqRowsRead = after.seqRowsRead - before.seqRowsRead;
+      const indexRowsFetched = after.indexRowsFetched - before.indexRowsFetched;
+      expect(seqRowsRead).toBeLessThan(SEEDED);
+      expect(indexRowsFetched).toBeGreaterThanOrEqual(SEEDED);
+      expect(indexRowsFetched).toBeLessThanOrEqual(SEEDED + run.inserted + run.pages * LIST_LIMIT);
+      reads = `; PostgreSQL read ${indexRowsFetched} rows through the _id index (${(indexRowsFetched / run.pages).toFixed(0)} per page) and ${seqRowsRead} by scans (${after.seqScans - before.seqScans} scans)`;
+    }
+    console.log(`seeded ${SEEDED} contacts in ${(seededMs / 1000).toFixed(1)} s; listed them in ${run.pages} pages of ${LIST_LIMIT} in ${(listedMs / 1000).toFixed(1)} s, each once; ${run.inserted} inserted meanwhile, ${run.insertedSeen} of them seen; ${pageTimes(run).text}; page plan: ${plan.plan}, ${plan.rowsRead} rows${reads}`);
   }, Math.max(180_000, SEEDED * 20));
 
   it('filters by tag, by segment and by update time, and refuses a cursor it did not issue', async () => {
