@@ -4,7 +4,9 @@
  * made here by openssl), `sojourn setup` and `sojourn deploy` over mTLS, two `sojourn worker`
  * processes and one `sojourn server` process, payload encryption on with a configured key ring. A
  * sign-up through the API gets its welcome email, both workers poll the task queue, the stored
- * history holds no name, attribute or address in clear, and every process stops cleanly on SIGTERM.
+ * history holds no name, attribute or address in clear, each process's /metrics (behind the API key) shows
+ * what it counted (the server the sign-up and the run's start, a worker's HEALTH_PORT the send), and every
+ * process stops cleanly on SIGTERM.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -153,7 +155,13 @@ describe('production shape: separate worker and server processes over mTLS with 
     expect(await runToEnd('setup again', ['setup'], env)).toMatch(/search attributes already registered/);
     expect(await runToEnd('deploy', ['deploy', 'journeys'], env)).toMatch(/welcome: deployed version 1/);
 
-    procs.push(sojourn('worker 1', ['worker'], env), sojourn('worker 2', ['worker'], env), sojourn('server', ['server'], env));
+    // Each worker serves /healthz, /readyz and its own /metrics on HEALTH_PORT.
+    const healthPorts = [await freePort(), await freePort()];
+    procs.push(
+      sojourn('worker 1', ['worker'], { ...env, HEALTH_PORT: String(healthPorts[0]) }),
+      sojourn('worker 2', ['worker'], { ...env, HEALTH_PORT: String(healthPorts[1]) }),
+      sojourn('server', ['server'], env),
+    );
     const ready = await until('the server is ready', async () => {
       const r = await fetch(`${base}/readyz`);
       return r.status === 200 ? ((await r.json()) as { checks: Record<string, string> }) : null;
@@ -187,6 +195,29 @@ describe('production shape: separate worker and server processes over mTLS with 
         return null;
       });
       expect(welcome.subject).toContain(NAME);
+
+      // Metrics live where they are counted: the server counted the sign-up and started the run; one of the
+      // workers gated and sent the email. Outside development mode a scrape needs the API key.
+      const scrape = async (url: string) => {
+        expect((await fetch(url)).status).toBe(401);
+        const r = await fetch(url, { headers: { authorization: `Bearer ${API_KEY}` } });
+        expect(r.status).toBe(200);
+        return r.text();
+      };
+      const sample = (text: string, series: string) => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1] ?? 0);
+      const sent = 'sojourn_sends_total{outcome="sent"}';
+      const workers = await until('the send counted by a worker', async () => {
+        const texts = await Promise.all(healthPorts.map((p) => scrape(`http://127.0.0.1:${p}/metrics`)));
+        return texts.reduce((n, t) => n + sample(t, sent), 0) === 1 ? texts : null;
+      });
+      const server = await scrape(`${base}/metrics`);
+      expect(sample(server, 'sojourn_http_requests_total{method="POST",route="/v1/contacts",status="201"}')).toBe(1);
+      expect(sample(server, 'sojourn_events_ingested_total{name="contact.created",result="dispatched"}')).toBe(1);
+      expect(sample(server, 'sojourn_runs_started_total{journey="welcome",outcome="started"}') + sample(server, 'sojourn_runs_started_total{journey="welcome",outcome="delivered"}')).toBe(1);
+      expect(sample(server, sent)).toBe(0);
+      const sum = (series: string) => workers.reduce((n, t) => n + sample(t, series), 0);
+      expect(sum('sojourn_gate_decisions_total{decision="send",reason=""}')).toBeGreaterThanOrEqual(1);
+      expect(sum('sojourn_activity_duration_seconds_count{activity="sendEmail",result="ok"}')).toBeGreaterThanOrEqual(1);
 
       // The history as Temporal stores it: no name, attribute or address in clear; payloads encrypted with the current key.
       const raw = await connection.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: journeyWorkflowId('welcome', id) } });
