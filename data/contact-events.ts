@@ -9,6 +9,7 @@ import { ContactModel } from './contact-model';
 import { ContactEventModel, type ContactEventDoc, type NewEvent, type SojournEvent } from './contact-event-model';
 import { ContactError } from './contact-error';
 import { isDuplicateKey } from './duplicate-key';
+import { recordOpenHour } from './open-hours';
 
 const APPLIED_EVENTS_KEPT = 100;
 
@@ -60,6 +61,8 @@ function engagementUpdate(e: { name: string; at: Date; data: Record<string, unkn
 export function createContactEvents({ now, getContact, applyContactUpdate }: ContactEventDeps) {
   async function applyEvent(contact: ContactDoc, ev: ContactEventDoc): Promise<void> {
     const eng = engagementUpdate(ev);
+    // A person's open also goes into their hour-of-week histogram (send-time optimisation): an insert keyed by the event id.
+    if (eng && ev.name === 'email.opened') await recordOpenHour({ eventId: ev._id, contactId: String(contact._id), at: ev.at, timezone: contact.timezone });
     if (eng) {
       // The $ne guard makes this apply-once: a retry after a crash finds the id already applied.
       await ContactModel.collection.updateOne(

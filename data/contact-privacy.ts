@@ -9,6 +9,7 @@ import { ConsentRecordModel, type ConsentRecordDoc } from './consent-model';
 import { ContactEventModel, type ContactEventDoc } from './contact-event-model';
 import { dropContactFromOutbox } from './event-outbox';
 import { dropContactKeys } from './contact-keys';
+import { dropOpenHistogram } from './open-hours';
 import type { SuppressionReason } from './suppression-model';
 
 export interface ContactExport {
@@ -63,7 +64,7 @@ export function createContactPrivacy({ keys, now, getContact, audit, isSuppresse
 
   /**
    * Erases a contact: the address goes on the suppression list (as a keyed hash), an audit record is
-   * written, consent records and events are deleted, and the contact becomes a tombstone without any
+   * written, consent records, events and the open histogram are deleted, and the contact becomes a tombstone without any
    * personal data (kept so running journeys see it is gone). Each step is idempotent; re-running after
    * a crash completes the erasure.
    */
@@ -95,6 +96,7 @@ export function createContactPrivacy({ keys, now, getContact, audit, isSuppresse
     );
     await ConsentRecordModel.deleteMany({ contactId });
     await ContactEventModel.deleteMany({ contactId });
+    await dropOpenHistogram(contactId);
     await dropContactFromOutbox(contactId);
     return { erased: true, alreadyErased };
   }

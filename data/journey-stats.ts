@@ -28,6 +28,7 @@
 import mongoose, { Schema, type Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { isDuplicateKey } from './duplicate-key';
+import { releaseLease, takeLease } from './fold-lease';
 
 /** One countable fact. `metric` names are closed sets (docs/reports.md); reasons are sanitised. */
 export interface StatFact {
@@ -61,21 +62,18 @@ export interface StatDoc {
   s?: Record<string, Record<string, number>>;
   x?: Record<string, Record<string, number>>;
 }
-interface LeaseDoc { _id: string; owner: string; until: Date }
 
 const factSchema = new Schema<FactDoc>({ _id: String, j: String, v: Number, s: String, x: String, m: String, d: String, at: Date }, { collection: 'journey_stat_facts', versionKey: false });
 const markSchema = new Schema<MarkDoc>({ _id: String, at: Date }, { collection: 'journey_stat_marks', versionKey: false });
 const statSchema = new Schema<StatDoc>({ _id: String, journeyId: String, version: Number, day: String, j: Schema.Types.Mixed, s: Schema.Types.Mixed, x: Schema.Types.Mixed }, { collection: 'journey_stats', versionKey: false, minimize: false });
 const markBatchSchema = new Schema<MarkBatchDoc>({ _id: String, ids: [String] }, { collection: 'journey_stat_mark_batches', versionKey: false });
 const markDaySchema = new Schema<MarkDayDoc>({ _id: String, batches: Number }, { collection: 'journey_stat_mark_days', versionKey: false });
-const leaseSchema = new Schema<LeaseDoc>({ _id: String, owner: String, until: Date }, { collection: 'journey_stat_lease', versionKey: false });
 
 export const StatFactModel: Model<FactDoc> = (mongoose.models.StatFact as Model<FactDoc> | undefined) ?? mongoose.model<FactDoc>('StatFact', factSchema);
 export const StatMarkModel: Model<MarkDoc> = (mongoose.models.StatMark as Model<MarkDoc> | undefined) ?? mongoose.model<MarkDoc>('StatMark', markSchema);
 export const JourneyStatModel: Model<StatDoc> = (mongoose.models.JourneyStat as Model<StatDoc> | undefined) ?? mongoose.model<StatDoc>('JourneyStat', statSchema);
 export const StatMarkBatchModel: Model<MarkBatchDoc> = (mongoose.models.StatMarkBatch as Model<MarkBatchDoc> | undefined) ?? mongoose.model<MarkBatchDoc>('StatMarkBatch', markBatchSchema);
 export const StatMarkDayModel: Model<MarkDayDoc> = (mongoose.models.StatMarkDay as Model<MarkDayDoc> | undefined) ?? mongoose.model<MarkDayDoc>('StatMarkDay', markDaySchema);
-const LeaseModel: Model<LeaseDoc> = (mongoose.models.StatLease as Model<LeaseDoc> | undefined) ?? mongoose.model<LeaseDoc>('StatLease', leaseSchema);
 
 /** The UTC day of an instant, `YYYY-MM-DD`. */
 export function dayOf(at: Date): string {
@@ -115,27 +113,6 @@ export async function recordFacts(facts: StatFact[]): Promise<void> {
 
 const LEASE_ID = 'fold';
 
-/** Takes the folding lease: an insert; an expired lease is removed (only if still the same) and taken. */
-async function takeLease(owner: string, now: Date, ttlMs: number): Promise<boolean> {
-  const lease = { _id: LEASE_ID, owner, until: new Date(now.getTime() + ttlMs) };
-  for (let i = 0; i < 2; i++) {
-    try {
-      await LeaseModel.collection.insertOne(lease as never);
-      return true;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
-    const held = (await LeaseModel.collection.findOne({ _id: LEASE_ID } as never)) as LeaseDoc | null;
-    if (held && held.until.getTime() > now.getTime()) return false;
-    if (held) await LeaseModel.collection.deleteOne({ _id: LEASE_ID, owner: held.owner } as never);
-  }
-  return false;
-}
-
-async function releaseLease(owner: string): Promise<void> {
-  await LeaseModel.collection.deleteOne({ _id: LEASE_ID, owner } as never);
-}
-
 export interface FoldResult { folded: number; duplicates: number; busy: boolean }
 
 const processOwner = `${process.pid}:${randomUUID()}`;
@@ -154,7 +131,7 @@ export function foldFacts(opts: { maxFacts?: number; ttlMs?: number; now?: () =>
 async function foldOnce(opts: { maxFacts?: number; ttlMs?: number; now?: () => Date }): Promise<FoldResult> {
   const now = opts.now ?? (() => new Date());
   const result: FoldResult = { folded: 0, duplicates: 0, busy: false };
-  if (!(await takeLease(processOwner, now(), opts.ttlMs ?? 60_000))) return { ...result, busy: true };
+  if (!(await takeLease(LEASE_ID, processOwner, now(), opts.ttlMs ?? 60_000))) return { ...result, busy: true };
   try {
     const max = opts.maxFacts ?? 20_000;
     while (result.folded + result.duplicates < max) {
@@ -198,7 +175,7 @@ async function foldOnce(opts: { maxFacts?: number; ttlMs?: number; now?: () => D
       result.folded += fresh.length;
     }
   } finally {
-    await releaseLease(processOwner);
+    await releaseLease(LEASE_ID, processOwner);
   }
   return result;
 }
