@@ -9,6 +9,7 @@ import { createContactActivities } from './contacts';
 import { createGateActivities } from './gate';
 import { createJourneyActivities } from './journeys';
 import { createScanActivities } from './scan';
+import { createSendTimeActivities } from './send-time';
 import { createLedgerOnlySendActivities, type SendActivities } from './send';
 import { createWebhookStepActivities, type WebhookStepActivities } from './webhook-step';
 import { loadConfig } from '../lib/config';
@@ -38,6 +39,7 @@ export function createEngineActivities(deps: EngineActivityDeps) {
   return {
     ...createJourneyActivities(),
     ...createContactActivities({ contacts }),
+    ...createSendTimeActivities(),
     // Gate decisions and sends are counted for reports in the same activity (activities/report-facts.ts).
     ...countedGate(createGateActivities({ contacts })),
     ...countedSend(deps.send ?? createLedgerOnlySendActivities()),

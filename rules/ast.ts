@@ -33,8 +33,8 @@ interface StepAstBase { id?: L<string>; span: Span; kindSpan: Span }
 export type StepAst = StepAstBase & (
   | { kind: 'send'; template: L<string> }
   | { kind: 'wait'; duration?: L<string>; untilTime?: L<string>; untilDate?: L<string>; at?: L<string>;
-      /** `until: attributes.renewalDate` with `offset: -14d`. */
-      until?: L<string>; offset?: L<string> }
+      /** `until: attributes.renewalDate` with `offset: -14d`; `until: best_time` with `within: 24h` (send-time optimisation). */
+      until?: L<string>; offset?: L<string>; within?: L<string> }
   | { kind: 'wait_for'; event?: L<string>; correlate?: ExprAst;
       /** `correlate: { orderId: trigger.data.orderId }`: event data field -> expression it must equal. */
       correlateMap?: { field: L<string>; value: ExprAst }[];

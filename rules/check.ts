@@ -255,7 +255,7 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
     (e ? checkExpr(e, { vars, params: paramValues, wantBool, what, env: journeyEnv, dataFields: dataNames }, sink) : null);
 
   /** A contact date a trigger or wait can use: a timestamp field, a custom attribute declared date, or birthday (triggers). */
-  const dateField = (f: L<string>, what: string, birthdayOk: boolean) => {
+  const dateField = (f: L<string>, what: string, birthdayOk: boolean, bestTimeOk = false) => {
     const field = f.value.replace(/^contact\./, '');
     const attr = /^attributes\.(.+)$/.exec(field)?.[1];
     const declared = ctx.rules.attributes ?? {};
@@ -263,7 +263,7 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
     if (attr ? declared[attr] !== 'date' : !dateFields.includes(field)) {
       sink.error('E_BAD_DATE_FIELD', attr
         ? `The attribute ${attr} is ${declared[attr] ? `declared ${declared[attr]}` : 'not declared'}; ${what} needs \`attributes: { ${attr}: date }\` in a rules file.`
-        : `"${f.value}" is not a date of the contact.${suggestion(field, dateFields)} Use a date field (${dateFields.join(', ')}) or a custom attribute declared \`date\` in a rules file.`, f.span);
+        : `"${f.value}" is not a date of the contact.${suggestion(field, bestTimeOk ? [...dateFields, 'best_time'] : dateFields)} Use a date field (${dateFields.join(', ')})${bestTimeOk ? ', a custom attribute declared `date` in a rules file, or best_time (the contact\'s best hour to read email).' : ' or a custom attribute declared `date` in a rules file.'}`, f.span);
     }
   };
 
@@ -371,8 +371,15 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
       case 'wait':
         dur(st.duration, 'wait'); time(st.untilTime, 'until_time'); time(st.at, 'at');
         if (st.untilDate && st.untilDate.value !== 'birthday') sink.error('E_BAD_DATE_FIELD', `"${st.untilDate.value}" is not a yearly date field. Only birthday is supported.`, st.untilDate.span);
-        if (st.until) dateField(st.until, 'a wait until it', false);
+        if (st.until && st.until.value !== 'best_time') dateField(st.until, 'a wait until it', false, true);
         if (st.offset && parseDayOffset(st.offset.value) === null) sink.error('E_BAD_DURATION', `offset "${st.offset.value}" is not a number of days. Write it like -14d, 1d or -2w.`, st.offset.span);
+        if (st.offset && st.until?.value === 'best_time') sink.error('E_BAD_VALUE', 'offset moves a date; `until: best_time` takes `within` instead.', st.offset.span);
+        if (st.within && st.until?.value !== 'best_time') sink.error('E_BAD_VALUE', 'within belongs to `until: best_time`: how long the send may wait for the contact\'s best hour.', st.within.span);
+        dur(st.within, 'within');
+        if (st.within && st.until?.value === 'best_time') {
+          const ms = parseDuration(st.within.value);
+          if (ms !== null && (ms < 3_600_000 || ms > 7 * 86_400_000)) sink.error('E_BAD_DURATION', `within "${st.within.value}" should be between 1h and 7d: the hours to choose from.`, st.within.span);
+        }
         return { terminates: false, guarded };
       case 'wait_for': {
         event(st.event);

@@ -211,6 +211,9 @@ function buildJourney(j: JourneyAst, ctx: JourneyCompileContext, sink: Diagnosti
       case 'wait':
         if (st.duration) step = { ...base, kind: 'wait', mode: 'duration', ms: parseDuration(st.duration.value) ?? 0 };
         else if (st.untilTime) step = { ...base, kind: 'wait', mode: 'time_of_day', at: st.untilTime.value };
+        else if (st.until?.value === 'best_time') {
+          step = { ...base, kind: 'wait', mode: 'best_time', withinMs: parseDuration(st.within?.value ?? '24h') ?? 86_400_000, ...(st.at ? { at: st.at.value } : {}) };
+        }
         else if (st.until) {
           step = { ...base, kind: 'wait', mode: 'until_field', field: st.until.value.replace(/^contact\./, ''), offsetDays: parseDayOffset(st.offset?.value ?? '0d') ?? 0, at: st.at?.value ?? '09:00' };
         }

@@ -160,13 +160,14 @@ export class Parser {
           return {
             ...base, kind, until: this.str(wm.get('until')?.value, 'until'),
             offset: wm.has('offset') ? this.durationText(wm.get('offset')?.value, 'offset') : undefined,
+            within: wm.has('within') ? this.durationText(wm.get('within')?.value, 'within') : undefined,
             at: wm.has('at') ? this.str(wm.get('at')?.value, 'at') : undefined,
           };
         }
         if (wm.has('until_date')) {
           return { ...base, kind, untilDate: this.str(wm.get('until_date')?.value, 'until_date'), at: wm.has('at') ? this.str(wm.get('at')?.value, 'at') : undefined };
         }
-        this.sink.error('E_MISSING_KEY', 'wait needs a duration (2d), until_time: "09:00" or until_date: birthday.', kindSpan);
+        this.sink.error('E_MISSING_KEY', 'wait needs a duration (2d), until_time: "09:00", until_date: birthday or until: best_time.', kindSpan);
         return undefined;
       }
       case 'wait_for': {

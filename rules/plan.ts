@@ -96,6 +96,11 @@ export type WaitStep = StepBase & { kind: 'wait' } & (
    * whole days (`offset: -14d`), at a local time; a date already past does not wait. Additive.
    */
   | { mode: 'until_field'; field: string; offsetDays: number; at: LocalTime }
+  /**
+   * Until the contact's best hour within `withinMs` (their human opens by hour of the week), never in quiet
+   * hours; `at` is the local time used below the minimum of opens (workflows/best-time.ts; default 10:00).
+   */
+  | { mode: 'best_time'; withinMs: number; at?: LocalTime }
 );
 export interface WaitForStep extends StepBase {
   kind: 'wait_for';

@@ -31,7 +31,7 @@ const same = <S>(s: S): S => s;
 export const STEP_KIND_SPECS = {
   send: { valueKeys: ['template'], siblingKeys: [], listensTo: none, scale: same, label: (s) => `send ${s.template}` },
   wait: {
-    valueKeys: ['until_time', 'until_date', 'until', 'offset', 'at'], siblingKeys: [], listensTo: none,
+    valueKeys: ['until_time', 'until_date', 'until', 'offset', 'within', 'at'], siblingKeys: [], listensTo: none,
     scale: (s, scale) => (s.mode === 'duration' ? { ...s, ms: scale(s.ms) } : s), label: () => 'wait',
   },
   wait_for: {

@@ -9,6 +9,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { JourneyActivities } from '../activities/journeys';
 import type { ContactActivities } from '../activities/contacts';
 import type { GateActivities } from '../activities/gate';
+import type { SendTimeActivities } from '../activities/send-time';
 import type { SendActivities } from '../activities/send';
 import type { WebhookStepActivities } from '../activities/webhook-step';
 
@@ -17,7 +18,7 @@ import type { WebhookStepActivities } from '../activities/webhook-step';
  * generous, and a worker that dies mid-activity is noticed (and the activity retried) within 10 s.
  * Retried every 1 s doubling to 30 s, without limit (the database may be down for a while).
  */
-export const data = proxyActivities<JourneyActivities & ContactActivities & GateActivities>({
+export const data = proxyActivities<JourneyActivities & ContactActivities & GateActivities & SendTimeActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });

@@ -75,11 +75,12 @@ steps:
       .map((f) => ({ path: `journeys/${f}`, text: fs.readFileSync(path.join(dir, f), 'utf8') }));
     const r = compileProject(files, { templates: readTemplateCatalog(path.join(root, 'templates')) });
     expect(r.diagnostics).toEqual([]);
-    expect(Object.keys(r.plans).sort()).toEqual(['birthday', 'holiday_greeting', 'post_purchase', 'reengagement', 'renewal_reminder', 'service_due', 'verification', 'welcome']);
+    expect(Object.keys(r.plans).sort()).toEqual(['birthday', 'holiday_greeting', 'newsletter', 'post_purchase', 'reengagement', 'renewal_reminder', 'service_due', 'verification', 'welcome']);
     expect(r.rules.attributes).toMatchObject({ renewalDate: 'date' });
     expect(r.plans.holiday_greeting.trigger).toMatchObject({ kind: 'date', holiday: 'chinese_new_year', at: '09:00' });
     expect(r.plans.service_due.trigger).toMatchObject({ kind: 'date', field: 'attributes.serviceDueDate', offsetDays: -14, at: '09:00' });
     expect(r.plans.renewal_reminder.steps.wait_two_weeks_before).toMatchObject({ kind: 'wait', mode: 'until_field', field: 'attributes.renewalDate', offsetDays: -14, at: '09:00' });
+    expect(r.plans.newsletter.steps.wait_best_hour).toMatchObject({ kind: 'wait', mode: 'best_time', withinMs: 86_400_000, at: '10:00' });
     expect(r.plans.post_purchase.trigger).toEqual({ kind: 'event', event: 'order.completed', data: { orderId: 'string', amount: 'number' } });
     // The review event carries the order id in data.orderId: the dispatcher finds the order's run by id.
     expect(r.plans.post_purchase.entryKey).toMatchObject({ expr: { source: 'event.data.orderId' }, byEvent: { 'review.submitted': 'orderId' } });
