@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Config } from '../lib/config';
 import { createLogger, httpLogSerializers } from '../lib/logger';
-import type { SegmentPlan } from '../rules/plan';
+import type { RuleSetPlan, SegmentPlan } from '../rules/plan';
 import { apiPlugin } from './api';
 import { publicPlugin } from './public';
 import { protect } from './protection';
@@ -28,6 +28,8 @@ export interface ServerDeps {
   /** The public endpoints' clock (token expiry, event times); the scenario harness gives its simulated time. */
   now?: () => Date;
   segments?: Record<string, SegmentPlan>;
+  /** Contact rule sets re-run on a contact a PATCH changed (tags, attributes, names). */
+  classifyRuleSets?: RuleSetPlan[];
   logLevel?: string;
   /** Readiness checks for /readyz (database, Temporal); none: ready while up. */
   readiness?: ReadinessChecks;
@@ -72,6 +74,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await api.register(apiPlugin, {
       config: deps.config,
       segments: deps.segments,
+      classifyRuleSets: deps.classifyRuleSets,
       ingest: deps.ingest?.ingest,
       temporal: deps.temporal ?? null,
       now: deps.now,

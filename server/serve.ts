@@ -146,6 +146,7 @@ export async function startSojourn(config: Config, opts: ServeOptions, health: D
       ingest,
       temporal: client,
       segments: Object.assign({}, rules.segments, ...plans.map((p) => p.segments)),
+      classifyRuleSets: contactRuleSets(Object.values(rules.ruleSets)),
       readiness,
       draining: () => draining,
     });

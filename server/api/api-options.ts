@@ -10,7 +10,7 @@ import type { ImportJobTiming } from '../../data/import-jobs';
 import type { ContactDoc } from '../../data/contact-model';
 import type { Ingest } from '../../engine/ingest';
 import { toContactView } from '../../data/contact-view';
-import type { SegmentPlan } from '../../rules/plan';
+import type { RuleSetPlan, SegmentPlan } from '../../rules/plan';
 
 export interface ApiOptions {
   config: Config;
@@ -21,6 +21,8 @@ export interface ApiOptions {
   ingest?: Ingest['ingest'];
   /** Named segments (compiled rules) for POST /v1/contacts/search { segment }. */
   segments?: Record<string, SegmentPlan>;
+  /** Contact rule sets re-run on a contact that a PATCH changed (a `vip` or `complaint` tag counts at once). */
+  classifyRuleSets?: RuleSetPlan[];
   /** Repository override (tests); default built from config. */
   contacts?: Contacts;
   /** Temporal client for the journey routes (run status, step counts, schedules); absent: those answer 503. */

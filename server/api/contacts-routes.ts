@@ -72,7 +72,13 @@ export const contactsRoutes: FastifyPluginAsync<ApiOptions> = async (app: Fastif
     async (req) => {
       const r = await patchContact(req.params.id, req.body);
       if (!r.found) throw notFound();
-      return { id: String(r.contact._id), changed: r.changed, warnings: r.warnings, contact: apiContact(r.contact) };
+      let contact = r.contact;
+      // A changed contact is reclassified at once (a key read and write), as after an order event.
+      if (r.changed && opts.classifyRuleSets?.length) {
+        const c = await contacts.classifyContact(String(contact._id), opts.classifyRuleSets);
+        if (c?.changed) contact = (await contacts.getContact(String(contact._id))) ?? contact;
+      }
+      return { id: String(contact._id), changed: r.changed, warnings: r.warnings, contact: apiContact(contact) };
     },
   );
 

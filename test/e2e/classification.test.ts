@@ -73,7 +73,7 @@ describe('classification on the local stack', () => {
     expect([200, 201, 202]).toContain(r.status);
   }
 
-  it('orders classify their contact at once; the daily schedule classifies everybody else; vip selects exactly the VIPs', async () => {
+  it('orders and changes classify their contact at once; the daily schedule classifies everybody else; vip selects exactly the VIPs', async () => {
     // Existing customers from a CSV import (imports announce nobody): one marked vip by the team.
     const csv = ['email,first_name,tags,consent_email', 'carol@example.com,Carol,vip,subscribed', 'finn@example.com,Finn,newsletter,subscribed', 'gus@example.com,Gus,,subscribed'].join('\n');
     const job = await api('POST', '/v1/imports', csv, 'text/csv');
@@ -124,5 +124,12 @@ describe('classification on the local stack', () => {
     expect(await vipSegment()).toEqual([carol, dan].sort());
     expect((await getContact(carol))!.classification.importance).toMatchObject({ value: 'vip', rule: 'importance#0', reason: 'spent 1000+ or 10+ orders or tagged vip' });
     expect((await getContact(finn))!.classification).toMatchObject({ importance: { value: 'normal' }, rfm: { value: 'new_customers' }, businessType: { value: 'after_sales' } });
+
+    // A change through PATCH counts at once too: the team marks Gus a VIP and a complaint.
+    const gus = byEmail('gus@example.com');
+    const patched = await api('PATCH', `/v1/contacts/${gus}`, { tags: ['vip', 'complaint'] });
+    expect(patched.status).toBe(200);
+    expect(patched.json.contact).toMatchObject({ importance: 'vip', businessType: 'complaint' });
+    expect(await vipSegment()).toEqual([carol, dan, gus].sort());
   }, 150_000);
 });
