@@ -84,6 +84,9 @@ describe('the engine on the dev server', () => {
   it('deploys the shipped journeys once, registers their schedules, and treats an unchanged deploy as a no-op', async () => {
     const first = await deployJourneys(['journeys'], { client, taskQueue });
     expect(first.ok).toBe(true);
+    // service_due's date trigger scans by ranges of its field: deploy indexes it.
+    const mongoose = (await import('mongoose')).default;
+    expect((await mongoose.connection.collection('contacts').indexes()).map((i) => i.name)).toContain('date_attributes.serviceDueDate');
     expect(first.journeys.map((j) => [j.journeyId, j.status, j.version, j.schedule])).toEqual([
       ['birthday', 'created', 1, 'created'],
       ['holiday_greeting', 'created', 1, 'created'],
