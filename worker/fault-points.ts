@@ -69,14 +69,39 @@ export function faultPointsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultP
     if (point.template !== null && templateOf(input) !== point.template) return null;
     const n = (hits.get(raw) ?? 0) + 1;
     hits.set(raw, n);
-    return n === point.nth ? raw : null;
+    if (n !== point.nth) return null;
+    // An armed file fires once across all workers: the first to get here takes it (rename is atomic),
+    // so the worker that takes over the killed one's work does not die at the same point too.
+    if (!fixed) {
+      try {
+        fs.renameSync(file!, `${file}.fired-${process.pid}`);
+      } catch {
+        return null;
+      }
+    }
+    return raw;
+  };
+  // Sends of other runs between their claim and the relay's answer: a kill there is the crash window
+  // (recorded `unknown`), which has its own point (smtp:sent). A boundary crash waits until none is
+  // in flight on this worker (at most 10 s), so each point tests its own boundary and nothing else.
+  let sendsInFlight = 0;
+  const crashAtBoundary = async (point: string): Promise<never> => {
+    for (const deadline = Date.now() + 10_000; sendsInFlight > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 5));
+    return crash(point);
   };
   const activityWrapper: ActivityWrapper = (name, fn) => (async (...args: never[]) => {
     const before = due('before', name, args[0]);
-    if (before) crash(before);
-    const result = await fn(...args);
+    if (before) await crashAtBoundary(before);
+    const isSend = name === 'sendEmail';
+    if (isSend) sendsInFlight++;
+    let result;
+    try {
+      result = await fn(...args);
+    } finally {
+      if (isSend) sendsInFlight--;
+    }
     const after = due('after', name, args[0]);
-    if (after) crash(after);
+    if (after) await crashAtBoundary(after);
     return result;
   }) as typeof fn;
   return {

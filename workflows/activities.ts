@@ -5,7 +5,7 @@
  * step and goes on when the server is back. The table in docs/engine.md ("Retries") says what each
  * policy retries, for how long and what happens after.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { JourneyActivities } from '../activities/journeys';
 import type { ContactActivities } from '../activities/contacts';
 import type { GateActivities } from '../activities/gate';
@@ -18,10 +18,30 @@ import type { WebhookStepActivities } from '../activities/webhook-step';
  * generous, and a worker that dies mid-activity is noticed (and the activity retried) within 10 s.
  * Retried every 1 s doubling to 30 s, without limit (the database may be down for a while).
  */
-export const data = proxyActivities<JourneyActivities & ContactActivities & GateActivities & SendTimeActivities>({
+const DATA_OPTIONS = {
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
-});
+} as const;
+type DataActivities = JourneyActivities & ContactActivities & GateActivities & SendTimeActivities;
+const remoteData = proxyActivities<DataActivities>(DATA_OPTIONS);
+
+/**
+ * The same activities run as local activities: the worker runs them inside the workflow task and the
+ * server records one marker event each, instead of scheduling an activity task (three history events,
+ * a matching round trip and a second workflow task per call). They are single-document reads and
+ * idempotent writes that take milliseconds, which is what local activities are for (decision 36); the
+ * retry policy is the same, and past 30 s of failures the SDK backs off with a server timer, so a
+ * database outage still only holds the run at its step.
+ */
+const localData = proxyLocalActivities<DataActivities>({ ...DATA_OPTIONS, localRetryThreshold: '30 seconds' });
+
+/** Patch id: runs from before decision 36 recorded these calls as activity tasks and replay them as such. */
+export const LOCAL_DATA_PATCH = 'local-data-activities';
+
+/** The data activities for this point of the run: local ones, unless the history recorded remote ones. */
+export function data(): DataActivities {
+  return patched(LOCAL_DATA_PATCH) ? localData : remoteData;
+}
 
 /**
  * Sends: the ledger key makes a retry safe. The activity heartbeats every 2 s, so a worker that dies

@@ -63,7 +63,7 @@ export class Run {
       if (this.status.outcome) return { moved: false, reason: 'the run has ended' };
       if (!this.plan) return { moved: false, reason: 'the run is starting; try again' };
       if (req.toVersion === this.input.version) return { moved: false, reason: `already on version ${req.toVersion}` };
-      const target = await data.loadJourneyPlan({ journeyId: this.input.journeyId, version: req.toVersion });
+      const target = await data().loadJourneyPlan({ journeyId: this.input.journeyId, version: req.toVersion });
       // Decided after the plan is read: the run may have moved on meanwhile.
       const blocker = this.status.outcome ? 'the run has ended' : migrationBlocker(this.plan ?? null, target, this.status.step);
       if (blocker) return { moved: false, reason: blocker };
@@ -78,7 +78,7 @@ export class Run {
 
   /** Loads and pins the plan of (journeyId, version). */
   async load(): Promise<JourneyPlan> {
-    this.plan = await data.loadJourneyPlan({ journeyId: this.input.journeyId, version: this.input.version });
+    this.plan = await data().loadJourneyPlan({ journeyId: this.input.journeyId, version: this.input.version });
     return this.plan;
   }
 
@@ -117,7 +117,7 @@ export class Run {
 
   /** Reads the contact afresh (an activity). null when the contact no longer exists (erased). */
   async loadContact(): Promise<ContactView | null> {
-    const raw = await data.loadContact({ contactId: this.input.contactId });
+    const raw = await data().loadContact({ contactId: this.input.contactId });
     this.contact = raw ? reviveContactView(raw) : null;
     return this.contact;
   }

@@ -5,6 +5,9 @@
  *
  *   MONGODB_URI=mongodb://127.0.0.1:27103/replay npx tsx test/replay/record.ts
  *
+ * REPLAY_SUFFIX=local-data writes `<name>@local-data.json` instead, next to the earlier recordings, so
+ * histories from before a patch stay and keep proving the old branch replays.
+ *
  * (The database is dropped at the end.)
  */
 import fs from 'node:fs';
@@ -50,7 +53,7 @@ async function save(name: string, handle: WorkflowHandle): Promise<void> {
   const data = Buffer.from(temporal.api.history.v1.History.encode(temporal.api.history.v1.History.fromObject(history)).finish()).toString('base64');
   const eventTypes = (history.events ?? []).map((e) => temporal.api.enums.v1.EventType[e.eventType ?? 0]);
   const fixture = { format: 'temporal.api.history.v1.History+base64', workflowId: handle.workflowId, events: eventTypes.length, eventTypes, data };
-  fs.writeFileSync(path.join(FIXTURES, `${name}.json`), JSON.stringify(fixture, null, 1) + '\n');
+  fs.writeFileSync(path.join(FIXTURES, `${name}${process.env.REPLAY_SUFFIX ? `@${process.env.REPLAY_SUFFIX}` : ''}.json`), JSON.stringify(fixture, null, 1) + '\n');
   console.log(`recorded ${name}: ${history.events?.length} events`);
 }
 

@@ -11,7 +11,7 @@ export async function runClassify(step: ClassifyStep, run: Run): Promise<StepRes
   if (!contact) return { end: { outcome: 'exited', reason: 'contact_gone' } };
   const result = classify(ruleSet, run.bindings(contact));
   if (result) {
-    await data.updateContact({
+    await data().updateContact({
       contactId: run.input.contactId, journeyId: run.plan.journeyId, stepId: step.id,
       update: { set: { [ruleSet.field]: result.value } }, classification: { field: ruleSet.field, value: result.value, reason: result.reason },
     });

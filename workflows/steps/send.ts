@@ -20,7 +20,7 @@ export async function runSend(step: SendStep, run: Run): Promise<StepResult> {
   const marketing = run.plan.templates[step.template]?.marketing ?? step.marketing;
   const topic = run.plan.templates[step.template]?.topic;
   for (let deferrals = 0; ; deferrals++) {
-    const gate = await data.gateSend({
+    const gate = await data().gateSend({
       contactId: run.input.contactId, journeyId: run.plan.journeyId, stepId: step.id, templateId: step.template,
       marketing, ...(topic !== undefined ? { topic } : {}), key, settings: run.plan.settings, now: new Date(Date.now()).toISOString(),
       version: run.input.version, variant: run.variant,

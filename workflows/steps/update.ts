@@ -18,6 +18,6 @@ export async function runUpdate(step: UpdateStep, run: Run): Promise<StepResult>
   if (step.removeTags?.length) update.removeTags = step.removeTags;
   if (step.consent) update.consent = step.consent;
   if (step.emailStatus) update.emailStatus = step.emailStatus;
-  await data.updateContact({ contactId: run.input.contactId, journeyId: run.plan.journeyId, stepId: step.id, update });
+  await data().updateContact({ contactId: run.input.contactId, journeyId: run.plan.journeyId, stepId: step.id, update });
   return { next: step.next };
 }

@@ -40,7 +40,7 @@ export async function waitUntil(step: WaitStep, run: Run): Promise<number | { re
  * the history), the pick is pure (workflows/best-time.ts), so a replay picks the same instant.
  */
 async function bestTime(step: Extract<WaitStep, { mode: 'best_time' }>, run: Run, contact: ContactView | null, zone: string, now: number): Promise<number> {
-  const histogram = await data.readOpenHistogram({ contactId: run.input.contactId });
+  const histogram = await data().readOpenHistogram({ contactId: run.input.contactId });
   const pick = pickBestTime({
     now, withinMs: step.withinMs, zone, histogramZone: histogramZone(contact?.timezone), quietHours: run.plan.settings.quietHours, histogram, fallbackAt: step.at,
   });

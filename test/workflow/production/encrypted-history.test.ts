@@ -39,6 +39,8 @@ describe('workflow history with the payload codec', () => {
     const payloads: Parameters<EncryptionCodec['decode']>[0] = [];
     for (const e of raw.history!.events ?? []) {
       payloads.push(...(e.activityTaskCompletedEventAttributes?.result?.payloads ?? []));
+      // Local activities (the contact read, decision 31) record their results in marker details.
+      for (const d of Object.values(e.markerRecordedEventAttributes?.details ?? {})) payloads.push(...(d.payloads ?? []));
     }
     const decoded = Buffer.concat((await codec.decode(payloads)).map((x) => Buffer.from(x.data ?? [])));
     expect(decoded.includes(Buffer.from(NAME))).toBe(true);
