@@ -90,7 +90,7 @@ async function prefillLedger(n: number): Promise<void> {
   process.stderr.write(`\rledger pre-fill: ${n} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
 }
 
-/** Activities an interpreter run schedules before and after its timer, read from one run's history. */
+/** Activities (task or local) an interpreter run calls before and after its timer, read from one run's history. */
 async function activityShape(client: Client, workflowId: string): Promise<{ before: number; after: number }> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   let before = 0;
@@ -98,7 +98,9 @@ async function activityShape(client: Client, workflowId: string): Promise<{ befo
   let timer = false;
   for (const e of events) {
     if (e.timerStartedEventAttributes) timer = true;
-    if (e.activityTaskScheduledEventAttributes) {
+    // Local activities (decision 36: reads, gate) count too: the ceiling calls as many activities, each a
+    // no-op activity task, so it stays "the same calls with no work", not "fewer calls".
+    if (e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes?.markerName === 'core_local_activity') {
       if (timer) after++;
       else before++;
     }
