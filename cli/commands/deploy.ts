@@ -32,6 +32,9 @@ export function register(program: Command): void {
           for (const j of r.journeys) {
             console.log(`${j.journeyId}: ${j.status === 'created' ? `deployed version ${j.version}` : `unchanged (version ${j.version})`}${j.schedule !== 'none' && j.schedule !== 'skipped' ? `, schedule ${j.schedule}` : ''}`);
           }
+          if (r.ok && r.classification.ruleSets.length) {
+            console.log(`classification: ${r.classification.ruleSets.join(', ')}${r.classification.schedule !== 'skipped' ? `, daily schedule ${r.classification.schedule}` : ''}`);
+          }
           if (!r.ok) console.error('deploy refused: fix the errors above');
         }
         process.exitCode = r.ok ? 0 : 1;
