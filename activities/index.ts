@@ -12,6 +12,8 @@ import { createScanActivities } from './scan';
 import { createSendTimeActivities } from './send-time';
 import { createLedgerOnlySendActivities, type SendActivities } from './send';
 import { createWebhookStepActivities, type WebhookStepActivities } from './webhook-step';
+import { createTaskStepActivities, type TaskStepActivities } from './task-step';
+import { createOwnerEmailNotifier } from './owner-email';
 import { loadConfig } from '../lib/config';
 import { countedGate, countedSend } from './report-facts';
 
@@ -24,6 +26,16 @@ export interface EngineActivityDeps {
   send?: SendActivities;
   /** The webhook step's call; default: built from the environment's configuration on first use. */
   webhooks?: WebhookStepActivities;
+  /** The task step (task + owner email); default: the owner's email over the environment's SMTP relay, built on first use. */
+  tasks?: TaskStepActivities;
+}
+
+/** The task step over the environment's configuration (SMTP relay, templates), built when the first task is made. */
+function lazyTaskStep(contacts: ContactStore): TaskStepActivities {
+  let built: TaskStepActivities | null = null;
+  return {
+    createOwnerTask: (input) => (built ??= createTaskStepActivities({ contacts, notifyByEmail: createOwnerEmailNotifier({ config: loadConfig() }) })).createOwnerTask(input),
+  };
 }
 
 /** The webhook step over the environment's configuration, read when the first call happens (not at import). */
@@ -46,6 +58,7 @@ export function createEngineActivities(deps: EngineActivityDeps) {
     ...(deps.webhooks ?? lazyWebhookStep(contacts)),
     // The daily classification pass (workflows/classify-scan.ts).
     ...createClassifyActivities(),
+    ...(deps.tasks ?? lazyTaskStep(contacts)),
     ...(deps.client ? createScanActivities({ client: deps.client, taskQueue: deps.taskQueue }) : {}),
   };
 }

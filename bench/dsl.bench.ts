@@ -18,7 +18,7 @@ const contact: ContactView = {
   birthdayMonth: 5, birthdayDay: 15, tags: ['vip', 'onboarded'], consent: { email: 'subscribed', sms: 'unknown', phone: 'unknown' },
   source: 'signup_form', channel: 'organic', lifecycle: 'active', importance: 'vip', rfm: 'champions', businessType: 'after_sales', rfmScore: { recency: 4, frequency: 4, monetary: 4 },
   engagement: { opens: 12, clicks: 4, orders: 7, revenue: 1234.5, lastOpenAt: new Date('2026-05-01T00:00:00Z'), lastClickAt: null, lastOrderAt: new Date('2026-04-01T00:00:00Z') },
-  lastActivityAt: new Date('2026-05-01T00:00:00Z'), createdAt: new Date('2024-01-01T00:00:00Z'), attributes: { plan: 'pro' },
+  lastActivityAt: new Date('2026-05-01T00:00:00Z'), createdAt: new Date('2024-01-01T00:00:00Z'), attributes: { plan: 'pro' }, owner: null, surveys: {},
 };
 const bindings = { contact, now: NOW };
 const EXPRESSIONS = [

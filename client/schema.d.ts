@@ -25,7 +25,7 @@ export interface paths {
                     tag?: string;
                     /** @description Only contacts changed at or after this instant */
                     updatedSince?: string;
-                    /** @description Comma-separated fields to return besides id: externalId, email, emailDomain, emailStatus, emailVerifiedAt, emailRole, emailDisposable, emailFlags, firstName, lastName, locale, timezone, birthdayMonth, birthdayDay, tags, consent, doubleOptIn, source, channel, lifecycle, importance, rfm, businessType, rfmScore, engagement, phones, lastActivityAt, createdAt, updatedAt, attributes */
+                    /** @description Comma-separated fields to return besides id: externalId, email, emailDomain, emailStatus, emailVerifiedAt, emailRole, emailDisposable, emailFlags, firstName, lastName, locale, timezone, birthdayMonth, birthdayDay, tags, consent, doubleOptIn, source, channel, owner, surveys, lifecycle, importance, rfm, businessType, rfmScore, engagement, phones, lastActivityAt, createdAt, updatedAt, attributes */
                     fields?: string;
                 };
                 header?: never;
@@ -141,6 +141,8 @@ export interface paths {
                         tags?: string[];
                         attributes?: Record<string, never>;
                         channel?: string | null;
+                        /** @description Owner (user) id: who gets the tasks of task steps (PUT /v1/owners/{id}). */
+                        owner?: string | null;
                         consent?: {
                             /** @enum {string} */
                             email?: "subscribed" | "unsubscribed" | "pending";
@@ -313,6 +315,8 @@ export interface paths {
                         tags?: string[];
                         attributes?: Record<string, never>;
                         channel?: string | null;
+                        /** @description Owner (user) id: who gets the tasks of task steps (PUT /v1/owners/{id}). */
+                        owner?: string | null;
                         consent?: {
                             /** @enum {string} */
                             email?: "subscribed" | "unsubscribed" | "pending";
@@ -3405,6 +3409,20 @@ export interface paths {
                                     } | null;
                                 }[];
                             }[];
+                            /** @description CSAT / NPS of each survey sent by the journey (first answer per email): csat = share of 4-5 stars, nps = promoters minus detractors in points. */
+                            surveys: {
+                                surveyId: string;
+                                /** @enum {string} */
+                                scale: "csat" | "nps";
+                                stepIds: string[];
+                                answers: number;
+                                scores: {
+                                    [key: string]: number;
+                                };
+                                average: number | null;
+                                csat: number | null;
+                                nps: number | null;
+                            }[];
                         };
                     };
                 };
@@ -3478,6 +3496,651 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/owners/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An owner */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Your id for the owner (what contacts carry in `owner`). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            owner: {
+                                id: string;
+                                name: string;
+                                email: string;
+                                crmId: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Create or replace an owner (a user who gets tasks): name, email, optional CRM id */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Your id for the owner (what contacts carry in `owner`). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description Where task notifications go. */
+                        email: string;
+                        crmId?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            owner: {
+                                id: string;
+                                name: string;
+                                email: string;
+                                crmId: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            };
+                            created: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            owner: {
+                                id: string;
+                                name: string;
+                                email: string;
+                                crmId: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            };
+                            created: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/owners": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Owners, by id */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            owners: {
+                                id: string;
+                                name: string;
+                                email: string;
+                                crmId: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                            next: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tasks of journey task steps, by id; filter by status, owner, contact */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    status?: "open" | "done";
+                    /** @description Your id for the owner (what contacts carry in `owner`). */
+                    owner?: string;
+                    contactId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            tasks: {
+                                id: string;
+                                contactId: string;
+                                ownerId: string | null;
+                                journeyId: string;
+                                stepId: string;
+                                title: string;
+                                why: string;
+                                /** Format: date-time */
+                                due: string;
+                                /** @enum {string} */
+                                status: "open" | "done";
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                closedAt: string | null;
+                                resolution: string | null;
+                                /** @description How the owner was told: the email send outcome (sent, duplicate, unknown, failed, no_owner) and the webhook outcome; null when not asked for or not yet. */
+                                notified: {
+                                    email: string | null;
+                                    webhook: string | null;
+                                };
+                                /** @description The contact in the API (GET /v1/contacts/{id}). */
+                                contactUrl: string;
+                            }[];
+                            next: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A task */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            task: {
+                                id: string;
+                                contactId: string;
+                                ownerId: string | null;
+                                journeyId: string;
+                                stepId: string;
+                                title: string;
+                                why: string;
+                                /** Format: date-time */
+                                due: string;
+                                /** @enum {string} */
+                                status: "open" | "done";
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                closedAt: string | null;
+                                resolution: string | null;
+                                /** @description How the owner was told: the email send outcome (sent, duplicate, unknown, failed, no_owner) and the webhook outcome; null when not asked for or not yet. */
+                                notified: {
+                                    email: string | null;
+                                    webhook: string | null;
+                                };
+                                /** @description The contact in the API (GET /v1/contacts/{id}). */
+                                contactUrl: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close a task (done); emits task.completed once, so journeys waiting for it go on */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What was done (kept on the task, not in the event). */
+                        resolution?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            task: {
+                                id: string;
+                                contactId: string;
+                                ownerId: string | null;
+                                journeyId: string;
+                                stepId: string;
+                                title: string;
+                                why: string;
+                                /** Format: date-time */
+                                due: string;
+                                /** @enum {string} */
+                                status: "open" | "done";
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                closedAt: string | null;
+                                resolution: string | null;
+                                /** @description How the owner was told: the email send outcome (sent, duplicate, unknown, failed, no_owner) and the webhook outcome; null when not asked for or not yet. */
+                                notified: {
+                                    email: string | null;
+                                    webhook: string | null;
+                                };
+                                /** @description The contact in the API (GET /v1/contacts/{id}). */
+                                contactUrl: string;
+                            };
+                            /** @description false: it was already done (a retried close); task.completed was emitted once. */
+                            closed: boolean;
+                            eventId: string;
+                            dispatched: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                code?: string;
+                                message?: string;
+                                pointer?: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3514,6 +4177,15 @@ export interface components {
             doubleOptIn?: string;
             source?: string | null;
             channel?: string | null;
+            owner?: string | null;
+            surveys?: {
+                [key: string]: {
+                    score?: number;
+                    comment?: string | null;
+                    /** Format: date-time */
+                    at?: string;
+                };
+            };
             lifecycle?: string | null;
             importance?: string | null;
             rfm?: string | null;

@@ -11,6 +11,7 @@ import { parsePhone, type PhoneInfo } from '../lib/phone';
 import { readBirthday, checkBirthday, type DateOrder } from '../lib/date-reader';
 import { readTimeZone, readCountry } from '../lib/time-zone-reader';
 import { CHANNELS, type Channel } from './contact-model';
+import { OWNER_ID_RE } from './owners';
 
 export type InputConsentStatus = 'subscribed' | 'unsubscribed' | 'pending';
 
@@ -29,6 +30,8 @@ export interface ContactInput {
   tags?: string[];
   attributes?: Record<string, unknown>;
   channel?: string | null;
+  /** Owner (user) id: who gets the contact's tasks. */
+  owner?: string | null;
   consent?: Partial<Record<Channel, InputConsentStatus>>;
   /** Evidence stored with any consent change this input makes. */
   consentContext?: { wording?: string | null; ip?: string | null; userAgent?: string | null };
@@ -40,7 +43,7 @@ export interface PreparedContact {
   phone: PhoneInfo | null;
   /** Plain fields to set (only those given). */
   fields: Partial<{
-    firstName: string; lastName: string; locale: string; timezone: string; channel: string;
+    firstName: string; lastName: string; locale: string; timezone: string; channel: string; owner: string;
     birthday: { month: number; day: number; year?: number }; birthdayMonthDay: string;
   }>;
   tags: string[];
@@ -163,6 +166,11 @@ export function prepareContact(input: ContactInput, opts: PrepareOptions = {}): 
       if (v.length > 200) problem('E_FIELD_TOO_LONG', `${k} is longer than 200 characters`, `/${k}`, v);
       else fields[k] = v;
     }
+  }
+  const owner = clean(input.owner);
+  if (owner !== null) {
+    if (!OWNER_ID_RE.test(owner)) problem('E_OWNER', `"${owner.slice(0, 64)}" is not an owner id (letters, digits, . _ -, at most 64)`, '/owner', owner);
+    else fields.owner = owner;
   }
   const locale = clean(input.locale);
   if (locale !== null) {

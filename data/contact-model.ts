@@ -58,6 +58,10 @@ export interface ContactDoc {
   birthdayMonthDay?: string | null;
   tags: string[];
   attributes: Record<string, unknown>;
+  /** Owner (user) id: who gets this contact's tasks (data/owners.ts). */
+  owner?: string | null;
+  /** Survey answers by survey id, written by the survey page (server/public/survey-routes.ts). */
+  surveys?: Record<string, { score: number; comment: string | null; at: Date }>;
   source?: string | null;
   channel?: string | null;
   consent: Record<Channel, ChannelConsent>;
@@ -121,6 +125,8 @@ const contactSchema = new Schema<ContactDoc>(
     birthdayMonthDay: String,
     tags: { type: [String], default: [] },
     attributes: { type: Schema.Types.Mixed, default: {} },
+    owner: String,
+    surveys: { type: Schema.Types.Mixed, default: undefined },
     source: String,
     channel: String,
     consent: {

@@ -53,5 +53,7 @@ export function toContactView(doc: Stored): ContactView {
     lastActivityAt: date(doc.lastActivityAt),
     createdAt: date(doc.createdAt) ?? new Date(0),
     attributes: { ...(doc.attributes ?? {}) },
+    owner: str(doc.owner),
+    surveys: Object.fromEntries(Object.entries(doc.surveys ?? {}).map(([id, a]) => [id, { score: a.score, comment: a.comment ?? null, at: date(a.at) ?? new Date(0) }])),
   };
 }

@@ -62,6 +62,10 @@ export interface ContactUpdate {
   removeTags?: string[];
   consent?: { channel: Channel; status: 'subscribed' | 'unsubscribed' | 'pending' };
   emailStatus?: EmailStatus;
+  /** A survey answer (the public survey page): stored as `surveys.<surveyId>`, the latest answer wins. */
+  surveyAnswer?: { surveyId: string; score: number; comment: string | null; at: Date };
+  /** The contact's owner (user id), or null to clear it. */
+  owner?: string | null;
 }
 
 export interface UpdateOptions {
@@ -278,6 +282,13 @@ export function createContacts(deps: ContactsDeps) {
       }
       for (const t of update.removeTags ?? []) tags.delete(t.trim().toLowerCase());
       if ([...tags].join('\u0000') !== doc.tags.join('\u0000')) set.tags = [...tags];
+      if (update.surveyAnswer) {
+        const { surveyId, score, comment, at: answeredAt } = update.surveyAnswer;
+        if (!/^[a-z][a-z0-9_]{0,39}$/.test(surveyId)) throw new ContactError('E_SURVEY', `invalid survey id "${surveyId.slice(0, 40)}"`, '/surveyAnswer/surveyId');
+        const cur = doc.surveys?.[surveyId];
+        if (!cur || cur.score !== score || (cur.comment ?? null) !== comment) set[`surveys.${surveyId}`] = { score, comment, at: answeredAt };
+      }
+      if (update.owner !== undefined && (doc.owner ?? null) !== update.owner) set.owner = update.owner;
       if (update.consent) {
         const { channel, status } = update.consent;
         const cur = doc.consent[channel];

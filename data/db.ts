@@ -17,10 +17,13 @@ import { EventRouteModel } from './event-routes';
 import { UsedToken } from './used-tokens';
 import { ContactKeyModel, backfillContactKeys } from './contact-keys';
 
+import { OwnerModel } from './owners';
+import { TaskModel } from './tasks';
+
 /** The models the Contacts data layer owns; each one's indexes are created by `initDatabase()`. */
 export const CONTACT_MODELS = [ContactModel, ContactKeyModel, ConsentRecordModel, SuppressionModel, ContactEventModel, AuditModel] as const;
 /** Every model whose unique indexes keep writes idempotent: contacts, the send ledger, journey versions, used tokens. */
-export const ALL_MODELS = [...CONTACT_MODELS, Send, SendRef, SendClaim, SendWindow, SendSlot, JourneyVersionModel, JourneyModel, UsedToken, OutboxModel, EventRouteModel, JourneyMigrationModel] as const;
+export const ALL_MODELS = [...CONTACT_MODELS, Send, SendRef, SendClaim, SendWindow, SendSlot, JourneyVersionModel, JourneyModel, UsedToken, OutboxModel, EventRouteModel, JourneyMigrationModel, OwnerModel, TaskModel] as const;
 
 /**
  * While the database is unreachable an operation fails after 5 s (server selection, or mongoose's

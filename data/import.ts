@@ -51,7 +51,7 @@ import { onlyDuplicateKeys } from './duplicate-key';
 /** Fields a CSV column can be mapped to (plus `attributes.<name>` and `ignore`). */
 export const IMPORT_FIELDS = [
   'email', 'externalId', 'phone', 'phoneCountry', 'firstName', 'lastName', 'locale', 'timezone', 'birthday',
-  'tags', 'channel', 'consent.email', 'consent.sms', 'consent.phone',
+  'tags', 'channel', 'owner', 'consent.email', 'consent.sms', 'consent.phone',
 ] as const;
 
 const ALIASES: ReadonlyMap<string, string> = new Map(Object.entries({
@@ -63,7 +63,7 @@ const ALIASES: ReadonlyMap<string, string> = new Map(Object.entries({
   lastname: 'lastName', last_name: 'lastName', surname: 'lastName', familyname: 'lastName',
   locale: 'locale', language: 'locale', timezone: 'timezone', time_zone: 'timezone', tz: 'timezone',
   birthday: 'birthday', birthdate: 'birthday', dob: 'birthday', 生日: 'birthday',
-  tags: 'tags', channel: 'channel',
+  tags: 'tags', channel: 'channel', owner: 'owner', owner_id: 'owner', ownerid: 'owner', 负责人: 'owner',
   consent_email: 'consent.email', 'consent.email': 'consent.email', email_consent: 'consent.email',
   consent_sms: 'consent.sms', 'consent.sms': 'consent.sms', consent_phone: 'consent.phone', 'consent.phone': 'consent.phone',
 }));

@@ -9,6 +9,7 @@
  *   gate|<ledger key>             the gate skipped the send; defer|<key>|<reason> deferred it
  *   sent|<ledger key>             the relay took it (or the crash window: "unknown")
  *   <metric>|<ledger key>         opened, clicked (and _machine), unsubscribed, bounced, complained
+ *   answered|<ledger key>         the first answer to the survey in that email: answer:<surveyId>:<scale>:<score>
  */
 import type { SojournEvent } from './contact-event-model';
 import { recordFacts, STAT_MARK_RETENTION_MS, type StatFact } from './journey-stats';
@@ -70,6 +71,7 @@ const EMAIL_EVENT_METRICS: Record<string, string> = {
  * expired, so a second one would count again).
  */
 export async function recordEventFacts(e: Pick<SojournEvent, 'name' | 'at' | 'data' | 'machine'>): Promise<void> {
+  if (e.name === 'survey.answered') return recordSurveyFact(e);
   const base = EMAIL_EVENT_METRICS[e.name];
   const sendKey = e.data?.sendKey;
   if (!base || typeof sendKey !== 'string') return;
@@ -79,4 +81,25 @@ export async function recordEventFacts(e: Pick<SojournEvent, 'name' | 'at' | 'da
   if (Math.max(new Date(e.at).getTime(), Date.now()) - sent > STAT_MARK_RETENTION_MS) return;
   const metric = e.machine && (base === 'opened' || base === 'clicked') ? `${base}_machine` : base;
   await recordFacts([{ key: `${metric}|${sendKey}`, journeyId: row.journeyId, version: row.version, stepId: row.stepId, variant: row.variant ?? null, metric, at: new Date(e.at) }]);
+}
+
+/** The metric of a survey answer: `answer:<surveyId>:<scale>:<score>` (engine/journey-report.ts reads it back). */
+export function surveyMetric(surveyId: string, scale: string, score: number): string {
+  return `answer:${surveyId}:${scale}:${score}`;
+}
+
+export const SURVEY_METRIC_RE = /^answer:([a-z][a-z0-9_]{0,39}):(csat|nps):(\d{1,2})$/;
+
+/**
+ * A survey answer counts for the step whose email carried the rating link, once per email: the first
+ * answer (a person who changes their score later changes the contact's answer, not the report's count).
+ */
+async function recordSurveyFact(e: Pick<SojournEvent, 'at' | 'data'>): Promise<void> {
+  const { sendKey, surveyId, scale, score } = e.data ?? {};
+  if (typeof sendKey !== 'string' || typeof surveyId !== 'string' || typeof scale !== 'string' || typeof score !== 'number') return;
+  const metric = surveyMetric(surveyId, scale, score);
+  if (!SURVEY_METRIC_RE.test(metric)) return;
+  const row = await findLedgerRow(sendKey);
+  if (!row || typeof row.version !== 'number') return;
+  await recordFacts([{ key: `answered|${sendKey}`, journeyId: row.journeyId, version: row.version, stepId: row.stepId, variant: row.variant ?? null, metric, at: new Date(e.at) }]);
 }

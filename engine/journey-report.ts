@@ -6,6 +6,7 @@
  */
 import { getJourney, JourneyVersionModel } from '../data/journey-versions';
 import { foldFacts, readStats, type StatDoc } from '../data/journey-stats';
+import { SURVEY_METRIC_RE } from '../data/journey-stat-facts';
 import type { JourneyPlan } from '../rules/plan';
 import { liftAgainstHoldout, type Lift } from '../lib/lift';
 
@@ -66,6 +67,24 @@ export interface ReportVariant {
   lift: Lift | null;
 }
 
+/**
+ * One survey's answers over the report's window and versions (first answer per email). CSAT: the share of
+ * 4 and 5 stars among the answers; NPS: promoters (9-10) minus detractors (0-6), in points (-100..100).
+ */
+export interface ReportSurvey {
+  surveyId: string;
+  scale: 'csat' | 'nps';
+  /** The steps whose emails carried it. */
+  stepIds: string[];
+  answers: number;
+  /** Answers by score ("1".."5" or "0".."10"). */
+  scores: Record<string, number>;
+  /** Mean score (null without answers). */
+  average: number | null;
+  csat: number | null;
+  nps: number | null;
+}
+
 export interface ReportExperiment { version: number; stepId: string; variants: ReportVariant[] }
 
 export interface JourneyReport {
@@ -82,6 +101,7 @@ export interface JourneyReport {
   versions: ReportVersion[];
   daily: ReportDay[];
   experiments: ReportExperiment[];
+  surveys: ReportSurvey[];
 }
 
 export type ReportResult = { found: true; report: JourneyReport } | { found: false };
@@ -201,6 +221,29 @@ export async function journeyReport(journeyId: string, opts: ReportOptions = {})
     }
   }
 
+  const surveys = new Map<string, ReportSurvey>();
+  for (const d of stats) {
+    for (const [stepId, bag] of Object.entries(d.s ?? {})) {
+      for (const [metric, n] of Object.entries(bag)) {
+        const m = SURVEY_METRIC_RE.exec(metric);
+        if (!m || !n) continue;
+        const [, surveyId, scale] = m;
+        const key = `${surveyId}:${scale}`;
+        const sv = surveys.get(key) ?? surveys.set(key, { surveyId, scale: scale as 'csat' | 'nps', stepIds: [], answers: 0, scores: {}, average: null, csat: null, nps: null }).get(key)!;
+        if (!sv.stepIds.includes(stepId)) sv.stepIds.push(stepId);
+        sv.answers += n;
+        sv.scores[m[3]] = (sv.scores[m[3]] ?? 0) + n;
+      }
+    }
+  }
+  for (const sv of surveys.values()) {
+    const entries = Object.entries(sv.scores).map(([k, n]) => [Number(k), n] as const);
+    const count = (f: (score: number) => boolean) => entries.filter(([k]) => f(k)).reduce((a, [, n]) => a + n, 0);
+    sv.average = sv.answers ? entries.reduce((a, [k, n]) => a + k * n, 0) / sv.answers : null;
+    if (sv.scale === 'csat') sv.csat = sv.answers ? count((k) => k >= 4) / sv.answers : null;
+    else sv.nps = sv.answers ? Math.round(((count((k) => k >= 9) - count((k) => k <= 6)) / sv.answers) * 1000) / 10 : null;
+  }
+
   const daily: ReportDay[] = days.map((day) => {
     const j: Bag = {};
     const s: Bag = {};
@@ -216,7 +259,7 @@ export async function journeyReport(journeyId: string, opts: ReportOptions = {})
     journeyId, name: plans.get(journey.liveVersion)?.name ?? journeyId, liveVersion: journey.liveVersion, paused: journey.paused,
     from: days[0], to: days[days.length - 1], generatedAt: now.toISOString(),
     totals: { ...runTotals(all.j), sent: all.s.sent ?? 0, opened: all.s.opened ?? 0, clicked: all.s.clicked ?? 0, unsubscribed: all.s.unsubscribed ?? 0, bounced: all.s.bounced ?? 0 },
-    versions: reportVersions, daily, experiments,
+    versions: reportVersions, daily, experiments, surveys: [...surveys.values()],
   };
   return { found: true, report };
 }

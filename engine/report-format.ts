@@ -39,6 +39,10 @@ export function formatReportTable(r: JourneyReport): string {
       x.lift?.pValue != null ? x.lift.pValue.toFixed(4) : '',
     ])]));
   }
+  for (const s of r.surveys ?? []) {
+    out.push('', `survey ${s.surveyId} (${s.scale}, steps ${s.stepIds.join(', ')}): ${s.answers} answers, ${s.scale === 'csat' ? `CSAT ${s.csat === null ? '-' : pct(s.csat)}` : `NPS ${s.nps ?? '-'}`}, average ${s.average === null ? '-' : s.average.toFixed(2)}`);
+    out.push(`  scores: ${Object.entries(s.scores).sort(([a], [b]) => Number(a) - Number(b)).map(([k, n]) => `${k}: ${n}`).join(', ')}`);
+  }
   return out.join('\n');
 }
 
@@ -62,6 +66,11 @@ export function formatReportCsv(r: JourneyReport): string {
       rows.push([r.journeyId, e.version, 'variant', `${e.stepId}:${x.name}`, x.holdout ? 'holdout' : 'variant', x.entered, x.converted, x.sent, '', '', '', x.clicked, '', '', '', '', '', '',
         x.lift?.absolute ?? '', x.lift?.interval[0] ?? '', x.lift?.interval[1] ?? '', x.lift?.pValue ?? '']);
     }
+  }
+  for (const s of r.surveys ?? []) {
+    // kind carries the score ("csat 75.0%", "nps 20"), entered the number of answers.
+    const score = s.scale === 'csat' ? `csat ${s.csat === null ? '-' : pct(s.csat)}` : `nps ${s.nps ?? '-'}`;
+    rows.push([r.journeyId, '', 'survey', s.surveyId, score, s.answers, '', '', '', '', '', '', '', '', '', '', '', '', '', '', '', '']);
   }
   return rows.map((row) => row.map(csvCell).join(',')).join('\n');
 }

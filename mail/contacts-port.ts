@@ -43,7 +43,12 @@ export interface ContactsPort {
    * engagement is applied (once per eventId) when the event itself is recorded, so the adapter omits it.
    */
   recordEngagement?(contactId: string, kind: 'open' | 'click', at: Date): Promise<void>;
+  /** Stores a survey answer on the contact (`surveys.<surveyId>`); false when the contact is gone (erased). */
+  recordSurveyAnswer(contactId: string, answer: SurveyAnswer, ctx: ChangeContext): Promise<boolean>;
 }
+
+/** One answer to a survey, as the survey page stores it. */
+export interface SurveyAnswer { surveyId: string; score: number; comment: string | null }
 
 function idFilter(contactId: string): Record<string, unknown> {
   return /^[0-9a-f]{24}$/i.test(contactId) ? { _id: { $in: [contactId, new mongoose.Types.ObjectId(contactId)] } } : { _id: contactId };
@@ -75,6 +80,10 @@ export function collectionContactsPort(connection: mongoose.Connection = mongoos
     },
     async suppress(contactId, reason, ctx) {
       await set(contactId, { suppressed: true, suppressedReason: reason, suppressedAt: ctx.at });
+    },
+    async recordSurveyAnswer(contactId, a, ctx) {
+      const res = await coll().updateOne(idFilter(contactId), { $set: { [`surveys.${a.surveyId}`]: { score: a.score, comment: a.comment, at: ctx.at }, updatedAt: new Date() } });
+      return res.matchedCount === 1;
     },
     async recordEngagement(contactId, kind, at) {
       const field = kind === 'open' ? 'opens' : 'clicks';
@@ -110,6 +119,10 @@ export function dataLayerContactsPort(contacts: Pick<Contacts, 'applyContactUpda
     },
     async setEmailStatus(contactId, status, ctx) {
       await contacts.applyContactUpdate(contactId, { emailStatus: status }, { source: ctx.source });
+    },
+    async recordSurveyAnswer(contactId, a, ctx) {
+      const r = await contacts.applyContactUpdate(contactId, { surveyAnswer: { ...a, at: ctx.at } }, { source: ctx.source, context: context(ctx) });
+      return r.contact !== null;
     },
     async suppress(contactId, reason) {
       const doc = await contacts.getContact(contactId);

@@ -3,8 +3,9 @@
  * (locale, time zone, link builder) from `@sojourn` in the Handlebars data frame, so one
  * environment serves every contact without global state.
  */
-import type { HelperDelegate, HelperOptions } from 'handlebars';
+import Handlebars, { type HelperDelegate, type HelperOptions } from 'handlebars';
 import type { LinkBuilder, LinkContext } from './links';
+import { scoreOnScale, SURVEY_SCALES, type SurveyScale } from './tokens';
 
 export interface RenderContext {
   locale: string;
@@ -16,6 +17,8 @@ export interface RenderContext {
   /** Address of the recipient: trackedLink refuses targets that contain it. */
   email: string | null;
   now: Date;
+  /** The template's survey (front matter `survey:`), for the rating-link helpers; null in other emails. */
+  survey: { id: string; scale: SurveyScale } | null;
   /** Memoised per render so the unsubscribe URL in the footer and in the headers are the same. */
   memo: Map<string, string>;
 }
@@ -84,6 +87,18 @@ function linkHelper(kind: 'unsubscribeUrl' | 'preferencesUrl' | 'confirmUrl' | '
   };
 }
 
+function surveyUrlFor(ctx: RenderContext, score: unknown): string {
+  if (!ctx.survey) throw new Error('surveyUrl: this template declares no survey (front matter survey: { id, scale })');
+  const n = typeof score === 'string' && /^\d+$/.test(score) ? Number(score) : score;
+  if (!scoreOnScale(ctx.survey.scale, n)) throw new Error(`surveyUrl: ${String(score)} is not a score of a ${ctx.survey.scale} survey`);
+  return ctx.links.surveyUrl({ id: ctx.survey.id, scale: ctx.survey.scale, score: n }, ctx.link, ctx.now);
+}
+
+const STAR_LABEL: Record<string, string[]> = {
+  en: ['Very poor', 'Poor', 'OK', 'Good', 'Excellent'],
+  zh: ['很差', '较差', '一般', '满意', '非常满意'],
+};
+
 /** Helper name -> implementation. Keep docs/delivery.md in step with this table. */
 export const HELPERS = {
   /** {{fallback contact.firstName "friend"}}: the value, or the default when missing or blank. */
@@ -141,6 +156,25 @@ export const HELPERS = {
       if (lower.includes(addr) || lower.includes(encodeURIComponent(addr))) throw new Error('trackedLink: the target URL contains the recipient address; links must carry ids, not email addresses');
     }
     return ctx.links.trackedUrl(target, ctx.link, ctx.now);
+  },
+  /** {{surveyUrl 4}}: the signed rating link for that score (survey templates only). */
+  surveyUrl: (...args: unknown[]) => {
+    const { values, options } = split(args);
+    return surveyUrlFor(ctxOf(options), values[0]);
+  },
+  /** {{surveyButtons}}: one link per score (1-5 stars, or 0-10), each opening the survey page with it preselected. */
+  surveyButtons: (...args: unknown[]) => {
+    const ctx = ctxOf(split(args).options);
+    if (!ctx.survey) throw new Error('surveyButtons: this template declares no survey (front matter survey: { id, scale })');
+    const { min, max } = SURVEY_SCALES[ctx.survey.scale];
+    const esc = Handlebars.escapeExpression;
+    const cells: string[] = [];
+    for (let n = min; n <= max; n++) {
+      const label = ctx.survey.scale === 'csat' ? `${'★'.repeat(n)}${'☆'.repeat(max - n)}` : String(n);
+      const title = ctx.survey.scale === 'csat' ? (STAR_LABEL[ctx.lang] ?? STAR_LABEL.en)[n - 1] : String(n);
+      cells.push(`<a href="${esc(surveyUrlFor(ctx, n))}" title="${esc(title)}" style="display:inline-block;margin:2px;padding:8px 10px;border:1px solid #2f6f5e;border-radius:6px;color:#2f6f5e;text-decoration:none;font-size:18px">${esc(label)}</a>`);
+    }
+    return new Handlebars.SafeString(`<p class="survey" style="margin:16px 0">${cells.join(ctx.survey.scale === 'csat' ? '<br>' : ' ')}</p>`);
   },
   unsubscribeUrl: linkHelper('unsubscribeUrl'),
   preferencesUrl: linkHelper('preferencesUrl'),

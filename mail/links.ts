@@ -2,7 +2,7 @@
  * Public URLs carried by emails. Every URL is `<publicBaseUrl>/<route>/<signed token>`: ids and expiry
  * only, never an email address (the tests scan every generated URL for the recipient's address).
  */
-import { TokenSigner } from './tokens';
+import { TokenSigner, type SurveyClaim } from './tokens';
 
 export interface LinkContext {
   contactId: string;
@@ -41,6 +41,11 @@ export class LinkBuilder {
 
   openPixelUrl(ctx: LinkContext, now?: Date): string {
     return `${this.baseUrl}/o/${this.signer.sign({ purpose: 'open', ...ctx, now })}.gif`;
+  }
+
+  /** A rating link: opens the survey page with this score preselected (GET stores nothing; the page's button does). */
+  surveyUrl(survey: SurveyClaim, ctx: LinkContext, now?: Date): string {
+    return `${this.baseUrl}/s/${this.signer.sign({ purpose: 'survey', ...ctx, survey, now })}`;
   }
 
   /** A click-redirect URL: the target is inside the signed token, so only URLs we signed redirect. */

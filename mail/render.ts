@@ -218,6 +218,7 @@ export class EmailRenderer {
       link: opts.sendKey ? { contactId: opts.contactId, sendRef: sendRefFor(opts.sendKey) } : { contactId: opts.contactId },
       email: data.email ?? null,
       now: opts.now ?? new Date(),
+      survey: tpl.survey,
       memo: new Map(),
     };
     const unsubscribeUrl = this.links.unsubscribeUrl(ctx.link, ctx.now);

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { SURVEY_ID_RE, type SurveyScale } from './tokens';
 
 export const DEFAULT_TEMPLATES_DIR = path.resolve(__dirname, '..', 'templates');
 
@@ -36,6 +37,8 @@ export interface EmailTemplate {
   preheader: SourceFile | null;
   html: SourceFile;
   text: SourceFile | null;
+  /** A survey email (`survey: { id, scale: csat | nps }`): its rating links (`{{surveyButtons}}`, `{{surveyUrl 4}}`) answer this survey. */
+  survey: { id: string; scale: SurveyScale } | null;
 }
 
 export class TemplateError extends Error {
@@ -94,6 +97,13 @@ export function loadTemplate(id: string, dir: string = DEFAULT_TEMPLATES_DIR): E
   };
   if (typeof meta.subject !== 'string' || meta.subject.trim() === '') throw new TemplateError('front matter needs a "subject"', file, lineOf('subject'));
   if (meta.kind !== 'marketing' && meta.kind !== 'transactional') throw new TemplateError('front matter "kind" must be marketing or transactional', file, lineOf('kind'));
+  let survey: EmailTemplate['survey'] = null;
+  if (meta.survey !== undefined) {
+    const sv = meta.survey as { id?: unknown; scale?: unknown } | null;
+    if (!sv || typeof sv !== 'object' || typeof sv.id !== 'string' || !SURVEY_ID_RE.test(sv.id)) throw new TemplateError('front matter "survey" needs an id in lower_snake_case, e.g. survey: { id: order_csat, scale: csat }', file, lineOf('survey'));
+    if (sv.scale !== 'csat' && sv.scale !== 'nps') throw new TemplateError('front matter "survey" scale must be csat (1-5 stars) or nps (0-10)', file, lineOf('survey'));
+    survey = { id: sv.id, scale: sv.scale };
+  }
   const layout = meta.layout === undefined || meta.layout === null || meta.layout === false ? null : String(meta.layout);
   const textFile = path.join(dir, `${id}.text.hbs`);
   const textRaw = fs.existsSync(textFile) ? fs.readFileSync(textFile, 'utf8') : null;
@@ -107,6 +117,7 @@ export function loadTemplate(id: string, dir: string = DEFAULT_TEMPLATES_DIR): E
     preheader: typeof meta.preheader === 'string' ? sourceFile(file, meta.preheader, lineOf('preheader')) : null,
     html: sourceFile(file, body, bodyLine),
     text: textRaw === null ? null : sourceFile(textFile, textRaw, 1),
+    survey,
   };
 }
 

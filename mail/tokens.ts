@@ -1,5 +1,6 @@
 /**
- * Signed link tokens for the public endpoints (unsubscribe, preferences, confirm, verify, open, click).
+ * Signed link tokens for the public endpoints (unsubscribe, preferences, confirm, verify, open, click,
+ * survey ratings).
  *
  * A token is `<payload>.<signature>`, both base64url: the payload is a small JSON object with the
  * purpose, the contact id, optionally a send reference (a hash, not the ledger key) and the click target, an expiry and, for
@@ -8,7 +9,7 @@
  */
 import crypto from 'node:crypto';
 
-export type TokenPurpose = 'unsubscribe' | 'preferences' | 'confirm' | 'verify' | 'open' | 'click';
+export type TokenPurpose = 'unsubscribe' | 'preferences' | 'confirm' | 'verify' | 'open' | 'click' | 'survey';
 
 /** Lifetimes per purpose. Unsubscribe links must work for at least 30 days after the send (we give 60). */
 export const TOKEN_TTL_SECONDS = {
@@ -18,6 +19,7 @@ export const TOKEN_TTL_SECONDS = {
   verify: 7 * 86400,
   open: 90 * 86400,
   click: 90 * 86400,
+  survey: 30 * 86400,
 } as const satisfies Record<TokenPurpose, number>;
 
 /** Purposes whose token may be used once: confirming consent or an address must not be replayable. */
@@ -30,6 +32,8 @@ export interface TokenClaims {
   sendRef?: string;
   /** Click target (click tokens only): the redirect goes only to URLs we signed. */
   url?: string;
+  /** Survey tokens only: which survey, its scale and the rating the link stands for (preselected on the page). */
+  survey?: SurveyClaim;
   /** Issued at, seconds since the epoch. */
   iat: number;
   /** Expires at, seconds since the epoch. */
@@ -42,7 +46,21 @@ export type TokenCheck =
   | { ok: true; claims: TokenClaims; tokenId: string }
   | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' | 'wrong-purpose' };
 
-interface WirePayload { p: TokenPurpose; c: string; s?: string; u?: string; i: number; e: number; n?: string }
+/** The survey a rating link belongs to: its id (template front matter), scale and the score clicked. */
+export interface SurveyClaim { id: string; scale: SurveyScale; score: number }
+/** csat: 1-5 stars; nps: 0-10 "how likely are you to recommend". */
+export type SurveyScale = 'csat' | 'nps';
+export const SURVEY_SCALES: Record<SurveyScale, { min: number; max: number }> = { csat: { min: 1, max: 5 }, nps: { min: 0, max: 10 } };
+/** A survey id: lower_snake_case, short (it is a contact field name: surveys.<id>). */
+export const SURVEY_ID_RE = /^[a-z][a-z0-9_]{0,39}$/;
+
+/** True when `score` is a whole number on the survey's scale. */
+export function scoreOnScale(scale: SurveyScale, score: unknown): score is number {
+  const r = SURVEY_SCALES[scale];
+  return typeof score === 'number' && Number.isInteger(score) && score >= r.min && score <= r.max;
+}
+
+interface WirePayload { p: TokenPurpose; c: string; s?: string; u?: string; i: number; e: number; n?: string; q?: string; k?: SurveyScale; g?: number }
 
 const PURPOSES = new Set<string>(Object.keys(TOKEN_TTL_SECONDS));
 
@@ -61,11 +79,12 @@ export class TokenSigner {
   }
 
   /** Issues a token. `now` is injectable for tests (expired tokens) and defaults to the clock. */
-  sign(input: { purpose: TokenPurpose; contactId: string; sendRef?: string; url?: string; now?: Date; ttlSeconds?: number }): string {
+  sign(input: { purpose: TokenPurpose; contactId: string; sendRef?: string; url?: string; survey?: SurveyClaim; now?: Date; ttlSeconds?: number }): string {
     const iat = Math.floor((input.now ?? new Date()).getTime() / 1000);
     const payload: WirePayload = { p: input.purpose, c: input.contactId, i: iat, e: iat + (input.ttlSeconds ?? TOKEN_TTL_SECONDS[input.purpose]) };
     if (input.sendRef) payload.s = input.sendRef;
     if (input.url) payload.u = input.url;
+    if (input.survey) Object.assign(payload, { q: input.survey.id, k: input.survey.scale, g: input.survey.score });
     if (ONE_TIME_PURPOSES.has(input.purpose)) payload.n = b64url(crypto.randomBytes(9));
     const body = b64url(Buffer.from(JSON.stringify(payload), 'utf8'));
     return `${body}.${this.mac(body)}`;
@@ -100,6 +119,7 @@ export class TokenSigner {
     if (wire.s !== undefined) claims.sendRef = wire.s;
     if (wire.u !== undefined) claims.url = wire.u;
     if (wire.n !== undefined) claims.nonce = wire.n;
+    if (wire.q !== undefined && wire.k !== undefined && wire.g !== undefined) claims.survey = { id: wire.q, scale: wire.k, score: wire.g };
     return { ok: true, claims, tokenId: tokenIdOf(wire, body) };
   }
 
@@ -110,7 +130,7 @@ export class TokenSigner {
 
 const MAC_BYTES = 32;
 const NONCE_RE = /^[A-Za-z0-9_-]{12}$/;
-const WIRE_KEYS = new Set(['p', 'c', 's', 'u', 'i', 'e', 'n']);
+const WIRE_KEYS = new Set(['p', 'c', 's', 'u', 'i', 'e', 'n', 'q', 'k', 'g']);
 
 /** The bytes of `text` if it is strict, canonical base64url (alphabet A-Z a-z 0-9 - _, no padding, unused bits zero). */
 export function canonicalBase64url(text: string): Buffer | null {
@@ -130,6 +150,10 @@ function isWirePayload(w: unknown): w is WirePayload {
   if (o.u !== undefined && typeof o.u !== 'string') return false;
   const oneTime = ONE_TIME_PURPOSES.has(o.p as TokenPurpose);
   if (oneTime ? typeof o.n !== 'string' || !NONCE_RE.test(o.n) : o.n !== undefined) return false;
+  // Survey tokens carry exactly a valid survey id, scale and on-scale score; other purposes none of them.
+  if (o.p === 'survey') {
+    if (typeof o.q !== 'string' || !SURVEY_ID_RE.test(o.q) || (o.k !== 'csat' && o.k !== 'nps') || !scoreOnScale(o.k, o.g)) return false;
+  } else if (o.q !== undefined || o.k !== undefined || o.g !== undefined) return false;
   return true;
 }
 

@@ -45,6 +45,7 @@ export type StepAst = StepAstBase & (
       consent?: { channel: L<string>; status: L<string> }; emailStatus?: L<string> }
   | { kind: 'classify'; ruleSet: L<string> }
   | { kind: 'webhook'; url?: L<string>; body: FieldValueAst[]; setFromResponse: { field: L<string>; path: L<string> }[] }
+  | { kind: 'task'; title?: L<string>; why?: L<string>; due?: L<string>; email?: L<boolean>; webhook?: L<string> }
   | { kind: 'exit'; outcome?: L<string>; reason?: L<string> }
 );
 

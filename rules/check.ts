@@ -468,6 +468,21 @@ export function checkJourney(j: JourneyAst, ctx: CheckContext, sink: DiagnosticS
         }
         return { terminates: false, guarded };
       }
+      case 'task': {
+        if (st.title && (st.title.value.trim() === '' || st.title.value.length > 200)) sink.error('E_BAD_VALUE', 'The task title should be 1 to 200 characters.', st.title.span);
+        if (st.why && st.why.value.length > 1000) sink.error('E_BAD_VALUE', 'why should be at most 1,000 characters.', st.why.span);
+        if (st.due) dur(st.due, 'due');
+        if (st.webhook) {
+          const problem = outboundUrlProblem(st.webhook.value);
+          if (problem) sink.error('E_WEBHOOK_URL', problem.message, st.webhook.span);
+          else {
+            if (urlTargetsPrivateHost(st.webhook.value)) sink.warn('W_WEBHOOK_PRIVATE_HOST', `${shown(st.webhook.value)} points into a private or local network; outside development mode the call is refused (no private address ranges, docs/dsl.md).`, st.webhook.span);
+            if (st.webhook.value.startsWith('http:')) sink.warn('W_WEBHOOK_PLAIN_HTTP', 'The call would be sent unencrypted; outside development mode only https:// URLs are called.', st.webhook.span);
+          }
+        }
+        if (st.email?.value === false && !st.webhook) sink.warn('W_TASK_UNNOTIFIED', 'Nobody is told about this task (email: false and no webhook); it is only listed under GET /v1/tasks.', st.kindSpan);
+        return { terminates: false, guarded };
+      }
       case 'exit':
         if (st.outcome && !['exited', 'converted'].includes(st.outcome.value)) sink.error('E_BAD_VALUE', `exit outcome should be exited or converted, not "${st.outcome.value}".`, st.outcome.span);
         return { terminates: true, guarded };

@@ -140,6 +140,7 @@ export function deriveStepId(st: StepAst): string {
       try { host = new URL(st.url?.value ?? '').hostname.split('.').filter((x) => x !== 'www').slice(0, 2).join('_') || 'call'; } catch { /* checked elsewhere */ }
       return `webhook_${slug(host)}`;
     }
+    case 'task': return `task_${slug(st.title?.value ?? 'owner').split('_').slice(0, 4).join('_') || 'owner'}`;
     case 'exit': return st.reason ? `exit_${slug(st.reason.value)}` : 'exit';
   }
 }
@@ -273,6 +274,12 @@ function buildJourney(j: JourneyAst, ctx: JourneyCompileContext, sink: Diagnosti
         const w: Step = { ...base, kind: 'webhook', url: st.url?.value ?? '', body };
         if (st.setFromResponse.length) w.setFromResponse = Object.fromEntries(st.setFromResponse.map((m) => [m.field.value, m.path.value]));
         step = w;
+        break;
+      }
+      case 'task': {
+        const t: Step = { ...base, kind: 'task', title: st.title?.value ?? '', why: st.why?.value ?? '', dueMs: parseDuration(st.due?.value ?? '') ?? 0, email: st.email?.value ?? true };
+        if (st.webhook) t.webhook = st.webhook.value;
+        step = t;
         break;
       }
       case 'exit':

@@ -55,6 +55,8 @@ export const CONTACT_FIELDS: readonly ContactField[] = [
   { path: 'lastActivityAt', type: 'timestamp', mongoPath: 'lastActivityAt', nullable: true, doc: 'Last open, click, order or signup.' },
   { path: 'createdAt', type: 'timestamp', mongoPath: 'createdAt', nullable: false, doc: 'When the contact was created.' },
   { path: 'attributes', type: 'map<string,dyn>', mongoPath: 'attributes', nullable: false, doc: 'Custom attributes.' },
+  { path: 'owner', type: 'string', mongoPath: 'owner', nullable: true, doc: 'Id of the contact\'s owner (a user: sales or service), who gets the tasks of task steps.' },
+  { path: 'surveys', type: 'map<string,dyn>', mongoPath: 'surveys', nullable: false, doc: 'Survey answers by survey id: { score, comment, at } (surveys.order_csat.score).' },
 ];
 
 /** The `contact` value bound in CEL. Built by the data layer from a stored document (no email or phone: PII stays out). */
@@ -89,10 +91,14 @@ export interface ContactView {
   lastActivityAt: Date | null;
   createdAt: Date;
   attributes: Record<string, unknown>;
+  owner: string | null;
+  surveys: Record<string, SurveyAnswerView>;
 }
 
 /** RFM scores, each 0-5 (data/rfm-score.ts). */
 export interface RfmScore { recency: number; frequency: number; monetary: number }
+/** A stored survey answer as expressions see it (`contact.surveys.<id>`). */
+export interface SurveyAnswerView { score: number; comment: string | null; at: Date }
 
 /** The `event` value bound in CEL (trigger, goal, wait_for correlation). */
 export interface EventView { name: string; at: Date; data: Record<string, unknown> }

@@ -37,7 +37,7 @@ export const DIAGNOSTIC_CODES = {
   E_GOAL_NO_EVENT: 'A goal without the event that reaches it.',
   E_BAD_VALUE: 'A value outside the allowed set (email status, consent status, ...).',
   E_EMPTY_STEPS: 'A journey or branch with no steps where steps are required.',
-  E_UNKNOWN_STEP_KIND: 'A step that is none of send, wait, wait_for, if, split, update, classify, webhook, exit.',
+  E_UNKNOWN_STEP_KIND: 'A step that is none of send, wait, wait_for, if, split, update, classify, webhook, task, exit.',
   E_AMBIGUOUS_STEP: 'A step that names two kinds at once (e.g. send and wait).',
   E_DUPLICATE_STEP_ID: 'Two steps with the same id.',
   E_UNREACHABLE_STEP: 'A step that can never run (it follows an exit).',
@@ -68,6 +68,7 @@ export const DIAGNOSTIC_CODES = {
   W_TRANSACTIONAL_QUIET: 'A journey that only sends transactional email has a frequency cap, which only counts marketing email.',
   W_NO_EXIT_WHEN: 'A marketing journey without exit_when keeps running after an unsubscribe.',
   W_WEBHOOK_PRIVATE_HOST: 'A webhook url on a private, loopback or local address: called in development mode only.',
+  W_TASK_UNNOTIFIED: 'A task step with email: false and no webhook: nobody is told about the task.',
   W_WEBHOOK_PLAIN_HTTP: 'A webhook url over plain http://: called in development mode only.',
 } as const;
 

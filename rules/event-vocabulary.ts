@@ -27,6 +27,8 @@ export const EVENT_VOCABULARY = {
   'email.bounced': { source: 'bounce_reports', meaning: 'A DSN bounce report (data.type hard or soft).' },
   'email.complained': { source: 'bounce_reports', meaning: 'An ARF abuse complaint (consent becomes unsubscribed).' },
   'email.received': { source: 'inbound_mail', meaning: 'A contact wrote to the sending domain; data.category (pre_sales, after_sales, complaint, other) and data.urgency from the rule sets over messages.' },
+  'survey.answered': { source: 'public_endpoints', meaning: 'A survey was answered on the page behind a rating link: data.surveyId, data.scale (csat 1-5, nps 0-10), data.score, data.commented (the comment stays on the contact).' },
+  'task.completed': { source: 'api', meaning: 'An owner task was closed (POST /v1/tasks/{id}/close): data.taskId, data.journeyId, data.stepId, data.ownerId.' },
   'order.completed': { source: 'integration', meaning: 'An order, sent by the shop through POST /v1/events (data.amount counts as revenue).' },
   'contact.login': { source: 'integration', meaning: 'A login, sent through POST /v1/events (updates lastActivityAt).' },
 } as const satisfies Record<string, EventSpec>;

@@ -254,6 +254,26 @@ export class Parser {
         }
         return { ...base, kind, url: wm.has('url') ? this.str(wm.get('url')?.value, 'url') : undefined, body, setFromResponse };
       }
+      case 'task': {
+        const tm = this.map(v, 'task', valueKeys);
+        if (!tm) return undefined;
+        if (!tm.has('title')) this.sink.error('E_MISSING_KEY', 'task needs a title (what the owner should do, e.g. "Call the customer").', kindSpan);
+        if (!tm.has('due')) this.sink.error('E_MISSING_KEY', 'task needs a due time from now, like due: 2d.', kindSpan);
+        const emailNode = tm.get('email')?.value;
+        let email: L<boolean> | undefined;
+        if (emailNode !== undefined) {
+          if (isScalar(emailNode) && typeof emailNode.value === 'boolean') email = { value: emailNode.value, span: this.span(emailNode) };
+          else this.sink.error('E_WRONG_TYPE', 'email should be true or false (tell the owner by email).', this.span(emailNode));
+        }
+        return {
+          ...base, kind,
+          title: tm.has('title') ? this.str(tm.get('title')?.value, 'The task title') : undefined,
+          why: tm.has('why') ? this.str(tm.get('why')?.value, 'why') : undefined,
+          due: tm.has('due') ? this.durationText(tm.get('due')?.value, 'due') : undefined,
+          email,
+          webhook: tm.has('webhook') ? this.str(tm.get('webhook')?.value, 'webhook') : undefined,
+        };
+      }
       case 'exit': {
         if (v === null || v === undefined || (isScalar(v) && (v.value === null || v.value === true))) return { ...base, kind: 'exit' };
         const em = this.map(v, 'exit', valueKeys);

@@ -139,9 +139,22 @@ export interface WebhookStep extends StepBase {
   body: Record<string, Expr | string | number | boolean | null>;
   setFromResponse?: Record<string, string>;
 }
+/**
+ * task: a task for the contact's owner (what, why, due in `dueMs` from now, the contact's link), created
+ * once per run, step and iteration; the owner is told by email (unless `email: false`) and, with
+ * `webhook`, by a signed POST to that URL. The run goes on at once (it does not wait for the task).
+ */
+export interface TaskStep extends StepBase {
+  kind: 'task';
+  title: string;
+  why: string;
+  dueMs: number;
+  email: boolean;
+  webhook?: string;
+}
 export interface ExitStep extends StepBase { kind: 'exit'; outcome: 'exited' | 'converted'; reason: string }
 
-export type Step = SendStep | WaitStep | WaitForStep | IfStep | SplitStep | UpdateStep | ClassifyStep | WebhookStep | ExitStep;
+export type Step = SendStep | WaitStep | WaitForStep | IfStep | SplitStep | UpdateStep | ClassifyStep | WebhookStep | TaskStep | ExitStep;
 export type StepKind = Step['kind'];
 
 export type EmailStatus = 'unverified' | 'pending' | 'verified' | 'bounced' | 'complained' | 'invalid' | 'dormant';

@@ -48,7 +48,7 @@ function contactField(n: ASTNode): ContactField | null {
   const f = fieldsByPath.get(p);
   if (!f) return fail(`contact.${p} is not a stored field`);
   if (f.mongoPath === null || f.path === 'id') return fail(`contact.${p} is not stored as-is in the database`);
-  if (f.type === 'map<string,dyn>') return fail('custom attributes are checked contact by contact');
+  if (f.type === 'map<string,dyn>') return fail(`contact.${f.path} (a map) is checked contact by contact`);
   return f;
 }
 

@@ -45,6 +45,7 @@ export const STEP_KIND_SPECS = {
   },
   classify: { valueKeys: [], siblingKeys: [], listensTo: none, scale: same, label: () => 'classify' },
   webhook: { valueKeys: ['url', 'body', 'set_from_response'], siblingKeys: [], listensTo: none, scale: same, label: () => 'webhook' },
+  task: { valueKeys: ['title', 'why', 'due', 'email', 'webhook'], siblingKeys: [], listensTo: none, scale: same, label: () => 'task' },
   exit: { valueKeys: ['outcome', 'reason'], siblingKeys: [], listensTo: none, scale: same, label: () => 'exit' },
 } satisfies { [K in StepKind]: StepKindSpec<K> };
 

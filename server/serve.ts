@@ -30,7 +30,7 @@ import { contactRuleSets } from '../data/classify';
 import { buildWorker } from '../worker/build-worker';
 import { deployJourneys } from '../engine/deploy';
 import { createEngineIngest } from '../engine/engine-ingest';
-import { createSendActivities } from '../worker/send-activities';
+import { createSendActivities, createTaskActivities } from '../worker/send-activities';
 import { dataLayerContactStore } from '../activities/contact-store';
 import { startOutboxSweeper } from '../engine/outbox-sweeper';
 import { startIdempotencySweeper } from './idempotency-sweeper';
@@ -114,6 +114,7 @@ export async function startSojourn(config: Config, opts: ServeOptions, health: D
       taskQueue: config.taskQueue,
       contacts: dataLayerContactStore(),
       send: createSendActivities(config, { afterSmtp: faults.afterSmtp, onEvent: (e) => ingest.ingest(e), health }),
+      tasks: createTaskActivities(config),
       activityWrapper: faults.activityWrapper,
       payloadKeys: config.payloadKeys,
       shutdownGraceTimeMs: config.shutdownGraceSeconds * 1000,

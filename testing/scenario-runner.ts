@@ -39,7 +39,7 @@ import { formatDiagnostic, type JourneyPlan } from '../rules';
 import { buildWorker } from '../worker/build-worker';
 import { registerSearchAttributes } from '../engine/search-attributes';
 import { createEngineIngest } from '../engine/engine-ingest';
-import { createSendActivities } from '../worker/send-activities';
+import { createSendActivities, createTaskActivities } from '../worker/send-activities';
 import type { Ingest } from '../engine/ingest';
 import { dataLayerContactStore } from '../activities/contact-store';
 import { candidateIds } from '../engine/dispatch';
@@ -155,6 +155,7 @@ export class ScenarioHarness {
       taskQueue: TASK_QUEUE,
       contacts: dataLayerContactStore(),
       send: createSendActivities(config, { transport: createSmtpTransport(smtp.url), templatesDir: opts.templatesDir, now: () => activityTime() ?? clock.now() }),
+      tasks: createTaskActivities(config, { transport: createSmtpTransport(smtp.url), templatesDir: opts.templatesDir, now: () => activityTime() ?? clock.now() }),
       payloadKeys: config.payloadKeys,
       workflowBundle: opts.workflowBundlePath ? { codePath: opts.workflowBundlePath } : undefined,
     });
@@ -216,13 +217,14 @@ export class ScenarioHarness {
     await this.env.sleep(msUntilNext(await this.now(), scenario.startTime));
     await this.clock.sync(this.env);
     const t0 = await this.now();
-    const { contactId, email } = await this.createContact(scenario, n, t0);
+    const owner = scenario.owner ? await this.createOwner(scenario.owner, n) : null;
+    const { contactId, email } = await this.createContact(scenario, n, t0, owner?.id);
     const consumed = new Set<string>();
     const runs = new Set<string>();
     try {
       for (const action of scenario.actions) {
         const zone = typeof scenario.contact.timezone === 'string' ? scenario.contact.timezone : 'UTC';
-        const check = await this.play(action, { plan, contactId, email, consumed, file, runs, zone });
+        const check = await this.play(action, { plan, contactId, email, consumed, file, runs, zone, owner });
         if (check) {
           outcome.checks.push(check);
           if (!check.ok) {
@@ -239,13 +241,26 @@ export class ScenarioHarness {
     return outcome;
   }
 
-  private async createContact(scenario: Scenario, n: number, t0: Date): Promise<{ contactId: string; email: string }> {
+  /** The scenario's owner through the real API (PUT /v1/owners/{id}); id and address made unique per scenario. */
+  private async createOwner(o: NonNullable<Scenario['owner']>, n: number): Promise<{ id: string; email: string }> {
+    const [local, domain] = o.email.split('@');
+    const tag = `s${n}${Date.now().toString(36)}`;
+    const owner = { id: `owner-${tag}`, email: `${local}+${tag}@${domain}` };
+    const res = await fetch(`${this.config.publicBaseUrl}/v1/owners/${owner.id}`, {
+      method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${this.config.apiKey}` },
+      body: JSON.stringify({ name: o.name, email: owner.email, ...(o.crmId ? { crmId: o.crmId } : {}) }),
+    });
+    if (res.status !== 201) throw new Error(`PUT /v1/owners answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    return owner;
+  }
+
+  private async createContact(scenario: Scenario, n: number, t0: Date, ownerId?: string): Promise<{ contactId: string; email: string }> {
     const { source, emailStatus, lastActivityAt, emailVerifiedAt, createdAt, ...input } = scenario.contact as Record<string, unknown>;
     const birthday = input.birthday;
     if (typeof birthday === 'string' && birthday.startsWith('+')) delete input.birthday;
     const [local, domain] = String(input.email).split('@');
     const email = `${local}+s${n}${Date.now().toString(36)}@${domain}`;
-    const r = await upsertContact({ ...input, email } as never, { source: typeof source === 'string' ? source : 'scenario' });
+    const r = await upsertContact({ ...input, email, ...(ownerId ? { owner: ownerId } : {}) } as never, { source: typeof source === 'string' ? source : 'scenario' });
     const contactId = String(r.contact._id);
     const set: Record<string, unknown> = {};
     const when = (v: unknown, field: string): Date => {
@@ -282,7 +297,7 @@ export class ScenarioHarness {
 
   private async play(
     a: ScenarioAction,
-    ctx: { plan: JourneyPlan; contactId: string; email: string; consumed: Set<string>; file: ScenarioFile; runs: Set<string>; zone: string },
+    ctx: { plan: JourneyPlan; contactId: string; email: string; consumed: Set<string>; file: ScenarioFile; runs: Set<string>; zone: string; owner: { id: string; email: string } | null },
   ): Promise<Check | null> {
     const label = (text: string) => ({ line: a.line, text });
     switch (a.kind) {
@@ -362,9 +377,55 @@ export class ScenarioHarness {
         if (a.unsubscribeAll) form.append('unsubscribe_all', '1');
         return this.submitForm(html, url, form, what);
       }
+      case 'answer_survey': {
+        const what = label(`answers the ${a.template ? `"${a.template}" ` : ''}survey with ${a.score}${a.comment ? ` and "${a.comment}"` : ''} on the page behind its rating link`);
+        const mail = await this.emailWith(ctx.contactId, a.template, 's');
+        if (!mail) return { ...what, ok: false, detail: 'no email with survey rating links was received' };
+        // The person clicks the link whose label is their score: n stars (CSAT) or the number n (NPS).
+        const rated = ratingLinksIn(mail.html, this.config.publicBaseUrl);
+        const url = rated.find((l) => l.score === a.score)?.url;
+        if (!url) return { ...what, ok: false, detail: `the email has no link for ${a.score} (it offers ${rated.map((l) => l.score).join(', ')})` };
+        await this.waitLikeAPerson(mail);
+        const page = await fetch(url, { headers: { 'user-agent': BROWSER_UA } });
+        const html = await page.text();
+        if (page.status !== 200) return { ...what, ok: false, detail: `the survey page answered ${page.status}` };
+        const chosen = /name="score" value="(\d+)" checked/.exec(html)?.[1];
+        if (chosen !== String(a.score)) return { ...what, ok: false, detail: `the page preselected ${chosen ?? 'nothing'}, not the clicked ${a.score}` };
+        const form = new URLSearchParams({ score: chosen, comment: a.comment ?? '' });
+        return this.submitForm(html, url, form, what);
+      }
+      case 'expect_owner_email': {
+        const text = `the owner receives the "${a.template ?? 'owner_task'}" email${a.subject ? ` with "${a.subject}" in the subject` : ''} in the inbox`;
+        if (!ctx.owner) return { ...label(text), ok: false, detail: 'the scenario has no owner' };
+        const owner = ctx.owner;
+        const match = (e: SentEmail) => !ctx.consumed.has(e.key) && e.to.toLowerCase() === owner.email.toLowerCase() && e.templateId === (a.template ?? 'owner_task') && (!a.subject || e.subject.includes(a.subject));
+        const list = await this.waitFor(() => this.sentEmails(ctx.contactId), (l) => l.some(match));
+        const hit = list.find(match);
+        if (!hit) return { ...label(text), ok: false, detail: `no such email to the owner; got: ${list.map((e) => `${e.templateId} to ${e.to === owner.email ? 'the owner' : 'someone else'}`).join(', ') || 'nothing'}` };
+        ctx.consumed.add(hit.key);
+        return { ...label(text), ok: true, detail: `"${hit.subject}"` };
+      }
+      case 'expect_task': {
+        const text = `a task${a.title ? ` "${a.title}"` : ''}${a.status ? ` (${a.status})` : ''} exists for the contact${ctx.owner ? ', assigned to the owner' : ''}`;
+        type ApiTask = { id: string; title: string; status: string; ownerId: string | null };
+        const ok = (t: ApiTask) => (!a.title || t.title.includes(a.title)) && (!a.status || t.status === a.status) && (!ctx.owner || t.ownerId === ctx.owner.id);
+        const tasks = await this.waitFor(async () => ((await this.apiGet(`/v1/tasks?contactId=${ctx.contactId}`)).body as { tasks?: ApiTask[] }).tasks ?? [], (l) => l.some(ok));
+        return { ...label(text), ok: tasks.some(ok), detail: tasks.some(ok) ? undefined : `tasks: ${JSON.stringify(tasks.map((t) => ({ title: t.title, status: t.status, ownerId: t.ownerId })))}` };
+      }
+      case 'close_task': {
+        const what = label(`the owner closes the task${a.resolution ? ` ("${a.resolution}")` : ''}`);
+        type ApiTask = { id: string; status: string };
+        const tasks = await this.waitFor(async () => ((await this.apiGet(`/v1/tasks?contactId=${ctx.contactId}&status=open`)).body as { tasks?: ApiTask[] }).tasks ?? [], (l) => l.length > 0);
+        if (!tasks.length) return { ...what, ok: false, detail: 'no open task for the contact' };
+        const res = await fetch(`${this.config.publicBaseUrl}/v1/tasks/${tasks[0].id}/close`, {
+          method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${this.config.apiKey}` }, body: JSON.stringify(a.resolution ? { resolution: a.resolution } : {}),
+        });
+        const body = await res.text();
+        return res.status === 200 ? null : { ...what, ok: false, detail: `POST /v1/tasks/{id}/close answered ${res.status}: ${body.slice(0, 200)}` };
+      }
       case 'expect_email': {
         const text = `receives the "${a.template}" email${a.subject ? ` with "${a.subject}" in the subject` : ''}`;
-        const match = (e: SentEmail) => !ctx.consumed.has(e.key) && e.templateId === a.template && (!a.subject || e.subject.includes(a.subject));
+        const match = (e: SentEmail) => !ctx.consumed.has(e.key) && !isOwners(e, ctx.owner) && e.templateId === a.template && (!a.subject || e.subject.includes(a.subject));
         const list = await this.waitFor(() => this.sentEmails(ctx.contactId), (l) => l.some(match));
         const hit = list.find(match);
         if (!hit) {
@@ -384,7 +445,8 @@ export class ScenarioHarness {
         return { ...label(text), ok: true, detail: `"${hit.subject}"` };
       }
       case 'expect_no_email': {
-        const text = a.template ? `receives no "${a.template}" email` : 'receives no other email';
+        // With an owner, the owner's unexpected task emails count too (expect_owner_email consumes the expected ones).
+        const text = a.template ? `receives no "${a.template}" email` : ctx.owner ? 'no other email goes to the contact or the owner' : 'receives no other email';
         await this.settle(ctx);
         const extra = (await this.sentEmails(ctx.contactId)).filter((e) => !ctx.consumed.has(e.key) && (!a.template || e.templateId === a.template));
         return { ...label(text), ok: extra.length === 0, detail: extra.length ? `got: ${extra.map((e) => e.templateId).join(', ')}` : undefined };
@@ -583,7 +645,25 @@ export class ScenarioHarness {
   }
 }
 
-type LinkKind = 'o' | 'r' | 'c' | 'v' | 'p' | 'u';
+type LinkKind = 'o' | 'r' | 'c' | 'v' | 'p' | 'u' | 's';
+
+/** An email to the scenario's owner (a task notification), not one the contact received. */
+function isOwners(e: SentEmail, owner: { email: string } | null): boolean {
+  return owner !== null && e.to.toLowerCase() === owner.email.toLowerCase();
+}
+
+/** Survey rating links with the score each one shows: the count of filled stars (CSAT) or the number (NPS). */
+export function ratingLinksIn(html: string, baseUrl: string): { url: string; score: number }[] {
+  const out: { url: string; score: number }[] = [];
+  for (const m of html.matchAll(/<a [^>]*href="([^"]+)"[^>]*>([^<]*)<\/a>/g)) {
+    const url = m[1].replace(/&amp;/g, '&');
+    if (!url.startsWith(`${baseUrl}/s/`)) continue;
+    const label = m[2].trim();
+    const score = label.includes('★') || label.includes('☆') ? [...label].filter((c) => c === '★').length : Number(label);
+    if (Number.isInteger(score)) out.push({ url, score });
+  }
+  return out;
+}
 
 /** The public-endpoint links of one kind in an email's HTML (tracked links /r/, pixel /o/, confirm /c/, ...). */
 export function linksIn(html: string, baseUrl: string, kind: LinkKind): string[] {

@@ -17,8 +17,9 @@
  * fields take relative dates: lastActivityAt: -120d, emailVerifiedAt: -200d, birthday: +3d (the day
  * three days after the start).
  *
- * Actions: event, advance, advance_to (a holiday), run_scan, open, click, confirm, verify, unsubscribe, preferences, expect_email,
- * expect_no_email, expect_contact, expect_run. The person's actions (open, click, confirm, verify,
+ * Actions: event, advance, advance_to (a holiday), run_scan, open, click, confirm, verify, unsubscribe, preferences,
+ * answer_survey, expect_email, expect_no_email, expect_contact, expect_run, expect_owner_email, expect_task, close_task.
+ * A scenario may give the contact an owner (`owner: { name, email, crmId? }`), created through the API. The person's actions (open, click, confirm, verify,
  * unsubscribe, preferences) use the links of the email they received, through the real public endpoints;
  * `event` goes through the real API (POST /v1/events). Errors name file:line:col.
  */
@@ -43,6 +44,14 @@ export type ScenarioAction = Located & (
   | { kind: 'preferences'; template?: string; keep: string[]; pauseDays?: 30 | 90; unsubscribeAll: boolean }
   /** `at`: the local time ("HH:MM", the contact's time zone) the email was sent at. */
   | { kind: 'expect_email'; template: string; subject?: string; at?: string }
+  /** The survey page behind the email's rating link for `score`: open it (the score is preselected), add the comment, send. */
+  | { kind: 'answer_survey'; template?: string; score: number; comment?: string }
+  /** An email to the scenario's owner (a task notification) arrived in the inbox. */
+  | { kind: 'expect_owner_email'; template?: string; subject?: string }
+  /** A task about the contact, through GET /v1/tasks (title contains, status, assigned to the scenario's owner). */
+  | { kind: 'expect_task'; title?: string; status?: 'open' | 'done' }
+  /** The owner closes the contact's open task through POST /v1/tasks/{id}/close. */
+  | { kind: 'close_task'; resolution?: string }
   | { kind: 'expect_no_email'; template?: string }
   | { kind: 'expect_contact'; fields: Record<string, unknown> }
   /** `key`: which run of a keyed journey (`entry: { key }`), e.g. the order id; default the newest. */
@@ -63,6 +72,8 @@ export interface Scenario extends Located {
   contact: Record<string, unknown>;
   /** UTC time of day the scenario starts at ("HH:MM"; default 10:00), so quiet hours are deterministic. */
   startTime: string;
+  /** The contact's owner (a user), created through PUT /v1/owners/{id} before the contact. */
+  owner?: { name: string; email: string; crmId?: string };
   actions: ScenarioAction[];
 }
 
@@ -78,7 +89,7 @@ export class ScenarioFormatError extends Error {
   }
 }
 
-const ACTIONS = ['event', 'advance', 'advance_to', 'run_scan', 'open', 'click', 'confirm', 'verify', 'unsubscribe', 'preferences', 'expect_email', 'expect_no_email', 'expect_contact', 'expect_run'] as const;
+const ACTIONS = ['event', 'advance', 'advance_to', 'run_scan', 'open', 'click', 'confirm', 'verify', 'unsubscribe', 'preferences', 'answer_survey', 'expect_email', 'expect_no_email', 'expect_contact', 'expect_run', 'expect_owner_email', 'expect_task', 'close_task'] as const;
 export const RUN_OUTCOMES = ['completed', 'exited', 'converted', 'holdout', 'running'] as const;
 
 export function parseScenarioFile(text: string, file: string): ScenarioFile {
@@ -113,7 +124,15 @@ export function parseScenarioFile(text: string, file: string): ScenarioFile {
   for (const item of list.items as Node[]) {
     if (!isMap(item)) fail(item, 'each scenario is a map with name, contact and do');
     const m = item as YAMLMap;
-    for (const k of keysOf(m)) if (!['name', 'start_time', 'contact', 'do'].includes(k.key)) fail(k.node, `unknown key "${k.key}" in a scenario (expected name, start_time, contact, do)`);
+    for (const k of keysOf(m)) if (!['name', 'start_time', 'contact', 'owner', 'do'].includes(k.key)) fail(k.node, `unknown key "${k.key}" in a scenario (expected name, start_time, contact, owner, do)`);
+    const ownerNode = get(m, 'owner');
+    let owner: Scenario['owner'];
+    if (ownerNode !== undefined) {
+      const o = isMap(ownerNode) ? ((ownerNode as YAMLMap).toJSON() as Record<string, unknown>) : null;
+      if (!o || typeof o.name !== 'string' || typeof o.email !== 'string' || (o.crmId !== undefined && typeof o.crmId !== 'string')) fail(ownerNode, 'owner is { name, email, crmId? }');
+      for (const k of Object.keys(o!)) if (!['name', 'email', 'crmId'].includes(k)) fail(ownerNode, `unknown key "${k}" in owner (name, email, crmId)`);
+      owner = { name: o!.name as string, email: o!.email as string, ...(o!.crmId ? { crmId: o!.crmId as string } : {}) };
+    }
     const start = get(m, 'start_time');
     if (start !== undefined && !(isScalar(start) && /^([01]\d|2[0-3]):[0-5]\d$/.test(String(start.value)))) fail(start, 'start_time is a UTC time of day like "10:00"');
     const name = get(m, 'name');
@@ -127,7 +146,7 @@ export function parseScenarioFile(text: string, file: string): ScenarioFile {
     const actions = (steps as { items: Node[] }).items.map((s) => parseAction(s));
     scenarios.push({
       ...at(item), name: String((name as { value: string }).value), contact: contactJson,
-      startTime: start === undefined ? '10:00' : String((start as { value: unknown }).value), actions,
+      startTime: start === undefined ? '10:00' : String((start as { value: unknown }).value), actions, ...(owner ? { owner } : {}),
     });
   }
   return { file, journey: journeyNode.value, scenarios };
@@ -192,6 +211,28 @@ export function parseScenarioFile(text: string, file: string): ScenarioFile {
         const pause = o.pause === undefined ? undefined : Number(String(o.pause).replace(/d$/, ''));
         if (pause !== undefined && pause !== 30 && pause !== 90) fail(value, 'pause is 30 or 90 (days), as the preference centre offers');
         return { ...loc, kind, template: o.template === undefined ? undefined : str(o.template, 'template'), keep, pauseDays: pause as 30 | 90 | undefined, unsubscribeAll: o.unsubscribe_all === true };
+      }
+      case 'answer_survey': {
+        const o = obj(json) ?? fail(value, 'answer_survey is { template?, score, comment? }');
+        for (const k of Object.keys(o)) if (!['template', 'score', 'comment'].includes(k)) fail(value, `unknown key "${k}" in answer_survey (template, score, comment)`);
+        if (typeof o.score !== 'number' || !Number.isInteger(o.score) || o.score < 0 || o.score > 10) fail(value, 'score is a whole number: 1-5 stars or 0-10');
+        return { ...loc, kind, score: o.score as number, ...(o.template === undefined ? {} : { template: str(o.template, 'template') }), ...(o.comment === undefined ? {} : { comment: str(o.comment, 'comment') }) };
+      }
+      case 'expect_owner_email': {
+        const o = typeof json === 'string' ? { template: json } : obj(json) ?? {};
+        for (const k of Object.keys(o)) if (!['template', 'subject'].includes(k)) fail(value, `unknown key "${k}" in expect_owner_email (template, subject)`);
+        return { ...loc, kind, ...(o.template === undefined ? {} : { template: str(o.template, 'template') }), ...(o.subject === undefined ? {} : { subject: str(o.subject, 'subject') }) };
+      }
+      case 'expect_task': {
+        const o = obj(json) ?? {};
+        for (const k of Object.keys(o)) if (!['title', 'status'].includes(k)) fail(value, `unknown key "${k}" in expect_task (title, status)`);
+        if (o.status !== undefined && o.status !== 'open' && o.status !== 'done') fail(value, 'status is open or done');
+        return { ...loc, kind, ...(o.title === undefined ? {} : { title: str(o.title, 'title') }), ...(o.status === undefined ? {} : { status: o.status as 'open' | 'done' }) };
+      }
+      case 'close_task': {
+        const o = obj(json) ?? {};
+        for (const k of Object.keys(o)) if (k !== 'resolution') fail(value, `unknown key "${k}" in close_task (resolution)`);
+        return { ...loc, kind, ...(o.resolution === undefined ? {} : { resolution: str(o.resolution, 'resolution') }) };
       }
       case 'expect_email': {
         const o = typeof json === 'string' ? { template: json } : obj(json) ?? fail(value, 'expect_email is { template, subject?, at? }');

@@ -10,6 +10,7 @@ import { createEngineActivities, type EngineActivities } from '../activities';
 import type { ContactStore } from '../activities/contact-store';
 import type { SendActivities } from '../activities/send';
 import type { WebhookStepActivities } from '../activities/webhook-step';
+import type { TaskStepActivities } from '../activities/task-step';
 import { loadConfig } from '../lib/config';
 import { sojournDataConverter, type PayloadKeyRing } from '../lib/payload-codec';
 import { runsEnded, withActivityMetrics } from '../lib/metrics';
@@ -31,6 +32,8 @@ export interface BuildWorkerOptions {
   send?: SendActivities;
   /** The webhook step's call (default: from the environment's configuration). */
   webhooks?: WebhookStepActivities;
+  /** The task step (default: the owner's email over the environment's SMTP relay). */
+  tasks?: TaskStepActivities;
   activityOverrides?: Partial<EngineActivities> & Record<string, (...args: never[]) => Promise<unknown>>;
   /** A pre-built bundle ({ code } or { codePath }); otherwise the workflows are bundled now (slow). */
   workflowBundle?: WorkflowBundleOption;
@@ -60,7 +63,7 @@ export async function buildWorker(opts: BuildWorkerOptions): Promise<Worker> {
   const payloadKeys = opts.payloadKeys ?? loadConfig().payloadKeys;
   const client = opts.client ?? (opts.clientConnection ? new Client({ connection: opts.clientConnection, namespace, dataConverter: sojournDataConverter(payloadKeys) }) : undefined);
   const all: Record<string, (...args: never[]) => Promise<unknown>> = {
-    ...createEngineActivities({ client, taskQueue: opts.taskQueue, contacts: opts.contacts, send: opts.send, webhooks: opts.webhooks }),
+    ...createEngineActivities({ client, taskQueue: opts.taskQueue, contacts: opts.contacts, send: opts.send, webhooks: opts.webhooks, tasks: opts.tasks }),
     ...(opts.activityOverrides ?? {}),
   };
   const wrap = opts.activityWrapper;

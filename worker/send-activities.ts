@@ -12,6 +12,9 @@ import { recordSmtpBounce, softBouncePolicy } from '../mail/bounces';
 import { dataLayerContactsPort } from '../mail/contacts-port';
 import type { MailTransport } from '../mail/transport';
 import type { EventSink } from '../mail/events';
+import { createTaskStepActivities } from '../activities/task-step';
+import { createOwnerEmailNotifier } from '../activities/owner-email';
+import { dataLayerContactStore } from '../activities/contact-store';
 
 /** Delivery's send activity over the data layer's recipients. */
 export function createSendActivities(config: Config, opts: { transport?: MailTransport; templatesDir?: string; now?: () => Date; afterSmtp?: (input: { templateId: string }) => void; onEvent?: EventSink; health?: DependencyHealth } = {}) {
@@ -22,4 +25,9 @@ export function createSendActivities(config: Config, opts: { transport?: MailTra
     onBounce: async (row, bounce) => void (await recordSmtpBounce(row, bounce, { contacts, onEvent: opts.onEvent, softBounces: softBouncePolicy(config) })),
   });
   return { sendEmail };
+}
+
+/** The task step with the owner's email over the same relay and templates as Delivery's sends. */
+export function createTaskActivities(config: Config, opts: { transport?: MailTransport; templatesDir?: string; now?: () => Date } = {}) {
+  return createTaskStepActivities({ contacts: dataLayerContactStore(), notifyByEmail: createOwnerEmailNotifier({ config, ...opts }) });
 }

@@ -12,6 +12,7 @@ import type { GateActivities } from '../activities/gate';
 import type { SendTimeActivities } from '../activities/send-time';
 import type { SendActivities } from '../activities/send';
 import type { WebhookStepActivities } from '../activities/webhook-step';
+import type { TaskStepActivities } from '../activities/task-step';
 
 /**
  * Reads, gate decisions and contact updates: one or two single-document operations each, so 10 s is
@@ -65,4 +66,14 @@ export const send = proxyActivities<SendActivities>({
 export const hooks = proxyActivities<WebhookStepActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes', backoffCoefficient: 2 },
+});
+
+/**
+ * The task step: creating the task is one keyed insert and the owner's email one send through the ledger
+ * (each idempotent), so the activity is retried like a send: 2 s doubling to 1 minute, no attempt limit.
+ */
+export const tasks = proxyActivities<TaskStepActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', backoffCoefficient: 2 },
 });

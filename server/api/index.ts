@@ -32,6 +32,7 @@ import { journeysRoutes } from './journeys-routes';
 import { importsRoutes } from './imports-routes';
 import { webhooksRoutes } from './webhooks-routes';
 import { reportsRoutes } from './reports-routes';
+import { tasksRoutes } from './tasks-routes';
 
 export { apiContact, type ApiOptions } from './api-options';
 
@@ -193,7 +194,7 @@ export const contactAndEventRoutes: FastifyPluginAsync<ApiOptions> = async (app:
  * Route plugins of the API. Each is registered inside the authenticated context below, so a route
  * added here (in its own file under server/api/) is behind the API key without doing anything else.
  */
-export const API_ROUTES: readonly FastifyPluginAsync<ApiOptions>[] = [contactAndEventRoutes, contactsRoutes, suppressionsRoutes, journeysRoutes, importsRoutes, webhooksRoutes, reportsRoutes];
+export const API_ROUTES: readonly FastifyPluginAsync<ApiOptions>[] = [contactAndEventRoutes, contactsRoutes, suppressionsRoutes, journeysRoutes, importsRoutes, webhooksRoutes, reportsRoutes, tasksRoutes];
 
 /**
  * The API: one encapsulated context whose `onRequest` hook checks the key for every route registered

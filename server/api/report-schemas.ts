@@ -64,7 +64,7 @@ export const journeyReportResponse = {
   $id: 'JourneyReport',
   type: 'object',
   additionalProperties: false,
-  required: ['journeyId', 'name', 'liveVersion', 'paused', 'from', 'to', 'generatedAt', 'totals', 'versions', 'daily', 'experiments'],
+  required: ['journeyId', 'name', 'liveVersion', 'paused', 'from', 'to', 'generatedAt', 'totals', 'versions', 'daily', 'experiments', 'surveys'],
   properties: {
     journeyId: { type: 'string' },
     name: { type: 'string' },
@@ -118,6 +118,23 @@ export const journeyReportResponse = {
               properties: { name: { type: 'string' }, holdout: { type: 'boolean' }, entered: count, sent: count, clicked: count, converted: count, conversionRate: rate, lift },
             },
           },
+        },
+      },
+    },
+    surveys: {
+      type: 'array',
+      description: 'CSAT / NPS of each survey sent by the journey (first answer per email): csat = share of 4-5 stars, nps = promoters minus detractors in points.',
+      items: {
+        type: 'object', additionalProperties: false, required: ['surveyId', 'scale', 'stepIds', 'answers', 'scores', 'average', 'csat', 'nps'],
+        properties: {
+          surveyId: { type: 'string' },
+          scale: { type: 'string', enum: ['csat', 'nps'] },
+          stepIds: { type: 'array', items: { type: 'string' } },
+          answers: count,
+          scores: { type: 'object', additionalProperties: count },
+          average: { anyOf: [{ type: 'number' }, { type: 'null' }] },
+          csat: { anyOf: [rate, { type: 'null' }] },
+          nps: { anyOf: [{ type: 'number', minimum: -100, maximum: 100 }, { type: 'null' }] },
         },
       },
     },

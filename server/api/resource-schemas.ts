@@ -38,6 +38,8 @@ export const contactView = {
     doubleOptIn: { type: 'string' },
     source: nullable({ type: 'string' }),
     channel: nullable({ type: 'string' }),
+    owner: nullable({ type: 'string' }),
+    surveys: { type: 'object', additionalProperties: { type: 'object', properties: { score: { type: 'integer' }, comment: nullable({ type: 'string' }), at: { type: 'string', format: 'date-time' } } } },
     lifecycle: nullable({ type: 'string' }),
     importance: nullable({ type: 'string' }),
     rfm: nullable({ type: 'string' }),

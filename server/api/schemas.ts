@@ -39,6 +39,7 @@ export const contactInput = {
     tags: { type: 'array', maxItems: 100, items: str(64) },
     attributes: { type: 'object', maxProperties: 100 },
     channel: nullable(str(64)),
+    owner: nullable({ type: 'string', maxLength: 64, description: 'Owner (user) id: who gets the tasks of task steps (PUT /v1/owners/{id}).' }),
     consent: {
       type: 'object', additionalProperties: false,
       properties: { email: consentStatus, sms: consentStatus, phone: consentStatus },

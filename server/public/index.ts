@@ -6,6 +6,7 @@
  *   GET  /p/<token>  preference centre (topics, pause)                 POST /p/<token>  save preferences
  *   GET  /c/<token>  double opt-in page with a button                  POST /c/<token>  confirm (one-time)
  *   GET  /v/<token>  address verification page with a button           POST /v/<token>  verify (one-time)
+ *   GET  /s/<token>  survey form, the link's score preselected       POST /s/<token>  store the answer (score, comment)
  *   GET  /o/<token>.gif  open pixel (no-store; machine opens flagged)
  *   GET  /r/<token>  click redirect to the signed target only (bot clicks flagged)
  *   POST /bounces   DSN / ARF report as message/rfc822 (API key: x-api-key or Bearer)
@@ -25,6 +26,7 @@ import type { PublicContext } from './context';
 import { OpenWindow } from './open-window';
 import { registerConsentRoutes } from './consent-routes';
 import { registerTrackingRoutes } from './tracking-routes';
+import { registerSurveyRoutes } from './survey-routes';
 
 export type { PublicEvent } from './context';
 
@@ -71,6 +73,7 @@ export const publicPlugin: FastifyPluginAsync<PublicPluginOptions> = async (app,
 
   registerConsentRoutes(app, ctx);
   registerTrackingRoutes(app, ctx);
+  registerSurveyRoutes(app, ctx);
 
   app.post('/bounces', { bodyLimit: 2 * 1024 * 1024, onRequest: requireApiKey(opts.config.apiKey) }, async (req, reply) => {
     const body = req.body;

@@ -13,7 +13,7 @@ describe('fuzz: tokens', () => {
     const t = tally();
     const mutated = fc.sample(fc.tuple(fc.constantFrom(...PURPOSES), fc.stringMatching(/^[0-9a-f]{24}$/), fc.array(mutationArb, { minLength: 1, maxLength: 4 })), { numRuns: 6000, seed: 4242 });
     for (const [purpose, contactId, ms] of mutated) {
-      const token = signer.sign({ purpose, contactId, now });
+      const token = signer.sign({ purpose, contactId, now, ...(purpose === 'survey' ? { survey: { id: 'order_csat', scale: 'csat' as const, score: 4 } } : {}) });
       const bad = ms.reduce((x, m) => m.apply(x), token);
       if (bad === token) continue;
       await runCase(t, bad, () => PURPOSES.map((p) => signer.verify(bad, p, now)), (rs) => (rs.some((r) => r.ok) ? 'accepted' : null));

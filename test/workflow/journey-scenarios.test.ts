@@ -32,7 +32,7 @@ describe('the shipped journey scenarios', () => {
   });
 
   it('exist: every shipped journey has at least four scenarios', () => {
-    for (const j of ['welcome', 'birthday', 'reengagement', 'verification', 'post_purchase', 'renewal_reminder', 'service_due', 'holiday_greeting', 'newsletter']) {
+    for (const j of ['welcome', 'birthday', 'reengagement', 'verification', 'post_purchase', 'renewal_reminder', 'service_due', 'holiday_greeting', 'newsletter', 'order_survey', 'survey_followup']) {
       const n = files.filter((f) => f.journey === j).reduce((sum, f) => sum + f.scenarios.length, 0);
       expect({ journey: j, scenarios: n >= 4 }).toEqual({ journey: j, scenarios: true });
     }

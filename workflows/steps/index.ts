@@ -10,6 +10,7 @@ import { runUpdate } from './update';
 import { runWait } from './wait';
 import { runWaitFor } from './wait-for';
 import { runWebhook } from './webhook';
+import { runTask } from './task';
 
 type Handler<K extends StepKind> = (step: Extract<Step, { kind: K }>, run: Run) => Promise<StepResult>;
 
@@ -22,6 +23,7 @@ export const STEP_HANDLERS = {
   update: runUpdate,
   classify: runClassify,
   webhook: runWebhook,
+  task: runTask,
   exit: runExit,
 } satisfies { [K in StepKind]: Handler<K> };
 

@@ -16,6 +16,7 @@ import { withWebhookFanout } from '../../../engine/webhook-fanout';
 import { createWebhooks } from '../../../data/webhooks';
 import { loadProject } from '../../../engine/project';
 import { saveJourneyVersion } from '../../../data/journey-versions';
+import { createTask } from '../../../data/tasks';
 
 jest.setTimeout(120_000);
 
@@ -59,6 +60,12 @@ const EXAMPLES: [string, (c: Ctx) => Example][] = [
   ['GET /v1/webhooks/{id}/deliveries', (c) => ({ url: `/v1/webhooks/${c.webhook}/deliveries` })],
   ['POST /v1/webhooks/{id}/deliveries/{eventId}/replay', (c) => ({ url: `/v1/webhooks/${c.webhook}/deliveries/contract-2/replay` })],
   ['DELETE /v1/webhooks/{id}', (c) => ({ url: `/v1/webhooks/${c.webhook}` })],
+  ['PUT /v1/owners/{id}', () => ({ url: '/v1/owners/wei.zhang', body: { name: 'Wei Zhang', email: 'wei@example.com', crmId: 'crm-7' } })],
+  ['GET /v1/owners', () => ({ url: '/v1/owners?limit=10' })],
+  ['GET /v1/owners/{id}', () => ({ url: '/v1/owners/wei.zhang' })],
+  ['GET /v1/tasks', (c) => ({ url: `/v1/tasks?status=open&owner=wei.zhang&contactId=${c.contact}` })],
+  ['GET /v1/tasks/{id}', (c) => ({ url: `/v1/tasks/${c.task}` })],
+  ['POST /v1/tasks/{id}/close', (c) => ({ url: `/v1/tasks/${c.task}/close`, body: { resolution: 'Called; refunded' } })],
   ['DELETE /v1/contacts/{id}', (c) => ({ url: `/v1/contacts/${c.contact}` })],
 ];
 
@@ -116,6 +123,12 @@ describe('the API contract', () => {
       if (op === 'POST /v1/contacts') ctx.contact = body.id;
       if (op === 'POST /v1/webhooks') ctx.webhook = body.id;
       if (op === 'POST /v1/imports') ctx.import = body.id;
+      if (op === 'PUT /v1/owners/{id}') {
+        // Tasks are made by journeys' task steps (the workflow tests and scenarios); here one is made by
+        // the same data-layer call the task activity uses, for the task routes to list and close.
+        const { task } = await createTask({ key: `journey/survey_followup/${ctx.contact}:call_customer:0`, contactId: ctx.contact, ownerId: 'wei.zhang', journeyId: 'survey_followup', stepId: 'call_customer', title: 'Call the customer', why: '2 stars', due: new Date(Date.now() + 2 * 86400_000), createdAt: new Date() });
+        ctx.task = task._id;
+      }
       if (op === 'POST /v1/webhooks') {
         // A delivery to replay: an event the new webhook subscribed to.
         const r = await fetch(`${base}/v1/events`, { method: 'POST', headers: { authorization: 'Bearer test-key', 'content-type': 'application/json' }, body: JSON.stringify({ eventId: 'contract-2', contactId: ctx.contact, name: 'email.bounced', data: { type: 'soft' } }) });

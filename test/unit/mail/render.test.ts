@@ -27,8 +27,10 @@ describe('the shipped templates', () => {
 
   // What post_purchase and renewal_reminder declare and pass (trigger.data); other templates ignore it.
   const order = { name: 'order.completed', data: { orderId: 'A-1001', amount: 42.5, plan: 'Explorer' } };
+  // What the task step's owner email passes (activities/owner-email.ts); other templates ignore it.
+  const taskVars = { task: { id: 't_abc', title: 'Call the customer', why: '2 stars', due: '2026-06-03T10:00:00.000Z', url: 'https://go.example.com/v1/tasks/t_abc' }, customer: { id: 'c9', firstName: 'Bo', lastName: null, name: 'Bo' } };
   it.each(ids)('%s renders for an English and a Chinese contact, with subject, HTML and text, and no email address in any URL', (id) => {
-    for (const data of [{ ...ana, trigger: order }, { ...mei, trigger: order }]) {
+    for (const data of [{ ...ana, trigger: order, vars: taskVars }, { ...mei, trigger: order, vars: taskVars }]) {
       const out = renderer.render(id, data, { contactId: String(data.contact.id), sendKey: `journey/x/${data.contact.id}:s:0` });
       expect(out.subject.trim()).not.toBe('');
       expect(out.html).toContain('<html');
@@ -43,7 +45,7 @@ describe('the shipped templates', () => {
       for (const url of urls) {
         expect(url.toLowerCase()).not.toContain(String(data.email).toLowerCase());
         expect(decodeURIComponent(url)).not.toContain(String(data.email));
-        const token = /\/[upcvor]\/([\w-]+)\./.exec(url)?.[1];
+        const token = /\/[upcvors]\/([\w-]+)\./.exec(url)?.[1];
         if (token) expect(Buffer.from(token, 'base64url').toString('utf8')).not.toContain('@');
       }
     }

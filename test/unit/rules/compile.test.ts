@@ -75,7 +75,7 @@ steps:
       .map((f) => ({ path: `journeys/${f}`, text: fs.readFileSync(path.join(dir, f), 'utf8') }));
     const r = compileProject(files, { templates: readTemplateCatalog(path.join(root, 'templates')) });
     expect(r.diagnostics).toEqual([]);
-    expect(Object.keys(r.plans).sort()).toEqual(['birthday', 'holiday_greeting', 'newsletter', 'post_purchase', 'reengagement', 'renewal_reminder', 'service_due', 'verification', 'welcome']);
+    expect(Object.keys(r.plans).sort()).toEqual(['birthday', 'holiday_greeting', 'newsletter', 'order_survey', 'post_purchase', 'reengagement', 'renewal_reminder', 'service_due', 'survey_followup', 'verification', 'welcome']);
     expect(r.rules.attributes).toMatchObject({ renewalDate: 'date' });
     expect(r.plans.holiday_greeting.trigger).toMatchObject({ kind: 'date', holiday: 'chinese_new_year', at: '09:00' });
     expect(r.plans.service_due.trigger).toMatchObject({ kind: 'date', field: 'attributes.serviceDueDate', offsetDays: -14, at: '09:00' });

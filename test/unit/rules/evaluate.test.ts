@@ -8,7 +8,7 @@ function contact(over: Partial<ContactView> = {}): ContactView {
     birthdayMonth: 2, birthdayDay: 29, tags: ['vip'], consent: { email: 'subscribed', sms: 'unknown', phone: 'unknown' },
     source: 'signup_form', channel: null, lifecycle: null, importance: null, rfm: null, businessType: null, rfmScore: { recency: null, frequency: null, monetary: null },
     engagement: { opens: 2, clicks: 0, orders: 1, revenue: 120.5, lastOpenAt: new Date('2027-02-20T00:00:00Z'), lastClickAt: null, lastOrderAt: null },
-    lastActivityAt: null, createdAt: new Date('2026-01-01T00:00:00Z'), attributes: { plan: 'pro' }, ...over,
+    lastActivityAt: null, createdAt: new Date('2026-01-01T00:00:00Z'), attributes: { plan: 'pro' }, owner: null, surveys: {}, ...over,
   };
 }
 const b = (over: Partial<ContactView> = {}) => ({ contact: contact(over), now: NOW });

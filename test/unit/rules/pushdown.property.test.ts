@@ -49,6 +49,8 @@ const contactArb: fc.Arbitrary<ContactView> = fc.record({
   lastActivityAt: maybe(timeArb),
   createdAt: timeArb,
   attributes: fc.constant({}),
+  owner: maybe(strOf(['wei', 'sales-2'])),
+  surveys: fc.constant({}),
 });
 
 /** The stored document for a view (mongoPath layout); nulls are sometimes stored, sometimes missing. */

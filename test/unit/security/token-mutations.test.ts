@@ -9,6 +9,8 @@ import { mutationArb } from '../../helpers/token-mutations';
 const PURPOSES = Object.keys(TOKEN_TTL_SECONDS) as TokenPurpose[];
 const signer = new TokenSigner('token-mutation-secret-0123456789abcdef');
 const now = new Date('2026-06-01T00:00:00Z');
+/** Survey tokens carry their survey (id, scale, score); others none. */
+const surveyOf = (purpose: TokenPurpose) => (purpose === 'survey' ? { id: 'order_csat', scale: 'csat' as const, score: 2 } : undefined);
 
 describe('link tokens accept exactly one encoding', () => {
   it('refuses at least 1,000 mutations of valid tokens of every purpose', () => {
@@ -22,7 +24,7 @@ describe('link tokens accept exactly one encoding', () => {
           fc.option(fc.stringMatching(/^[0-9a-f]{32}$/), { nil: undefined }),
           fc.array(mutationArb, { minLength: 1, maxLength: 3 }),
           (contactId, sendRef, mutations) => {
-            const token = signer.sign({ purpose, contactId, sendRef, url: purpose === 'click' ? 'https://example.com/a?b=c' : undefined, now });
+            const token = signer.sign({ purpose, contactId, sendRef, url: purpose === 'click' ? 'https://example.com/a?b=c' : undefined, survey: surveyOf(purpose), now });
             expect(signer.verify(token, purpose, now).ok).toBe(true);
             // Each mutation alone, and all of them applied in turn.
             const variants = [...mutations.map((m) => m.apply(token)), mutations.reduce((t, m) => m.apply(t), token)];
@@ -49,8 +51,8 @@ describe('link tokens accept exactly one encoding', () => {
 
   it('identifies a one-time token by its signed nonce, other tokens by their payload', () => {
     for (const purpose of PURPOSES) {
-      const a = signer.sign({ purpose, contactId: 'c1', now });
-      const b = signer.sign({ purpose, contactId: 'c1', now });
+      const a = signer.sign({ purpose, contactId: 'c1', survey: surveyOf(purpose), now });
+      const b = signer.sign({ purpose, contactId: 'c1', survey: surveyOf(purpose), now });
       const ra = signer.verify(a, purpose, now);
       const rb = signer.verify(b, purpose, now);
       expect(ra.ok && rb.ok).toBe(true);
