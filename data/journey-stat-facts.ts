@@ -88,6 +88,9 @@ export function surveyMetric(surveyId: string, scale: string, score: number): st
   return `answer:${surveyId}:${scale}:${score}`;
 }
 
+/** Scores each scale allows (the survey page refuses others; a hand-made event with one counts nowhere). */
+const SURVEY_RANGES: Record<string, [number, number]> = { csat: [1, 5], nps: [0, 10] };
+
 export const SURVEY_METRIC_RE = /^answer:([a-z][a-z0-9_]{0,39}):(csat|nps):(\d{1,2})$/;
 
 /**
@@ -97,6 +100,8 @@ export const SURVEY_METRIC_RE = /^answer:([a-z][a-z0-9_]{0,39}):(csat|nps):(\d{1
 async function recordSurveyFact(e: Pick<SojournEvent, 'at' | 'data'>): Promise<void> {
   const { sendKey, surveyId, scale, score } = e.data ?? {};
   if (typeof sendKey !== 'string' || typeof surveyId !== 'string' || typeof scale !== 'string' || typeof score !== 'number') return;
+  const range = SURVEY_RANGES[scale];
+  if (!range || !Number.isInteger(score) || score < range[0] || score > range[1]) return;
   const metric = surveyMetric(surveyId, scale, score);
   if (!SURVEY_METRIC_RE.test(metric)) return;
   const row = await findLedgerRow(sendKey);
