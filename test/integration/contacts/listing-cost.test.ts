@@ -47,27 +47,29 @@ describe('listing contacts costs O(page size)', () => {
   // FerretDB on SQLite (SOJOURN_DB_BACKEND=sqlite) is not patched for ranges: there a page reads the whole
   // collection (docs/scaling.md), so the plan check below holds only on PostgreSQL and MongoDB.
   (sqlite ? it.skip : it)('asks only for an `_id` range with ORDER BY and LIMIT, which the database answers from the `_id` index', async () => {
-    // PostgreSQL's own counters (null on MongoDB) around three pages: the first, one of SEEDED / 2 + 1 and one in the
-    // middle. The table was only written to before (seeding), so nothing earlier is still to be reported.
+    // PostgreSQL's own counters (null on MongoDB) around two pages: the first and one in the middle. Only the
+    // cursor read precedes them, and the first count waits until the counters report it (settled).
     const database = mongoose.connection.db!.databaseName;
-    const before = await tableReads(database, 'contacts');
+    // A cursor in the middle, taken before counting: a page of half the table may rightly be read by a
+    // scan (PostgreSQL's planner picks it once statistics say so), which is not what is measured here.
+    const cursor = (await listContacts({ limit: SEEDED / 2 + 1 })).next!;
+    const before = await tableReads(database, 'contacts', { settled: true });
     recording = true;
     const first = await listContacts({ limit: LIMIT });
-    const cursor = (await listContacts({ limit: SEEDED / 2 + 1 })).next!;
     const middle = await listContacts({ limit: LIMIT, cursor });
     recording = false;
     const after = await tableReads(database, 'contacts', { settled: true });
     if (before && after) {
       const read = { bySeqScan: after.seqRowsRead - before.seqRowsRead, throughIndex: after.indexRowsFetched - before.indexRowsFetched };
-      console.log(`pages of ${LIMIT}, ${SEEDED / 2 + 1} and ${LIMIT} among ${SEEDED} contacts: PostgreSQL read ${read.throughIndex} rows through the _id index, ${read.bySeqScan} by scans`);
-      expect(read).toEqual({ bySeqScan: 0, throughIndex: LIMIT + SEEDED / 2 + 1 + LIMIT });
+      console.log(`two pages of ${LIMIT} (the first, one in the middle) among ${SEEDED} contacts: PostgreSQL read ${read.throughIndex} rows through the _id index, ${read.bySeqScan} by scans`);
+      expect(read).toEqual({ bySeqScan: 0, throughIndex: 2 * LIMIT });
     }
     expect(first.contacts).toHaveLength(LIMIT);
     expect(middle.contacts).toHaveLength(LIMIT);
     expect(first.scanned).toBe(LIMIT);
 
     const queries = seen.map((e) => e.command as unknown as { find: string; filter: { _id: Record<string, Types.ObjectId> }; sort: unknown; limit: number; skip?: number });
-    expect(queries.length).toBeGreaterThanOrEqual(3);
+    expect(queries.length).toBeGreaterThanOrEqual(2);
     for (const q of queries) {
       const sort = q.sort instanceof Map ? Object.fromEntries(q.sort) : q.sort;
       expect({ keys: Object.keys(q.filter), ops: Object.keys(q.filter._id), sort, skip: q.skip }).toEqual({ keys: ['_id'], ops: [expect.stringMatching(/^\$gte?$/)], sort: { _id: 1 }, skip: undefined });
