@@ -12,6 +12,7 @@
  * For once/every the trigger goes through signal-with-start, so a running run receives the event.
  */
 import { runsStarted } from '../lib/metrics';
+import { noteJourneyEntered } from '../data/journeys-entered';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { EntryPolicy } from '../rules/plan';
 import { eventSignal, journeyWorkflowId, keyedWorkflowId, type JourneyEvent, type JourneyInput } from '../workflows/definitions';
@@ -67,6 +68,8 @@ async function startOrDeliver(client: Client, taskQueue: string, req: StartRunRe
       { key: SOJOURN_CONTACT, value: req.contactId }, { key: SOJOURN_STATUS, value: 'running' },
     ],
   };
+  // Before the start: an event dispatched once the run exists must find the journey noted.
+  await noteJourneyEntered(req.contactId, req.journeyId);
   try {
     if (req.entry.kind === 'restart') {
       await client.workflow.start('journey', { ...common, workflowIdReusePolicy: 'ALLOW_DUPLICATE', workflowIdConflictPolicy: 'TERMINATE_EXISTING' });

@@ -55,6 +55,7 @@ export function emptyContact(id: Types.ObjectId, now: Date, source: string): Con
     phones: [],
     phoneIndex: [],
     tags: [],
+    journeysEntered: [],
     attributes: {},
     source,
     consent: { email: { ...none }, sms: { ...none }, phone: { ...none } },

@@ -57,6 +57,8 @@ export interface ContactDoc {
   birthday?: { month: number; day: number; year?: number | null } | null;
   birthdayMonthDay?: string | null;
   tags: string[];
+  /** Journeys the contact was entered into (data/journeys-entered.ts); absent on contacts from before it. */
+  journeysEntered?: string[];
   attributes: Record<string, unknown>;
   /** Owner (user) id: who gets this contact's tasks (data/owners.ts). */
   owner?: string | null;
@@ -124,6 +126,7 @@ const contactSchema = new Schema<ContactDoc>(
     birthday: { type: new Schema({ month: Number, day: Number, year: Number }, { _id: false }), default: undefined },
     birthdayMonthDay: String,
     tags: { type: [String], default: [] },
+    journeysEntered: { type: [String], default: undefined },
     attributes: { type: Schema.Types.Mixed, default: {} },
     owner: String,
     surveys: { type: Schema.Types.Mixed, default: undefined },

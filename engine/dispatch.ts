@@ -14,6 +14,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { eventTriggers, getJourneyPlan, JourneyModel, listensTo, type JourneyDoc } from '../data/journey-versions';
 import { routesFor } from '../data/event-routes';
+import { journeysEntered } from '../data/journeys-entered';
 import type { SojournEvent } from '../data/contact-event-model';
 import { evaluateBool } from '../rules/evaluate';
 import type { JourneyPlan } from '../rules/plan';
@@ -141,9 +142,12 @@ export function createEventDispatcher(deps: { client: Client; taskQueue: string;
         result.started.push(r);
         if (r.outcome === 'delivered' || r.outcome === 'started') delivered.add(id);
       }
-      for (const id of routes.listenedBy) {
+      // Only journeys the contact was entered into can have runs to signal (unknown for old contacts: all).
+      const listeners = routes.listenedBy.filter((id) => !delivered.has(id));
+      const entered = listeners.length ? await journeysEntered(e.contactId) : null;
+      for (const id of listeners) {
         const j = journeys.get(id);
-        if (j && !delivered.has(id)) await signalListeners(j, e, event, result);
+        if (j && (!entered || entered.has(id))) await signalListeners(j, e, event, result);
       }
       return result;
     },
