@@ -13,7 +13,7 @@ describe('the daily classification pass', () => {
     const buyer = await contact();
     await changeContact(buyer, { 'engagement.orders': 3, 'engagement.revenue': 620, 'engagement.lastOrderAt': new Date(Date.now() - 100 * 86_400_000) });
     const others = [await contact(), await contact(), await contact()];
-    const pass = (id: string) => engine.env.client.workflow.start('classifyScan', {
+    const pass = (id: string) => engine.client.workflow.start('classifyScan', {
       taskQueue: engine.taskQueue, workflowId: id, args: [{ ruleSets, pageSize: 2, pagesPerRun: 1 }],
     });
     const first = await pass('classify-pass-1');
@@ -25,7 +25,7 @@ describe('the daily classification pass', () => {
     expect((await getContact(buyer))!).toMatchObject({ rfmScore: { recency: 3, frequency: 3, monetary: 3 }, classification: { rfm: { value: 'loyal' }, businessType: { value: 'after_sales' } } });
     for (const c of others) expect((await getContact(c))!.classification.importance).toMatchObject({ value: 'normal', rule: 'importance#otherwise' });
     // Two contacts per page, one page per run: a chain of runs, each with a small history.
-    const runs = await historyLengthsOfChain(engine.env.client, first.workflowId, first.firstExecutionRunId);
+    const runs = await historyLengthsOfChain(engine.client, first.workflowId, first.firstExecutionRunId);
     expect(runs.length).toBe(3);
     for (const n of runs) expect(n).toBeLessThan(40);
 
