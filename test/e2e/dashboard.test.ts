@@ -106,7 +106,7 @@ describe('the dashboard in a browser', () => {
     // Pause one journey through the API, so the list has both states.
     await api('POST', '/v1/journeys/birthday/pause');
     const { journeys } = await api<{ journeys: JourneyListed[] }>('GET', '/v1/journeys');
-    expect(journeys.map((j) => j.journeyId).sort()).toEqual(['birthday', 'holiday_greeting', 'newsletter', 'offer_test', 'post_purchase', 'reengagement', 'renewal_reminder', 'service_due', 'verification', 'welcome']);
+    expect(journeys.map((j) => j.journeyId).sort()).toEqual(['birthday', 'holiday_greeting', 'newsletter', 'offer_test', 'order_survey', 'post_purchase', 'reengagement', 'renewal_reminder', 'service_due', 'survey_followup', 'verification', 'welcome']);
 
     const { page, problems } = await newPage();
     await logIn(page);

@@ -91,16 +91,18 @@ describe('the engine on the dev server', () => {
       ['birthday', 'created', 1, 'created'],
       ['holiday_greeting', 'created', 1, 'created'],
       ['newsletter', 'created', 1, 'none'],
+      ['order_survey', 'created', 1, 'none'],
       ['post_purchase', 'created', 1, 'none'],
       ['reengagement', 'created', 1, 'created'],
       ['renewal_reminder', 'created', 1, 'none'],
       ['service_due', 'created', 1, 'created'],
+      ['survey_followup', 'created', 1, 'none'],
       ['verification', 'created', 1, 'created'],
       ['welcome', 'created', 1, 'none'],
     ]);
     const again = await deployJourneys(['journeys'], { client, taskQueue });
     expect(again.journeys.map((j) => [j.journeyId, j.status, j.version])).toEqual([
-      ['birthday', 'unchanged', 1], ['holiday_greeting', 'unchanged', 1], ['newsletter', 'unchanged', 1], ['post_purchase', 'unchanged', 1], ['reengagement', 'unchanged', 1], ['renewal_reminder', 'unchanged', 1], ['service_due', 'unchanged', 1], ['verification', 'unchanged', 1], ['welcome', 'unchanged', 1],
+      ['birthday', 'unchanged', 1], ['holiday_greeting', 'unchanged', 1], ['newsletter', 'unchanged', 1], ['order_survey', 'unchanged', 1], ['post_purchase', 'unchanged', 1], ['reengagement', 'unchanged', 1], ['renewal_reminder', 'unchanged', 1], ['service_due', 'unchanged', 1], ['survey_followup', 'unchanged', 1], ['verification', 'unchanged', 1], ['welcome', 'unchanged', 1],
     ]);
     expect((await listJourneys()).find((j) => j._id === 'birthday')?.versions).toHaveLength(1);
     const schedule = await client.schedule.getHandle('sojourn/reengagement/audience').describe();
