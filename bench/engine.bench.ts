@@ -6,12 +6,13 @@
  * run, in A-B-C-C-B-A order. Prints runs completed per second, history events per run, and the
  * interpreter's ratios to both baselines.
  *
- *   MONGODB_URI=mongodb://127.0.0.1:27103/x npx tsx bench/engine.bench.ts [--contacts 1000] [--concurrency 100] [--ledger-rows 0]
+ *   MONGODB_URI=mongodb://127.0.0.1:27103/x npx tsx bench/engine.bench.ts [--contacts 1000] [--concurrency 100] [--ledger-rows 0] [--port N]
  *
  * --ledger-rows N pre-fills the send ledger with N rows of other contacts (untimed, bulk) first, so the
  * hot path is measured against a full ledger as well as an empty one.
  *
- * Starts its own `temporal server start-dev` (TEMPORAL_CLI_BIN or the provisioned CLI) on a free port,
+ * Starts its own `temporal server start-dev` (TEMPORAL_CLI_BIN or the provisioned CLI) on a free port
+ * (or on --port N, e.g. to stay in a port range shared with others),
  * uses a fresh database on MONGODB_URI (dropped afterwards) and the ledger-only send (no SMTP).
  */
 import os from 'node:os';
@@ -136,7 +137,7 @@ async function main() {
   if (!base) throw new Error('set MONGODB_URI (e.g. mongodb://127.0.0.1:27103/x)');
   const url = new URL(base);
   url.pathname = `/bench_engine_${randomBytes(3).toString('hex')}`;
-  const port = await freePort();
+  const port = arg('port', 0) || (await freePort());
   const bin = process.env.TEMPORAL_CLI_BIN ?? (await import('../scripts/provision')).provision().temporal;
   const server = await startTemporalDev({ bin, port, searchAttributes: [...SEARCH_ATTRIBUTES], logFile: path.join(os.tmpdir(), `sojourn-bench-temporal-${port}.log`) });
   // Never leave the dev server behind when interrupted.
