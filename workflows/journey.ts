@@ -9,7 +9,7 @@ import { continueAsNew, upsertSearchAttributes, workflowInfo } from '@temporalio
 import type { JourneyInput, JourneyResult } from './definitions';
 import { Run, type RunEnd } from './run';
 import { SOJOURN_CONTACT, SOJOURN_JOURNEY, SOJOURN_STATUS, SOJOURN_VERSION } from './search-attributes';
-import { runStep } from './steps';
+import { KEEPS_CONTACT_READ, runStep } from './steps';
 import { remapNext } from './migrate';
 
 /** Continue-as-new past this many history events even without a loop (defensive; the server suggests too). */
@@ -57,6 +57,7 @@ export async function journey(input: JourneyInput): Promise<JourneyResult> {
     run.enterStep(step);
     const planOfStep = run.plan;
     const result = await runStep(step, run);
+    if (!KEEPS_CONTACT_READ[step.kind]) run.contactMayHaveChanged();
     if ('end' in result) return finish(result.end);
     current = run.plan === planOfStep ? result.next : remapNext(step, run.plan.steps[step.id], result.next);
   }

@@ -26,6 +26,12 @@ const MAX_SEEN_EVENT_IDS = 200;
 /** Patch id: runs wait out the goal window after their last step (and holdout runs at their split). */
 export const GOAL_WINDOW_PATCH = 'goal-window';
 
+/**
+ * Patch id: a contact read serves every exit check and condition until the run blocks, writes or gets an
+ * event (decision 39). Runs recorded before read the contact at each of them and replay so.
+ */
+export const CONTACT_READ_REUSE_PATCH = 'contact-read-reuse';
+
 export class Run {
   readonly status: RunStatus;
   readonly splits: Record<string, string>;
@@ -35,6 +41,11 @@ export class Run {
   private readonly inbox: JourneyEvent[] = [];
   private readonly seen: string[];
   private contact: ContactView | null = null;
+  /**
+   * True while `contact` is as fresh as this burst of steps can make it: set by a read, cleared when
+   * the run blocks (timer, condition, a step that writes or sends) or an event arrives (decision 39).
+   */
+  private contactFresh = false;
 
   /** Set by `load()`; steps only run after it. */
   plan!: JourneyPlan;
@@ -57,6 +68,8 @@ export class Run {
       this.seen.push(ev.eventId);
       if (this.seen.length > MAX_SEEN_EVENT_IDS) this.seen.shift();
       this.inbox.push(ev);
+      // The event may say the contact changed (preferences, unsubscribe, an update): read it anew.
+      this.contactFresh = false;
     });
     setHandler(statusQuery, () => this.status);
     setHandler(migrateUpdate, async (req) => {
@@ -116,10 +129,26 @@ export class Run {
   }
 
   /** Reads the contact afresh (an activity). null when the contact no longer exists (erased). */
-  async loadContact(): Promise<ContactView | null> {
+  private async loadContact(): Promise<ContactView | null> {
     const raw = await data().loadContact({ contactId: this.input.contactId });
     this.contact = raw ? reviveContactView(raw) : null;
+    this.contactFresh = true;
     return this.contact;
+  }
+
+  /**
+   * The contact for an exit check or a condition: the read of this burst of steps when nothing since
+   * could have changed it (no wait, no event, no write or send by the run; decision 39), else a fresh read.
+   * Runs recorded before the patch read it every time.
+   */
+  async freshContact(): Promise<ContactView | null> {
+    if (this.contactFresh && patched(CONTACT_READ_REUSE_PATCH)) return this.contact;
+    return this.loadContact();
+  }
+
+  /** The run blocked, wrote the contact or sent: the next exit check or condition reads the contact anew. */
+  contactMayHaveChanged(): void {
+    this.contactFresh = false;
   }
 
   /** The contact read last, or a fresh read if none yet. */
@@ -180,7 +209,7 @@ export class Run {
   /** exit_when against a fresh contact read. A contact that is gone exits the run. */
   async checkExit(): Promise<RunEnd | null> {
     if (!this.plan.exitWhen) return null;
-    const contact = await this.loadContact();
+    const contact = await this.freshContact();
     if (!contact) return { outcome: 'exited', reason: 'contact_gone' };
     return this.test(this.plan.exitWhen, contact) ? { outcome: 'exited', reason: 'exit_when' } : null;
   }
@@ -191,7 +220,7 @@ export class Run {
     if (!goal || ev.name !== goal.event) return false;
     if (goal.withinMs !== undefined && Date.parse(ev.at) - this.startedAt.getTime() > goal.withinMs) return false;
     if (!goal.when) return true;
-    const contact = await this.loadContact();
+    const contact = await this.freshContact();
     return contact !== null && this.test(goal.when, contact, ev);
   }
 
@@ -228,6 +257,7 @@ export class Run {
       }
       const remaining = opts.until - Date.now();
       if (remaining <= 0) break;
+      this.contactMayHaveChanged();
       const woke = await condition(() => this.inbox.length > 0, remaining);
       if (!woke) break;
     }
@@ -255,6 +285,7 @@ export class Run {
         }
       }
       const remaining = until - Date.now();
+      if (remaining > 0) this.contactMayHaveChanged();
       if (remaining <= 0 || !(await condition(() => this.inbox.length > 0, remaining))) break;
     }
     this.clearWait();

@@ -8,6 +8,7 @@ import { DateTime } from 'luxon';
 import mongoose from 'mongoose';
 import { Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { temporal } from '@temporalio/proto';
 import type { Worker } from '@temporalio/worker';
 import { Send, ensureSendLedgerIndexes, type SendDoc } from '../../data/send-ledger';
 import { saveJourneyVersion } from '../../data/journey-versions';
@@ -217,4 +218,24 @@ export async function calendar(engine: Engine): Promise<Calendar> {
 
 function isLeap(y: number): boolean {
   return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+/**
+ * The activity types a run called, in order, read from its history: activity tasks and local activities
+ * (decision 36 records these as `core_local_activity` markers whose `data` detail names the type).
+ */
+export async function activityCalls(client: Client, workflowId: string): Promise<string[]> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const calls: string[] = [];
+  for (const e of events) {
+    const scheduled = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (scheduled) calls.push(scheduled);
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') continue;
+    const payloads = (marker.details?.data?.payloads ?? []) as temporal.api.common.v1.IPayload[];
+    const decoded = await testDataConverter().payloadCodecs[0].decode(payloads as never);
+    const meta = JSON.parse(Buffer.from(decoded[0]?.data ?? []).toString('utf8')) as { activity_type?: string };
+    calls.push(meta.activity_type ?? '?');
+  }
+  return calls;
 }

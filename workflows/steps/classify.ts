@@ -1,4 +1,4 @@
-/** classify: run a rule set (first match wins) against a fresh contact and store the value it picks. */
+/** classify: run a rule set (first match wins) against the contact (read anew unless this burst of steps already did, decision 39) and store the value it picks. */
 import { classify } from '../../rules/evaluate';
 import type { ClassifyStep } from '../../rules/plan';
 import { data } from '../activities';
@@ -7,7 +7,7 @@ import type { Run, StepResult } from '../run';
 export async function runClassify(step: ClassifyStep, run: Run): Promise<StepResult> {
   const ruleSet = run.plan.ruleSets[step.ruleSet];
   if (!ruleSet) return { end: { outcome: 'exited', reason: `unknown rule set ${step.ruleSet}` } };
-  const contact = await run.loadContact();
+  const contact = await run.freshContact();
   if (!contact) return { end: { outcome: 'exited', reason: 'contact_gone' } };
   const result = classify(ruleSet, run.bindings(contact));
   if (result) {

@@ -27,6 +27,24 @@ export const STEP_HANDLERS = {
   exit: runExit,
 } satisfies { [K in StepKind]: Handler<K> };
 
+/**
+ * Whether the contact read before a step of this kind is still good after it (decision 39): true only
+ * for kinds that neither wait, write the contact, send nor call out. Every other kind makes the next exit
+ * check read the contact anew. `satisfies` makes a new kind choose.
+ */
+export const KEEPS_CONTACT_READ = {
+  send: false, // sends (the gate and the send activity touch the contact's records); a deferral waits
+  wait: false,
+  wait_for: false,
+  if: true,
+  split: true,
+  update: false,
+  classify: false, // writes the value it picks
+  webhook: false, // set_from_response writes the contact
+  task: false,
+  exit: true,
+} satisfies { [K in StepKind]: boolean };
+
 export function runStep(step: Step, run: Run): Promise<StepResult> {
   return (STEP_HANDLERS[step.kind] as Handler<StepKind>)(step as never, run);
 }

@@ -8,7 +8,7 @@ export async function runUpdate(step: UpdateStep, run: Run): Promise<StepResult>
   const update: ContactUpdate = {};
   if (step.set) {
     const hasExpr = Object.values(step.set).some((v) => v !== null && typeof v === 'object');
-    const contact = hasExpr ? await run.loadContact() : null;
+    const contact = hasExpr ? await run.freshContact() : null;
     if (hasExpr && !contact) return { end: { outcome: 'exited', reason: 'contact_gone' } };
     update.set = Object.fromEntries(
       Object.entries(step.set).map(([k, v]) => [k, v !== null && typeof v === 'object' ? run.value(v, contact!) : v]),
