@@ -6,7 +6,7 @@
  * delay, how many within 60 s, duplicates), and the server's memory at start, at the end of the offer
  * and once settled.
  *
- *   npx tsx bench/load.bench.ts [--rate 10] [--seconds 300] [--settle 60] [--backend postgresql|sqlite]
+ *   npx tsx bench/load.bench.ts [--rate 10] [--seconds 300] [--settle 60] [--backend postgresql|sqlite] [--processes one|split]
  *
  * The stack is started here as `npm start` runs it, on free ports with a throw-away data folder:
  * FerretDB on PostgreSQL (or SQLite), the Temporal dev server, `sojourn serve` as its own process (its
@@ -57,7 +57,14 @@ export function groupRss(pgid: number): number {
 }
 
 /** Starts the database, the Temporal dev server, an SMTP sink and `sojourn serve` on free ports. */
-export async function startLoadStack(opts: { backend?: DbBackend; env?: NodeJS.ProcessEnv; log?: (m: string) => void } = {}): Promise<LoadStack> {
+/**
+ * 'one': `sojourn serve` (worker and HTTP server in one process, what `npm start` runs). 'split': the
+ * production shape, `sojourn deploy` once, then `sojourn server` and `sojourn worker` as two processes
+ * (two event loops, so both cores do Node work); their memory is summed.
+ */
+export type LoadProcesses = 'one' | 'split';
+
+export async function startLoadStack(opts: { backend?: DbBackend; env?: NodeJS.ProcessEnv; log?: (m: string) => void; processes?: LoadProcesses } = {}): Promise<LoadStack> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`[load] ${m}\n`));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sojourn-load-'));
   fs.chmodSync(tmp, 0o755);
@@ -96,17 +103,31 @@ export async function startLoadStack(opts: { backend?: DbBackend; env?: NodeJS.P
       LOG_LEVEL: 'warn',
       ...opts.env,
     };
-    const serveLog = path.join(tmp, 'sojourn.log');
-    const serve = spawnServer('sojourn serve', process.execPath, [require.resolve('tsx/cli'), path.join(root, 'cli', 'main.ts'), 'serve'], { env, cwd: root, logFile: serveLog });
-    servers.push(serve);
-    await waitForPort('sojourn serve', httpPort, serve.child, 180_000);
-    log(`stack up: ${backend === 'external' ? 'MONGODB_URI' : `FerretDB on ${backend}`}, Temporal ${temporalAddress}, HTTP ${httpPort} (logs in ${tmp})`);
+    const cli = (command: string, extra: string[] = [], env2: NodeJS.ProcessEnv = {}) =>
+      spawnServer(`sojourn ${command}`, process.execPath, [require.resolve('tsx/cli'), path.join(root, 'cli', 'main.ts'), command, ...extra], { env: { ...env, ...env2 }, cwd: root, logFile: path.join(tmp, `sojourn-${command}.log`) });
+    const procs: RunningServer[] = [];
+    if (opts.processes === 'split') {
+      const deploy = cli('deploy', [path.join(root, 'journeys')]);
+      await new Promise<void>((resolve, reject) => deploy.child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sojourn deploy exited with ${code}; see ${tmp}/sojourn-deploy.log`)))));
+      const healthPort = await freePort();
+      procs.push(cli('worker', [], { HEALTH_PORT: String(healthPort) }));
+      servers.push(procs[0]);
+      await waitForPort('sojourn worker', healthPort, procs[0].child, 180_000);
+      procs.push(cli('server'));
+      servers.push(procs[1]);
+      await waitForPort('sojourn server', httpPort, procs[1].child, 180_000);
+    } else {
+      procs.push(cli('serve'));
+      servers.push(procs[0]);
+      await waitForPort('sojourn serve', httpPort, procs[0].child, 180_000);
+    }
+    log(`stack up: ${backend === 'external' ? 'MONGODB_URI' : `FerretDB on ${backend}`}, Temporal ${temporalAddress}, HTTP ${httpPort}, ${procs.map((x) => x.name).join(' + ')} (logs in ${tmp})`);
     return {
       baseUrl: `http://127.0.0.1:${httpPort}`,
       apiKey: API_KEY,
       smtp,
-      serverRss: () => groupRss(serve.child.pid!),
-      serverChild: serve.child,
+      serverRss: () => procs.reduce((sum, x) => sum + groupRss(x.child.pid!), 0),
+      serverChild: procs[procs.length - 1].child,
       backend,
       stop: stopAll,
     };
@@ -305,7 +326,9 @@ async function main(): Promise<void> {
   const seconds = Number(arg('seconds', '300'));
   const settle = Number(arg('settle', '60'));
   const backend = dbBackend({ SOJOURN_DB_BACKEND: arg('backend', process.env.SOJOURN_DB_BACKEND ?? 'postgresql') });
-  const stack = await startLoadStack({ backend });
+  const processes = arg('processes', 'one') as LoadProcesses;
+  if (processes !== 'one' && processes !== 'split') throw new Error('--processes must be one or split');
+  const stack = await startLoadStack({ backend, processes });
   const stop = () => void stack.stop().finally(() => process.exit(130));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

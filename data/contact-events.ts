@@ -18,10 +18,13 @@ export type EventInput = NewEvent;
 
 export interface RecordEventOptions {
   /**
-   * Called for a new event after the contact checks and before the event is inserted (the ingest puts
-   * it in the outbox here, so no stored event can miss its dispatch).
+   * Called after the contact checks and before the event is inserted (the ingest puts it in the outbox
+   * here, so no stored event can miss its dispatch). Answers true when it wrote something that
+   * `onDuplicate` must undo should the id be stored already.
    */
-  beforeInsert?: (event: SojournEvent) => Promise<void>;
+  beforeInsert?: (event: SojournEvent) => Promise<boolean | void>;
+  /** Called when the id turned out to be stored already and `beforeInsert` answered true: undo it. */
+  onDuplicate?: (eventId: string) => Promise<void>;
 }
 
 /** What the events part needs from the rest of the repository. */
@@ -110,8 +113,7 @@ export function createContactEvents({ now, getContact, applyContactUpdate }: Con
       }
       return { event: stored, duplicate: true };
     };
-    const existing = await findEvent(eventId);
-    if (existing) return asDuplicate(existing);
+    // No lookup first: the insert keyed by the id is the check (a duplicate costs the lookup instead).
     const contact = await getContact(input.contactId);
     if (!contact) throw new ContactError('E_NOT_FOUND', 'no contact with this id', '/contactId', 404);
     if (contact.erasedAt) throw new ContactError('E_ERASED', 'this contact was erased', '/contactId', 409);
@@ -128,12 +130,17 @@ export function createContactEvents({ now, getContact, applyContactUpdate }: Con
       appliedAt: null,
       dispatchedAt: null,
     };
-    await opts.beforeInsert?.({ eventId, contactId: event.contactId, name: event.name, at: event.at, data: event.data, machine });
+    const enqueued = (await opts.beforeInsert?.({ eventId, contactId: event.contactId, name: event.name, at: event.at, data: event.data, machine })) === true;
     try {
       await ContactEventModel.collection.insertOne({ ...event } as never);
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      return asDuplicate((await findEvent(eventId)) as ContactEventDoc); // stored concurrently
+      const stored = (await findEvent(eventId)) as ContactEventDoc;
+      // An outbox entry this call made for an event that is already with the engine, or is another
+      // contact's, must not stay (the one for a stored, undispatched event is what the ingest wants).
+      const foreign = stored.contactId !== event.contactId;
+      if (enqueued && (foreign || stored.dispatchedAt)) await opts.onDuplicate?.(eventId);
+      return asDuplicate(stored);
     }
     await applyEvent(contact, event);
     return { event, duplicate: false };

@@ -35,17 +35,22 @@ const schema = new Schema<OutboxDoc>(
 export const OutboxModel: Model<OutboxDoc> =
   (mongoose.models.EventOutbox as Model<OutboxDoc> | undefined) ?? mongoose.model<OutboxDoc>('EventOutbox', schema);
 
-/** Puts an event in the outbox unless it is there already (an upsert keyed by `_id`: retry-safe). */
-export async function enqueueOutbox(event: SojournEvent, firstAttemptAt: Date, now: Date): Promise<void> {
+/**
+ * Puts an event in the outbox unless it is there already (an upsert keyed by `_id`: retry-safe).
+ * True when this call created the entry.
+ */
+export async function enqueueOutbox(event: SojournEvent, firstAttemptAt: Date, now: Date): Promise<boolean> {
   const { eventId, ...rest } = event;
-  await OutboxModel.collection
+  return OutboxModel.collection
     .updateOne(
       { _id: eventId } as never,
       { $setOnInsert: { _id: eventId, event: rest, attempts: 0, nextAttemptAt: firstAttemptAt, lastError: null, createdAt: now } } as never,
       { upsert: true },
     )
+    .then((r) => r.upsertedCount > 0)
     .catch((err: unknown) => {
       if (!isDuplicateKey(err)) throw err; // a concurrent upsert inserted it
+      return false;
     });
 }
 

@@ -6,7 +6,7 @@
 import mongoose, { Schema, type Model } from 'mongoose';
 import type { JourneyPlan } from '../rules/plan';
 import { stepListensTo } from '../rules/step-kinds';
-import { recordRoutes } from './event-routes';
+import { recordRoutes, routesFor } from './event-routes';
 import { isDuplicateKey } from './duplicate-key';
 
 export interface JourneyVersionDoc {
@@ -137,6 +137,7 @@ async function setLive(plan: JourneyPlan, version: number, now: Date, force: boo
   // Also when unchanged: fills the routes of databases deployed before they existed (idempotent).
   const live = await JourneyModel.findById(plan.journeyId, { liveHash: 1 }).lean();
   if (live?.liveHash === plan.hash) await recordRoutes(plan.journeyId, { triggers: eventTriggers(plan).map((t) => t.event), listensTo: listensTo(plan) });
+  forgetEventTargets();
 }
 
 /** A pinned plan. Throws when the version does not exist (a run started for an unknown version). */
@@ -163,7 +164,40 @@ export async function liveJourneys(): Promise<JourneyDoc[]> {
 
 export async function setJourneyPaused(journeyId: string, paused: boolean): Promise<boolean> {
   const r = await JourneyModel.updateOne({ _id: journeyId }, { $set: { paused, updatedAt: new Date() } });
+  forgetEventTargets();
   return r.matchedCount === 1;
+}
+
+/** The journeys an event name may start (`triggers`) or whose runs may listen to it, with their documents. */
+export interface EventTargets { triggers: string[]; listenedBy: string[]; journeys: Map<string, JourneyDoc> }
+
+/**
+ * How long a process reuses what `eventTargets` read. A deploy, pause, resume or rollback in this
+ * process clears it at once; another process (the CLI, another server) is seen within this time, as for
+ * webhooks (data/webhooks.ts). Without it every event cost two reads of the same few documents.
+ */
+export const EVENT_TARGETS_CACHE_MS = 2_000;
+const MAX_CACHED_NAMES = 1_000;
+const targetsCache = new Map<string, { at: number; value: Promise<EventTargets> }>();
+
+export function forgetEventTargets(): void {
+  targetsCache.clear();
+}
+
+/** The routes of `name` (data/event-routes.ts) and the journey documents they name, cached briefly per process. */
+export function eventTargets(name: string): Promise<EventTargets> {
+  const hit = targetsCache.get(name);
+  if (hit && Date.now() - hit.at < EVENT_TARGETS_CACHE_MS) return hit.value;
+  const value = (async () => {
+    const routes = await routesFor(name);
+    const ids = [...new Set([...routes.triggers, ...routes.listenedBy])];
+    const docs = ids.length ? await JourneyModel.find({ _id: { $in: ids } }).lean() : [];
+    return { ...routes, journeys: new Map(docs.map((j) => [j._id, j])) };
+  })();
+  if (targetsCache.size >= MAX_CACHED_NAMES) targetsCache.clear();
+  targetsCache.set(name, { at: Date.now(), value });
+  value.catch(() => targetsCache.delete(name));
+  return value;
 }
 
 /** One `sojourn journeys migrate` (or rollback) as it happened: which runs moved, which could not and why. */

@@ -6,8 +6,10 @@
  * missing one would lose a signal. Contacts stored before the field existed have none, and for them
  * every listening journey is asked, as before (decision 38).
  */
-import { ContactModel } from './contact-model';
+import type { ContactView } from '../rules/contact-schema';
+import { ContactModel, type ContactDoc } from './contact-model';
 import { toObjectId } from './contacts';
+import { toContactView } from './contact-view';
 
 /** Adds `journeyId` to the contact's entered journeys (idempotent; a key update by `_id`). */
 export async function noteJourneyEntered(contactId: string, journeyId: string): Promise<void> {
@@ -17,10 +19,15 @@ export async function noteJourneyEntered(contactId: string, journeyId: string): 
   await ContactModel.collection.updateOne({ _id, journeysEntered: { $exists: true } } as never, { $addToSet: { journeysEntered: journeyId } } as never);
 }
 
-/** The contact's entered journeys, or null when unknown (a contact from before the field, or not found). */
-export async function journeysEntered(contactId: string): Promise<Set<string> | null> {
+const enteredOf = (doc: { journeysEntered?: unknown } | null) => (Array.isArray(doc?.journeysEntered) ? new Set(doc.journeysEntered as string[]) : null);
+
+/**
+ * One read for the dispatcher of one event: the contact as trigger conditions see it (null when gone or
+ * erased) and its entered journeys (null: unknown). The runs the event starts are not in `entered`
+ * when it was read first; the dispatcher never signals those (signal-with-start delivered the event).
+ */
+export async function contactForDispatch(contactId: string): Promise<{ view: ContactView | null; entered: Set<string> | null }> {
   const _id = toObjectId(contactId);
-  if (!_id) return null;
-  const doc = (await ContactModel.collection.findOne({ _id } as never, { projection: { journeysEntered: 1 } })) as { journeysEntered?: unknown } | null;
-  return Array.isArray(doc?.journeysEntered) ? new Set(doc.journeysEntered as string[]) : null;
+  const doc = _id ? ((await ContactModel.collection.findOne({ _id } as never)) as ContactDoc | null) : null;
+  return { view: doc && !doc.erasedAt ? toContactView(doc) : null, entered: enteredOf(doc as { journeysEntered?: unknown } | null) };
 }

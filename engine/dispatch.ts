@@ -7,18 +7,17 @@
  *    signal, decided by the version each run is pinned to (a run started on version 1 keeps waiting
  *    for what version 1 waits for, whatever is live now). Run ids are deterministic, so no visibility
  *    query is needed: each candidate run is described (its SojournVersion search attribute).
- * Journeys are found through the event routes (data/event-routes.ts) and read by `_id`; plans come
- * from a bounded cache keyed by journey and version. Paused journeys refuse new entries but keep
+ * Journeys are found through the event routes (data/event-routes.ts) and read by `_id`, both reused
+ * for two seconds per process (data/journey-versions.ts `eventTargets`); plans come from a bounded
+ * cache keyed by journey and version. Paused journeys refuse new entries but keep
  * receiving events for runs in flight.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { eventTriggers, getJourneyPlan, JourneyModel, listensTo, type JourneyDoc } from '../data/journey-versions';
-import { routesFor } from '../data/event-routes';
-import { journeysEntered } from '../data/journeys-entered';
+import { eventTargets, eventTriggers, getJourneyPlan, listensTo, type JourneyDoc } from '../data/journey-versions';
+import { contactForDispatch } from '../data/journeys-entered';
 import type { SojournEvent } from '../data/contact-event-model';
 import { evaluateBool } from '../rules/evaluate';
 import type { JourneyPlan } from '../rules/plan';
-import { dataLayerContactStore, type ContactStore } from '../activities/contact-store';
 import { periodKeyFor, startJourneyRun, type StartOutcome } from '../activities/start-run';
 import { eventSignal, journeyWorkflowId, keyedWorkflowId, type JourneyEvent } from '../workflows/definitions';
 import { entryKeyOf, pickTriggerData, triggerView } from '../rules/trigger-data';
@@ -63,11 +62,12 @@ export class PlanCache {
   }
 }
 
-export function createEventDispatcher(deps: { client: Client; taskQueue: string; contacts?: ContactStore; planCacheSize?: number }): EventDispatcher {
-  const contacts = deps.contacts ?? dataLayerContactStore();
+export function createEventDispatcher(deps: { client: Client; taskQueue: string; planCacheSize?: number }): EventDispatcher {
   const plans = new PlanCache(deps.planCacheSize);
 
-  async function trigger(j: JourneyDoc, e: SojournEvent, event: JourneyEvent): Promise<DispatchResult['started'][number] | null> {
+  type ContactRead = () => ReturnType<typeof contactForDispatch>;
+
+  async function trigger(j: JourneyDoc, e: SojournEvent, event: JourneyEvent, read: ContactRead): Promise<DispatchResult['started'][number] | null> {
     if (j.paused) return { journeyId: j._id, outcome: 'paused' };
     const plan = await plans.get(j._id, j.liveVersion);
     const triggers = plan ? eventTriggers(plan).filter((t) => t.event === e.name) : [];
@@ -75,7 +75,7 @@ export function createEventDispatcher(deps: { client: Client; taskQueue: string;
     // Eligible when any of the journey's triggers for this event has no condition or a true one.
     let eligible = triggers.find((t) => !t.when);
     if (!eligible) {
-      const contact = await contacts.getContactView(e.contactId);
+      const contact = (await read()).view;
       eligible = contact === null ? undefined : triggers.find((t) => evaluateBool(t.when!, {
         contact, event: t.data ? triggerView(event, t.data) : { name: event.name, at: new Date(event.at), data: event.data ?? {} }, now: new Date(event.at),
         defaultTimezone: plan.settings.defaultTimezone,
@@ -129,22 +129,24 @@ export function createEventDispatcher(deps: { client: Client; taskQueue: string;
     async dispatch(e) {
       const event = toJourneyEvent(e);
       const result: DispatchResult = { started: [], signalled: [], notListening: [] };
-      const routes = await routesFor(e.name);
-      const ids = [...new Set([...routes.triggers, ...routes.listenedBy])];
-      if (ids.length === 0) return result;
-      const journeys = new Map((await JourneyModel.find({ _id: { $in: ids } }).lean()).map((j) => [j._id, j]));
+      // The contact is read at most once per event, for trigger conditions and entered journeys alike.
+      let contact: ReturnType<typeof contactForDispatch> | undefined;
+      const read: ContactRead = () => (contact ??= contactForDispatch(e.contactId));
+      const routes = await eventTargets(e.name);
+      const journeys = routes.journeys;
+      if (journeys.size === 0) return result;
       // A delivered trigger went to the running run through signal-with-start already.
       const delivered = new Set<string>();
       for (const id of routes.triggers) {
         const j = journeys.get(id);
-        const r = j ? await trigger(j, e, event) : null;
+        const r = j ? await trigger(j, e, event, read) : null;
         if (!r) continue;
         result.started.push(r);
         if (r.outcome === 'delivered' || r.outcome === 'started') delivered.add(id);
       }
       // Only journeys the contact was entered into can have runs to signal (unknown for old contacts: all).
       const listeners = routes.listenedBy.filter((id) => !delivered.has(id));
-      const entered = listeners.length ? await journeysEntered(e.contactId) : null;
+      const entered = listeners.length ? (await read()).entered : null;
       for (const id of listeners) {
         const j = journeys.get(id);
         if (j && (!entered || entered.has(id))) await signalListeners(j, e, event, result);

@@ -129,7 +129,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     const machine = input.machine === true || input.data?.machine === true;
     const r = await contacts.recordEvent(
       { ...input, machine },
-      { beforeInsert: machine ? undefined : (ev) => enqueueOutbox(ev, new Date(now().getTime() + graceMs), now()) },
+      machine ? {} : { beforeInsert: (ev) => enqueueOutbox(ev, new Date(now().getTime() + graceMs), now()), onDuplicate: removeFromOutbox },
     );
     const stored = r.event;
     const e: SojournEvent = { eventId: stored._id, contactId: stored.contactId, name: stored.name, at: stored.at, data: stored.data ?? {}, machine: stored.machine === true };

@@ -56,6 +56,17 @@ describe('the event ingest and its outbox', () => {
     expect(await back.sweepOutbox()).toMatchObject({ seen: 0 });
   });
 
+  it('refuses an event id already used for another contact and leaves nothing of it behind', async () => {
+    const [a, b] = [await contact(), await contact()];
+    const ingest = ingestVia(engine.env.client);
+    const eventId = `reused-${a}`;
+    expect(await ingest.ingest({ eventId, contactId: a, name: 'contact.login' })).toMatchObject({ duplicate: false, dispatched: true });
+    await expect(ingest.ingest({ eventId, contactId: b, name: 'order.completed', data: { amount: 5 } })).rejects.toMatchObject({ code: 'E_EVENT_ID_REUSED' });
+    expect(await OutboxModel.countDocuments({ _id: eventId })).toBe(0);
+    expect(await ContactEventModel.findById(eventId).lean()).toMatchObject({ contactId: a, name: 'contact.login' });
+    expect(await ContactEventModel.countDocuments({ contactId: b })).toBe(0);
+  });
+
   it('completes a crash between the outbox entry and the event insert: the sweep stores and dispatches it', async () => {
     await deploy(plan('ingest_crash', [{ id: 'hello', kind: 'send', template: 'welcome', marketing: true }], { trigger: { kind: 'event', event: 'order.completed' } }));
     const c = await contact();
