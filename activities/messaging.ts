@@ -207,9 +207,10 @@ export function createMessagingActivities(deps: MessagingDeps) {
     }
 
     // 1. The pending row, before any SMTP traffic. A duplicate means another attempt got here first.
-    await insertLedgerRow({ ...nullFields, ...base, templateVersion: rendered.version, status: 'pending' });
+    const pending = { ...nullFields, ...base, templateVersion: rendered.version, status: 'pending' as const };
+    const inserted = await insertLedgerRow(pending);
     // 2. Claim the SMTP hand-off: an insert under `${key}#${generation}`, which exactly one attempt wins.
-    const claim = await claimLedgerRow(input.key, clock(), attempt);
+    const claim = await claimLedgerRow(input.key, clock(), attempt, LEDGER_PATIENCE_MS, inserted ? { ...pending, _id: input.key } as SendDoc : undefined);
     if (!claim.won) {
       const row = claim.previous;
       const r = row ? await resolveExisting(row, attempt) : null;

@@ -5,12 +5,17 @@
  * and at every size of 10k, 100k and 1M that fits times each operation on the real data layer,
  * printing a table and the ratio of the largest size to the smallest (target: at most 1.5).
  *
- *   MONGODB_URI=mongodb://127.0.0.1:27017/x npx tsx bench/scale.bench.ts [--max 1000000] [--repeat 20] [--sizes 10000,100000]
+ *   MONGODB_URI=mongodb://127.0.0.1:27017/x npx tsx bench/scale.bench.ts [--max 1000000] [--repeat 20] [--sizes 10000,100000] [--quiet-load 1.5]
+ *
+ * Each size is warmed up (5 untimed rounds) and then timed in rounds of every operation; the load
+ * average at the start and end of timing is printed. `--quiet-load X` waits before timing each size until
+ * the machine's 1-minute load average is below X (at most 45 minutes).
  *
  * Works in its own uniquely named database and drops it afterwards. Every operation checks its answer
  * (the small run in `npm test`, test/integration/engine/scale-bench.test.ts, relies on that).
  */
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import mongoose, { Types } from 'mongoose';
 import { dataLayerContactStore } from '../activities/contact-store';
 import { createGateActivities } from '../activities/gate';
@@ -68,7 +73,11 @@ async function insertBatches(coll: string, from: number, to: number, make: (i: n
  * Runs the benchmark on the connected database. `sizes` ascending; rows are added as the sizes grow.
  * `log` receives progress lines.
  */
-export async function runScaleBench(opts: { sizes: number[]; repeat: number; secret: string; phoneKey: string; log?: (line: string) => void }): Promise<ScaleResult> {
+export async function runScaleBench(opts: {
+  sizes: number[]; repeat: number; secret: string; phoneKey: string; log?: (line: string) => void;
+  /** Awaited after seeding and warming up a size, before it is timed (the CLI waits for a quiet machine here). */
+  beforeTiming?: (size: number) => Promise<void>;
+}): Promise<ScaleResult> {
   const log = opts.log ?? (() => undefined);
   const contacts = createContacts({ secret: opts.secret, phoneKey: opts.phoneKey });
   const gate = createGateActivities({ contacts: dataLayerContactStore(), templates: () => ({ welcome: { id: 'welcome', marketing: true, topic: 'news' } }) });
@@ -179,17 +188,27 @@ export async function runScaleBench(opts: { sizes: number[]; repeat: number; sec
         check(replay?.state === 'done' && seededReplay?.status === 201, `idempotency key ${_id}`);
       },
     };
-    for (const op of OPERATIONS) {
-      const times: number[] = [];
-      for (let r = 0; r < opts.repeat; r++) {
+    // Untimed warm-up: the first reads after a bulk insert page the new index and table pages in;
+    // the hot path's cost is the steady one.
+    for (const op of OPERATIONS) for (let r = 0; r < Math.min(5, opts.repeat); r++) await ops[op](opts.repeat + r);
+    run++;
+    await opts.beforeTiming?.(size);
+    // Rounds of every operation, so a passing disturbance of the machine touches all operations alike.
+    const times: Record<string, number[]> = Object.fromEntries(OPERATIONS.map((o) => [o, []]));
+    const load0 = os.loadavg()[0];
+    for (let r = 0; r < opts.repeat; r++) {
+      for (const op of OPERATIONS) {
         const s = performance.now();
         await ops[op](r);
-        times.push(performance.now() - s);
+        times[op].push(performance.now() - s);
       }
-      times.sort((a, b) => a - b);
-      ms[op].push(times[Math.floor(times.length / 2)]);
+    }
+    for (const op of OPERATIONS) {
+      const sorted = times[op].sort((a, b) => a - b);
+      ms[op].push(sorted[Math.floor(sorted.length / 2)]);
       log(`  ${size.toLocaleString('en')}: ${op} ${ms[op][ms[op].length - 1].toFixed(2)} ms (median of ${opts.repeat})`);
     }
+    log(`  ${size.toLocaleString('en')}: load average ${load0.toFixed(2)} at the start of timing, ${os.loadavg()[0].toFixed(2)} at the end`);
     run++;
   }
   return { sizes: opts.sizes, ms };
@@ -217,12 +236,24 @@ async function main(): Promise<void> {
   const base = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/sojourn';
   const url = new URL(base);
   url.pathname = `/bench_scale_${randomBytes(3).toString('hex')}`;
-  const cfg = loadConfig({ ...process.env, SOJOURN_ENV: process.env.SOJOURN_ENV ?? 'development' });
+  // A benchmark on throw-away data: development mode (local secrets) unless told otherwise.
+  process.env.SOJOURN_ENV ??= 'development';
+  const cfg = loadConfig();
+  // --quiet-load X: before timing a size, wait (up to 45 min) until the 1-minute load average is below X.
+  const quiet = arg('quiet-load') === undefined ? null : Number(arg('quiet-load'));
+  const beforeTiming = async (size: number) => {
+    if (quiet === null) return;
+    const until = Date.now() + 45 * 60_000;
+    while (os.loadavg()[0] >= quiet && Date.now() < until) {
+      console.log(`  ${size.toLocaleString('en')}: waiting for a load average below ${quiet} (now ${os.loadavg()[0].toFixed(2)})`);
+      await new Promise((r) => setTimeout(r, 15_000));
+    }
+  };
   await connectDatabase(url.toString());
   try {
     await initDatabase();
     const started = Date.now();
-    const result = await runScaleBench({ sizes, repeat: Number(arg('repeat') ?? 20), secret: cfg.secret, phoneKey: cfg.phoneKey, log: (l) => console.log(l) });
+    const result = await runScaleBench({ sizes, repeat: Number(arg('repeat') ?? 20), secret: cfg.secret, phoneKey: cfg.phoneKey, log: (l) => console.log(l), beforeTiming });
     console.log(`\n${formatScaleTable(result)}\n\ndatabase ${url.host}, ${((Date.now() - started) / 1000).toFixed(0)} s in total`);
   } finally {
     await mongoose.connection.dropDatabase().catch(() => undefined);

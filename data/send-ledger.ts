@@ -148,8 +148,11 @@ const claimId = (row: Pick<SendDoc, 'key' | 'releases'>) => `${row.key}#${row.re
  * The winner then stamps `smtpStartedAt` on the row. A transient failure releases the claim by moving
  * the row to the next generation (`releaseLedgerClaim`). A loser gets the row to resolve from.
  */
-export async function claimLedgerRow(key: string, at: Date, attempt: number, patienceMs = LEDGER_PATIENCE_MS): Promise<{ won: boolean; previous: SendDoc | null }> {
-  const row = await findLedgerRow(key);
+export async function claimLedgerRow(key: string, at: Date, attempt: number, patienceMs = LEDGER_PATIENCE_MS, inserted?: SendDoc): Promise<{ won: boolean; previous: SendDoc | null }> {
+  // `inserted`: the row this attempt has just inserted, so it need not be read back. Were it changed
+  // meanwhile (another attempt claimed or released it), the claim insert below still decides: its `_id`
+  // names generation 0, which such an attempt has claimed already.
+  const row = inserted ?? (await findLedgerRow(key));
   if (!row || row.status !== 'pending' || row.smtpStartedAt) return { won: false, previous: row };
   const id = claimId(row);
   // The owner tells this call's own insert apart from another attempt's when the database stored the

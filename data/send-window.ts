@@ -56,7 +56,9 @@ export async function takeWindowSlot(contactId: string, key: string, at: Date, m
   if (await find(`k:${key}`)) return true;
   let n = ((await heads().findOne({ _id: contactId } as never)) as HeadDoc | null)?.n ?? 0;
   for (let attempt = 0; attempt < 50; attempt++) {
-    while (await find(slotId(contactId, n + 1))) n++; // the hint may lag behind the last slot
+    // The hint may lag behind the last slot: then the insert below finds n + 1 taken and n moves on.
+    // Slots are numbered without gaps (n + 1 is only taken once n is), so a lagging n only ever looks
+    // at an older slot as the oldest in the window, which is full if that one is still inside it.
     const back = n + 1 - max;
     const oldest = back >= 1 ? await find(slotId(contactId, back)) : null;
     if (back >= 1 && oldest?.at && new Date(oldest.at).getTime() >= at.getTime() - perMs) {
