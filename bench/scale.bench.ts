@@ -1,17 +1,18 @@
 /**
  * Scale benchmark: the cost of every hot-path operation (per event, per send) as the database grows.
  * Seeds contacts, send-ledger rows and events (untimed, bulk `insertMany` in batches) up to `--max`
- * rows each (default 1,000,000; suppressions, frequency windows and used tokens at a tenth of that),
- * and at every size of 10k, 100k and 1M that fits times each operation on the real data layer,
+ * rows each (default 1,000,000; suppressions, frequency windows and used tokens at a tenth of that), one
+ * database per size, and at every size of 10k, 100k and 1M that fits times each operation on the real data layer,
  * printing a table and the ratio of the largest size to the smallest (target: at most 1.5).
  *
  *   MONGODB_URI=mongodb://127.0.0.1:27017/x npx tsx bench/scale.bench.ts [--max 1000000] [--repeat 20] [--sizes 10000,100000] [--quiet-load 1.5]
  *
- * Each size is warmed up (5 untimed rounds) and then timed in rounds of every operation; the load
- * average at the start and end of timing is printed. `--quiet-load X` waits before timing each size until
- * the machine's 1-minute load average is below X (at most 45 minutes).
+ * Each size is seeded into its own database and warmed up (5 untimed rounds); then the sizes are timed in
+ * alternating rounds of every operation, and the load average at the start and end of timing is printed.
+ * `--quiet-load X` waits before timing until the machine's 1-minute load average is below X (at most 45
+ * minutes).
  *
- * Works in its own uniquely named database and drops it afterwards. Every operation checks its answer
+ * Works in uniquely named databases and drops them afterwards. Every operation checks its answer
  * (the small run in `npm test`, test/integration/engine/scale-bench.test.ts, relies on that).
  */
 import { randomBytes } from 'node:crypto';
@@ -70,28 +71,31 @@ async function insertBatches(coll: string, from: number, to: number, make: (i: n
 }
 
 /**
- * Runs the benchmark on the connected database. `sizes` ascending; rows are added as the sizes grow.
+ * Runs the benchmark. Every size gets its own database (`use(size)` connects the process to it, the
+ * first time empty), seeded in full; then the sizes are timed in alternating rounds (each round: every
+ * operation once on each size, after an untimed visit that warms the connection), so a change in the
+ * machine's load during the run touches every size alike and the ratios compare like with like.
  * `log` receives progress lines.
  */
 export async function runScaleBench(opts: {
   sizes: number[]; repeat: number; secret: string; phoneKey: string; log?: (line: string) => void;
-  /** Awaited after seeding and warming up a size, before it is timed (the CLI waits for a quiet machine here). */
-  beforeTiming?: (size: number) => Promise<void>;
+  /** Connects the process's database layer to the database of this size. */
+  use: (size: number) => Promise<void>;
+  /** Awaited after seeding and warming up every size, before timing (the CLI waits for a quiet machine here). */
+  beforeTiming?: () => Promise<void>;
 }): Promise<ScaleResult> {
   const log = opts.log ?? (() => undefined);
   const contacts = createContacts({ secret: opts.secret, phoneKey: opts.phoneKey });
   const gate = createGateActivities({ contacts: dataLayerContactStore(), templates: () => ({ welcome: { id: 'welcome', marketing: true, topic: 'news' } }) });
-  const contactIds: Types.ObjectId[] = [];
-  const ms: Record<string, number[]> = Object.fromEntries(OPERATIONS.map((o) => [o, []]));
-  let seeded = 0;
-  let run = 0;
   const now = new Date();
   const settings = { defaultTimezone: 'UTC', frequency: { max: 1000, perMs: 7 * DAY } };
+  const opsBySize = new Map<number, Record<Operation, (r: number) => Promise<void>>>();
 
   for (const size of opts.sizes) {
+    await opts.use(size);
     const t0 = Date.now();
-    for (let i = seeded; i < size; i++) contactIds.push(new Types.ObjectId());
-    await insertBatches('contacts', seeded, size, (i) => ({
+    const contactIds: Types.ObjectId[] = Array.from({ length: size }, () => new Types.ObjectId());
+    await insertBatches('contacts', 0, size, (i) => ({
       _id: contactIds[i], email: email(i), emailKey: email(i), emailDomain: `example${i % 97}.com`,
       emailFlags: { role: false, disposable: false, alias: false, idn: false }, emailStatus: 'verified', emailStatusAt: null, emailVerifiedAt: null,
       nextVerificationAt: null, phones: [], phoneIndex: [], firstName: `F${i}`, timezone: 'UTC', tags: [], attributes: {},
@@ -100,26 +104,26 @@ export async function runScaleBench(opts: {
       engagement: { opens: 0, clicks: 0, orders: 0, revenue: 0, lastOpenAt: null, lastClickAt: null, lastOrderAt: null, appliedEventIds: [] },
       lastActivityAt: null, createdAt: now, updatedAt: now, erasedAt: null, rev: 0,
     }));
-    await insertBatches('sends', seeded, size, (i) => ({
+    await insertBatches('sends', 0, size, (i) => ({
       _id: ledgerKey(i), key: ledgerKey(i), workflowId: `journey/welcome/c${i}`, contactId: String(contactIds[i]), journeyId: 'welcome', stepId: 'send_welcome',
       templateId: 'welcome', templateVersion: null, marketing: true, status: 'sent', messageId: messageIdFor(ledgerKey(i), 'scale.test'),
       createdAt: new Date(now.getTime() - 30 * DAY), smtpStartedAt: null, sentAt: now, attempt: 1, smtpCode: 250, error: null, note: null,
     }));
-    await insertBatches('contact_keys', seeded, size, (i) => ({ _id: `e:${email(i)}`, c: contactIds[i] }));
-    await insertBatches('idempotency_keys', seeded, size, (i) => ({ _id: `seed-idem-${i}`, fingerprint: 'f', state: 'done', status: 201, contentType: 'application/json', body: '{}', createdAt: now }));
-    await insertBatches('send_refs', seeded, size, (i) => ({ _id: messageIdFor(ledgerKey(i), 'scale.test'), key: ledgerKey(i) }));
-    await insertBatches('contact_events', seeded, size, (i) => ({
+    await insertBatches('contact_keys', 0, size, (i) => ({ _id: `e:${email(i)}`, c: contactIds[i] }));
+    await insertBatches('idempotency_keys', 0, size, (i) => ({ _id: `seed-idem-${i}`, fingerprint: 'f', state: 'done', status: 201, contentType: 'application/json', body: '{}', createdAt: now }));
+    await insertBatches('send_refs', 0, size, (i) => ({ _id: messageIdFor(ledgerKey(i), 'scale.test'), key: ledgerKey(i) }));
+    await insertBatches('contact_events', 0, size, (i) => ({
       _id: `seed-${i}`, eventId: `seed-${i}`, contactId: String(contactIds[i]), name: 'order.completed', at: now, data: { amount: 1 }, machine: false,
       receivedAt: now, appliedAt: now, dispatchedAt: now,
     }));
     const tenth = (n: number) => Math.floor(n / 10);
-    await insertBatches('suppressions', tenth(seeded), tenth(size), (i) => suppressionEntry(contacts.suppressionKey(email(i * 10)), 'hard_bounce', now) as never);
-    await insertBatches('send_windows', tenth(seeded), tenth(size), (i) => ({ _id: String(contactIds[i * 10 + 1]), n: 1 }));
-    await insertBatches('send_slots', tenth(seeded), tenth(size), (i) => ({ _id: `${String(contactIds[i * 10 + 1])}#1`, k: `old-${i}`, at: now }));
-    await insertBatches('used_tokens', tenth(seeded), tenth(size), (i) => ({ _id: `seed-token-${i}`, purpose: 'confirm', contactId: String(contactIds[i]), usedAt: now, expiresAt: now }));
-    seeded = size;
+    await insertBatches('suppressions', 0, tenth(size), (i) => suppressionEntry(contacts.suppressionKey(email(i * 10)), 'hard_bounce', now) as never);
+    await insertBatches('send_windows', 0, tenth(size), (i) => ({ _id: String(contactIds[i * 10 + 1]), n: 1 }));
+    await insertBatches('send_slots', 0, tenth(size), (i) => ({ _id: `${String(contactIds[i * 10 + 1])}#1`, k: `old-${i}`, at: now }));
+    await insertBatches('used_tokens', 0, tenth(size), (i) => ({ _id: `seed-token-${i}`, purpose: 'confirm', contactId: String(contactIds[i]), usedAt: now, expiresAt: now }));
     log(`seeded ${size.toLocaleString('en')} contacts, ledger rows and events in ${((Date.now() - t0) / 1000).toFixed(1)} s (untimed)`);
 
+    let run = 0; // keys of writes: warm-up rounds use run 1, timed rounds run 0
     const pick = (r: number) => (r * 7919 + size - 1) % size; // spread over the whole range, the newest row included
     const ops: Record<Operation, (r: number) => Promise<void>> = {
       'gate decision': async (r) => {
@@ -188,29 +192,38 @@ export async function runScaleBench(opts: {
         check(replay?.state === 'done' && seededReplay?.status === 201, `idempotency key ${_id}`);
       },
     };
+    opsBySize.set(size, ops);
     // Untimed warm-up: the first reads after a bulk insert page the new index and table pages in;
     // the hot path's cost is the steady one.
-    for (const op of OPERATIONS) for (let r = 0; r < Math.min(5, opts.repeat); r++) await ops[op](opts.repeat + r);
-    run++;
-    await opts.beforeTiming?.(size);
-    // Rounds of every operation, so a passing disturbance of the machine touches all operations alike.
-    const times: Record<string, number[]> = Object.fromEntries(OPERATIONS.map((o) => [o, []]));
-    const load0 = os.loadavg()[0];
-    for (let r = 0; r < opts.repeat; r++) {
+    run = 1;
+    for (const op of OPERATIONS) for (let r = 0; r < Math.min(5, opts.repeat); r++) await ops[op](r);
+    run = 0;
+  }
+
+  await opts.beforeTiming?.();
+  const times = new Map(opts.sizes.map((size) => [size, Object.fromEntries(OPERATIONS.map((o) => [o, [] as number[]]))]));
+  const load0 = os.loadavg()[0];
+  for (let r = 0; r < opts.repeat; r++) {
+    for (const size of opts.sizes) {
+      await opts.use(size);
+      const ops = opsBySize.get(size)!;
+      await ops['suppression check'](r); // untimed: the connection's first command after switching
       for (const op of OPERATIONS) {
         const s = performance.now();
         await ops[op](r);
-        times[op].push(performance.now() - s);
+        times.get(size)![op].push(performance.now() - s);
       }
     }
+  }
+  const ms: Record<string, number[]> = Object.fromEntries(OPERATIONS.map((o) => [o, []]));
+  for (const size of opts.sizes) {
     for (const op of OPERATIONS) {
-      const sorted = times[op].sort((a, b) => a - b);
+      const sorted = times.get(size)![op].sort((a, b) => a - b);
       ms[op].push(sorted[Math.floor(sorted.length / 2)]);
       log(`  ${size.toLocaleString('en')}: ${op} ${ms[op][ms[op].length - 1].toFixed(2)} ms (median of ${opts.repeat})`);
     }
-    log(`  ${size.toLocaleString('en')}: load average ${load0.toFixed(2)} at the start of timing, ${os.loadavg()[0].toFixed(2)} at the end`);
-    run++;
   }
+  log(`timed in ${opts.repeat} rounds over ${opts.sizes.length} sizes; load average ${load0.toFixed(2)} at the start of timing, ${os.loadavg()[0].toFixed(2)} at the end`);
   return { sizes: opts.sizes, ms };
 }
 
@@ -229,35 +242,62 @@ function arg(name: string): string | undefined {
   return i > 0 ? process.argv[i + 1] : undefined;
 }
 
+/**
+ * A `use` for runScaleBench: one database per size next to `baseUri` (named `<prefix>_<size>`), the
+ * process's mongoose connection moved between them; `drop()` removes them all.
+ */
+export function databasePerSize(baseUri: string, prefix: string): { use: (size: number) => Promise<void>; drop: () => Promise<void> } {
+  const uriOf = (size: number) => {
+    const url = new URL(baseUri);
+    url.pathname = `/${prefix}_${size}`;
+    return url.toString();
+  };
+  const made = new Set<number>();
+  let current: number | null = null;
+  const use = async (size: number) => {
+    if (current === size && mongoose.connection.readyState === 1) return;
+    await disconnectDatabase();
+    await connectDatabase(uriOf(size));
+    current = size;
+    if (!made.has(size)) {
+      made.add(size);
+      await initDatabase();
+    }
+  };
+  const drop = async () => {
+    for (const size of made) {
+      await use(size);
+      await mongoose.connection.dropDatabase().catch(() => undefined);
+    }
+    await disconnectDatabase();
+  };
+  return { use, drop };
+}
+
 async function main(): Promise<void> {
   const max = Number(arg('max') ?? 1_000_000);
   const sizes = (arg('sizes')?.split(',').map(Number) ?? [10_000, 100_000, 1_000_000]).filter((n) => n <= max).sort((a, b) => a - b);
   if (!sizes.length) throw new Error('no size to run: --max is below 10,000 (use --sizes)');
-  const base = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/sojourn';
-  const url = new URL(base);
-  url.pathname = `/bench_scale_${randomBytes(3).toString('hex')}`;
   // A benchmark on throw-away data: development mode (local secrets) unless told otherwise.
   process.env.SOJOURN_ENV ??= 'development';
   const cfg = loadConfig();
-  // --quiet-load X: before timing a size, wait (up to 45 min) until the 1-minute load average is below X.
+  // --quiet-load X: before timing, wait (up to 45 min) until the 1-minute load average is below X.
   const quiet = arg('quiet-load') === undefined ? null : Number(arg('quiet-load'));
-  const beforeTiming = async (size: number) => {
-    if (quiet === null) return;
+  const beforeTiming = async () => {
     const until = Date.now() + 45 * 60_000;
-    while (os.loadavg()[0] >= quiet && Date.now() < until) {
-      console.log(`  ${size.toLocaleString('en')}: waiting for a load average below ${quiet} (now ${os.loadavg()[0].toFixed(2)})`);
+    while (quiet !== null && os.loadavg()[0] >= quiet && Date.now() < until) {
+      console.log(`waiting for a load average below ${quiet} (now ${os.loadavg()[0].toFixed(2)})`);
       await new Promise((r) => setTimeout(r, 15_000));
     }
   };
-  await connectDatabase(url.toString());
+  const base = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/sojourn';
+  const dbs = databasePerSize(base, `bench_scale_${randomBytes(3).toString('hex')}`);
   try {
-    await initDatabase();
     const started = Date.now();
-    const result = await runScaleBench({ sizes, repeat: Number(arg('repeat') ?? 20), secret: cfg.secret, phoneKey: cfg.phoneKey, log: (l) => console.log(l), beforeTiming });
-    console.log(`\n${formatScaleTable(result)}\n\ndatabase ${url.host}, ${((Date.now() - started) / 1000).toFixed(0)} s in total`);
+    const result = await runScaleBench({ sizes, repeat: Number(arg('repeat') ?? 20), secret: cfg.secret, phoneKey: cfg.phoneKey, log: (l) => console.log(l), use: dbs.use, beforeTiming });
+    console.log(`\n${formatScaleTable(result)}\n\n${new URL(base).host}, ${((Date.now() - started) / 1000).toFixed(0)} s in total`);
   } finally {
-    await mongoose.connection.dropDatabase().catch(() => undefined);
-    await disconnectDatabase();
+    await dbs.drop();
   }
 }
 
