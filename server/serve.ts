@@ -118,6 +118,7 @@ export async function startSojourn(config: Config, opts: ServeOptions, health: D
       activityWrapper: faults.activityWrapper,
       payloadKeys: config.payloadKeys,
       shutdownGraceTimeMs: config.shutdownGraceSeconds * 1000,
+      maxCachedWorkflows: config.workflowCacheSize,
     });
     workerRun = worker.run();
     log.info({ taskQueue: config.taskQueue }, 'worker running');

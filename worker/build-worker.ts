@@ -39,6 +39,8 @@ export interface BuildWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
+  /** Workflows kept in memory between tasks (config.workflowCacheSize in `sojourn serve`/`worker`); the SDK's default otherwise. */
+  maxCachedWorkflows?: number;
   /** Keys of the payload codec; default: SOJOURN_PAYLOAD_KEYS (the development key outside production). Clients must use the same ring. */
   payloadKeys?: PayloadKeyRing;
   /** After shutdown() is called, how long running activities may finish before they are cancelled (default 0). */
@@ -82,6 +84,7 @@ export async function buildWorker(opts: BuildWorkerOptions): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions,
     ...(opts.shutdownGraceTimeMs !== undefined ? { shutdownGraceTime: opts.shutdownGraceTimeMs } : {}),
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTaskExecutions,
+    ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
   });
 }
 
