@@ -2,6 +2,13 @@
  * The pages of audience and birthday scans. Each call reads one bounded page of contacts by `_id`
  * (indexed), decides who enters, and starts their runs with bounded concurrency. Idempotent: a retried
  * page starts the same workflow ids, which Temporal rejects or signals per the entry policy.
+ *
+ * An audience page asks the database for nothing but an ObjectId range on `_id`, sorted by `_id`,
+ * limited (the shape of `GET /v1/contacts`, data/contact-list.ts): the provisioned FerretDB runs exactly
+ * that as one index range with ORDER BY and LIMIT in PostgreSQL, while any other condition in the filter
+ * (a pushed-down segment) makes it read the whole collection for every page, which makes a scan of N
+ * contacts cost N²/page. The segment and erasure are evaluated here, on the page read, so a page costs
+ * O(pageSize) on every database and a scan reads each contact once (docs/scaling.md, decision 39).
  */
 import { heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
@@ -9,7 +16,6 @@ import mongoose from 'mongoose';
 import { getJourneyPlan } from '../data/journey-versions';
 import { evaluateBool } from '../rules/evaluate';
 import type { JourneyPlan, SegmentPlan } from '../rules/plan';
-import { segmentFilter } from '../rules/segment-filter';
 import { localDate, safeZone } from '../workflows/local-time';
 import { toMongoFilter } from '../rules/pushdown';
 import { dateScanFilter, dueInstant } from './date-scan';
@@ -31,6 +37,19 @@ function audienceOf(plan: JourneyPlan): SegmentPlan {
 }
 
 type Doc = Record<string, unknown> & { _id: unknown };
+
+/** The smallest ObjectId: a first page is `_id >= MIN_ID`, so every page query is an ObjectId range. */
+const MIN_ID = new mongoose.Types.ObjectId('000000000000000000000000');
+
+/**
+ * One page of the audience scan: the contacts after `afterId` in `_id` order, by an `_id` range only
+ * (see the file's comment). Exported for the cost test.
+ */
+export async function audiencePage(afterId: string | null, pageSize: number): Promise<Doc[]> {
+  const coll = mongoose.connection.collection('contacts');
+  const range = afterId === null ? { $gte: MIN_ID } : { $gt: new mongoose.Types.ObjectId(afterId) };
+  return (await coll.find({ _id: range }).sort({ _id: 1 }).limit(pageSize).toArray()) as Doc[];
+}
 
 async function page(filter: Record<string, unknown>, afterId: string | null, pageSize: number): Promise<Doc[]> {
   const coll = mongoose.connection.collection('contacts');
@@ -59,10 +78,11 @@ export function createScanActivities(deps: { client: Client; taskQueue: string }
       const p = await plan(input.journeyId, input.version);
       const segment = audienceOf(p);
       const now = new Date(input.scanAt);
-      const pushed = segmentFilter(segment, now);
-      const docs = await page(pushed ?? {}, input.afterId, input.pageSize);
-      // Without a pushed-down filter, evaluate the segment contact by contact (same answer, slower).
-      const matched = pushed ? docs : docs.filter((d) => evaluateBool(segment.expr, { contact: toContactView(d as unknown as ContactDoc), now, defaultTimezone: p.settings.defaultTimezone }));
+      const docs = await audiencePage(input.afterId, input.pageSize);
+      // The segment is decided here, contact by contact (the pushed-down filter has the same answer, but
+      // sent to FerretDB it would make every page a read of the whole collection).
+      const matched = docs.filter((d) => d.erasedAt == null
+        && evaluateBool(segment.expr, { contact: toContactView(d as unknown as ContactDoc), now, defaultTimezone: p.settings.defaultTimezone }));
       const name = p.trigger.kind === 'segment' ? `segment.${segment.name}` : 'schedule';
       const outcomes = await mapBounded(matched, input.concurrency, async (d) => {
         heartbeat();
