@@ -8,7 +8,7 @@
  * that as one index range with ORDER BY and LIMIT in PostgreSQL, while any other condition in the filter
  * (a pushed-down segment) makes it read the whole collection for every page, which makes a scan of N
  * contacts cost N²/page. The segment and erasure are evaluated here, on the page read, so a page costs
- * O(pageSize) on every database and a scan reads each contact once (docs/scaling.md, decision 39).
+ * O(pageSize) on every database and a scan reads each contact once (docs/scaling.md, decision 40).
  */
 import { heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';

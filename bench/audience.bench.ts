@@ -30,14 +30,13 @@ import mongoose from 'mongoose';
 import { Client as PgClient } from 'pg';
 import { Connection, type Client } from '@temporalio/client';
 import { connectDatabase, disconnectDatabase, initDatabase } from '../data/db';
-import { getJourneyPlan } from '../data/journey-versions';
 import { loadConfig } from '../lib/config';
 import { createTemporalClient } from '../lib/temporal-connection';
 import { deployJourneys } from '../engine/deploy';
 import { SEARCH_ATTRIBUTES } from '../engine/search-attributes';
-import { scheduleIdOf } from '../engine/schedules';
+import { audienceScheduleId } from '../engine/schedules';
+import { audienceScanStatus, formatScanStatus } from '../engine/scan-status';
 import { SOJOURN_CONTACT } from '../workflows/search-attributes';
-import { scanProgressQuery, type ScanProgress } from '../workflows/scan-progress';
 import { dbBackend, freePort, spawnServer, startEmbeddedDatabase, startTemporalDev, waitForPort, type RunningServer } from '../scripts/servers';
 import { provision } from '../scripts/provision';
 import { seedContacts } from './contacts-list.bench';
@@ -83,6 +82,12 @@ export interface AudienceBenchResult {
   totals: { pages: number; scanned: number; matched: number; started: number; alreadyEntered: number };
   seconds: number;
   scannedPerSec: number;
+  /**
+   * Contacts scanned per second over the first and the last quarter of the contacts (from the progress
+   * samples): the baseline in the same run, their ratio near 1 when a page costs the same at the end of
+   * the collection as at its start. Null when too few samples were taken.
+   */
+  quarters: { first: number; last: number } | null;
   /** Runs of the journey that Temporal's visibility counts once the scan is over. */
   runsCounted: number;
   /** With verifyIds: segment members without a run, runs of contacts outside the segment, contacts with two runs. */
@@ -189,9 +194,8 @@ export async function runAudienceBench(opts: AudienceBenchOptions & { mongoUri: 
     fs.writeFileSync(journeyFile, JOURNEY_YAML);
     const deployed = await deployJourneys([journeyFile], { client, taskQueue, templatesDir: path.join(root, 'templates') });
     if (!deployed.ok) throw new Error(`the benchmark journey does not deploy:\n${deployed.messages.join('\n')}`);
-    const plan = await getJourneyPlan(BENCH_JOURNEY, deployed.journeys[0].version);
-    const scheduleId = plan && scheduleIdOf(plan);
-    if (!scheduleId) throw new Error(`${BENCH_JOURNEY} deployed without a schedule`);
+    if (deployed.journeys[0]?.schedule !== 'created') throw new Error(`${BENCH_JOURNEY} deployed without a new schedule (${deployed.journeys[0]?.schedule})`);
+    const scheduleId = audienceScheduleId(BENCH_JOURNEY);
     // Page size and concurrency other than the product's defaults go into the schedule's action, as an operator would set them.
     if (opts.pageSize !== undefined || opts.concurrency !== undefined) {
       await client.schedule.getHandle(scheduleId).update((prev) => {
@@ -212,15 +216,19 @@ export async function runAudienceBench(opts: AudienceBenchOptions & { mongoUri: 
     const scan = client.workflow.getHandle(scanId);
     let progressLines = 0;
     let last = { at: started, scanned: 0 };
+    const samples: { at: number; scanned: number }[] = [{ at: started, scanned: 0 }];
     const sampler = setInterval(() => { rss.peak = Math.max(rss.peak, workerRss()); }, 1000);
+    // Progress as `sojourn status <journey>` reads it: the schedule's scan and its scanProgress query.
     const report = async () => {
-      const p: ScanProgress = await scan.query(scanProgressQuery);
+      const p = await audienceScanStatus(client, BENCH_JOURNEY);
+      if (!p) return;
       const now = performance.now();
       const mem = workerRss();
       rss.peak = Math.max(rss.peak, mem);
       const rate = (p.scanned / (now - started)) * 1000;
       const recent = ((p.scanned - last.scanned) / (now - last.at)) * 1000;
       last = { at: now, scanned: p.scanned };
+      samples.push(last);
       const eta = rate > 0 ? (opts.contacts - p.scanned) / rate : NaN;
       progressLines++;
       log(`[${((now - started) / 1000).toFixed(0)} s] pages ${fmt(p.pages)}, scanned ${fmt(p.scanned)} / ${fmt(opts.contacts)} (${((p.scanned / opts.contacts) * 100).toFixed(1)}%), matched ${fmt(p.matched)}, started ${fmt(p.started)}, ${rate.toFixed(0)} contacts/s (last interval ${recent.toFixed(0)}), ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : '-'}, worker RSS ${MB(mem)}`);
@@ -242,9 +250,12 @@ export async function runAudienceBench(opts: AudienceBenchOptions & { mongoUri: 
     rss.end = workerRss();
     rss.peak = Math.max(rss.peak, rss.end);
     await report();
-    const final = await scan.query(scanProgressQuery);
+    const final = await audienceScanStatus(client, BENCH_JOURNEY);
+    if (!final || final.workflowId !== scanId || !final.done) throw new Error(`the scan's status after its end: ${JSON.stringify(final)}`);
+    log(`sojourn status ${BENCH_JOURNEY}:${formatScanStatus(final).replace(/^ +/, ' ')}`);
     const totals = { pages: final.pages, scanned: result?.scanned ?? 0, matched: result?.matched ?? 0, started: result?.started ?? 0, alreadyEntered: result?.alreadyEntered ?? 0 };
 
+    samples.push({ at: started + seconds * 1000, scanned: totals.scanned });
     const runsCounted = await countRuns(client, members.size);
     let ids: AudienceBenchResult['ids'];
     if (opts.verifyIds) {
@@ -270,7 +281,7 @@ export async function runAudienceBench(opts: AudienceBenchOptions & { mongoUri: 
     if (ids && (ids.missing.length || ids.unexpected.length || ids.duplicated.length)) failures.push(`runs by contact: ${ids.missing.length} members without a run, ${ids.unexpected.length} runs outside the segment, ${ids.duplicated.length} contacts with two`);
 
     const r: AudienceBenchResult = {
-      contacts: opts.contacts, expected: members.size, totals, seconds, scannedPerSec: totals.scanned / seconds, runsCounted, ids, rss, progressLines, postgres, failures,
+      contacts: opts.contacts, expected: members.size, totals, seconds, scannedPerSec: totals.scanned / seconds, quarters: quarterRates(samples, opts.contacts), runsCounted, ids, rss, progressLines, postgres, failures,
     };
     for (const line of formatAudienceReport(r).split('\n')) log(line);
     return r;
@@ -283,12 +294,23 @@ export async function runAudienceBench(opts: AudienceBenchOptions & { mongoUri: 
   }
 }
 
+/** Contacts/s over the first and last quarter of `total`, between the samples closest to 25% and 75%. */
+function quarterRates(samples: { at: number; scanned: number }[], total: number): AudienceBenchResult['quarters'] {
+  const sorted = [...samples].sort((a, b) => a.at - b.at);
+  const q1 = sorted.find((x) => x.scanned >= total / 4);
+  const q3 = [...sorted].reverse().find((x) => x.scanned <= (total * 3) / 4);
+  const end = sorted[sorted.length - 1];
+  if (!q1 || !q3 || q1.at <= sorted[0].at || end.at <= q3.at || q1.scanned === 0 || end.scanned === q3.scanned) return null;
+  return { first: (q1.scanned / (q1.at - sorted[0].at)) * 1000, last: ((end.scanned - q3.scanned) / (end.at - q3.at)) * 1000 };
+}
+
 export function formatAudienceReport(r: AudienceBenchResult): string {
   const t = r.totals;
   return [
     `audience scan: ${fmt(r.contacts)} contacts, ${fmt(r.expected)} in the segment`,
     `time ${r.seconds.toFixed(1)} s, ${fmt(t.pages)} pages, ${fmt(Math.round(r.scannedPerSec))} contacts scanned/s, ${(t.started / r.seconds).toFixed(1)} runs started/s`,
     `scanned ${fmt(t.scanned)}, matched ${fmt(t.matched)}, runs started ${fmt(t.started)} (already entered ${fmt(t.alreadyEntered)}), runs counted by Temporal ${fmt(r.runsCounted)}: ${r.failures.length ? 'MISMATCH' : 'every member once'}`,
+    ...(r.quarters ? [`contacts scanned/s over the first quarter ${fmt(Math.round(r.quarters.first))}, over the last ${fmt(Math.round(r.quarters.last))} (last/first ${(r.quarters.last / r.quarters.first).toFixed(2)})`] : []),
     `worker RSS start ${MB(r.rss.start)}, peak ${MB(r.rss.peak)}, end ${MB(r.rss.end)} (end/start ${(r.rss.end / r.rss.start).toFixed(2)})`,
     ...(r.postgres ? [`PostgreSQL, contacts table over the scan: ${fmt(r.postgres.rowsReadByScans)} rows read by scans, ${fmt(r.postgres.rowsFetchedThroughIndex)} fetched through an index`] : []),
     ...r.failures.map((f) => `FAILED: ${f}`),

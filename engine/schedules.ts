@@ -9,8 +9,11 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { JourneyPlan, RuleSetPlan } from '../rules/plan';
 
+/** The schedule of a journey's audience scan (schedule and segment triggers). */
+export const audienceScheduleId = (journeyId: string) => `sojourn/${journeyId}/audience`;
+
 export function scheduleIdOf(plan: Pick<JourneyPlan, 'journeyId' | 'trigger'>): string | null {
-  if (plan.trigger.kind === 'schedule' || plan.trigger.kind === 'segment') return `sojourn/${plan.journeyId}/audience`;
+  if (plan.trigger.kind === 'schedule' || plan.trigger.kind === 'segment') return audienceScheduleId(plan.journeyId);
   if (plan.trigger.kind === 'date') return `sojourn/${plan.journeyId}/dates`;
   return null;
 }

@@ -1,7 +1,8 @@
 /**
  * `sojourn status <journey> [contact]`: with a contact, the run's current step, what it waits for, until
  * when and why (the workflow's `status` query); without, the journey's running runs counted by step
- * (visibility query on the Sojourn search attributes). --period for "every" journeys. The last send decision
+ * (visibility query on the Sojourn search attributes) and, for a schedule or segment trigger, how far its
+ * audience scan is (running or last: pages, scanned, matched, started). --period for "every" journeys. The last send decision
  * is shown with the gate's reason (e.g. `skipped (topic_opt_out)`), and a deferred send shows what it waits
  * for (`quiet_hours`, `paused`) and until when. Runs waiting on a retried activity (a server is down) show the
  * activity, its attempt, the next attempt and the last failure (from the run's pending activities).
@@ -14,6 +15,7 @@ import { loadConfig } from '../../lib/config';
 import { journeyWorkflowId, type RunStatus } from '../../workflows/definitions';
 import { runStatus, waitingByStep } from '../../engine/journey-control';
 import { SOJOURN_JOURNEY } from '../../workflows/search-attributes';
+import { audienceScanStatus, formatScanStatus } from '../../engine/scan-status';
 
 export function register(program: Command): void {
   program
@@ -43,9 +45,11 @@ export function register(program: Command): void {
         const counts = (await waitingByStep(client, journeyId)).byStep;
         const { retrying, described } = await retryingRuns(client, journeyId);
         const waitingOnRetries = Object.values(retrying).reduce((a, b) => a + b, 0);
-        if (opts.format === 'json') console.log(JSON.stringify({ journeyId, running: counts, waitingOnRetries: retrying }, null, 2));
+        const scan = await audienceScanStatus(client, journeyId);
+        if (opts.format === 'json') console.log(JSON.stringify({ journeyId, running: counts, waitingOnRetries: retrying, ...(scan ? { audienceScan: scan } : {}) }, null, 2));
         else {
           console.log(`${journeyId}: ${Object.values(counts).reduce((a, b) => a + b, 0)} running`);
+          if (scan) console.log(formatScanStatus(scan));
           for (const [step, n] of Object.entries(counts).sort()) console.log(`  ${step}: ${n}`);
           if (waitingOnRetries) {
             console.log(`  waiting on retries: ${waitingOnRetries}${described > RETRY_SCAN_LIMIT ? ` (of the first ${RETRY_SCAN_LIMIT} runs)` : ''}`);

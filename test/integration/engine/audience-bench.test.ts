@@ -108,6 +108,8 @@ describe('the audience benchmark, small', () => {
       expect(r.rss.start).toBeGreaterThan(0);
       expect(r.rss.peak).toBeGreaterThanOrEqual(Math.max(r.rss.start, r.rss.end));
       expect(lines.some((l) => l.startsWith('worker RSS start '))).toBe(true);
+      // What `sojourn status <journey>` prints about the scan once it is over.
+      expect(lines).toContainEqual(expect.stringMatching(/^sojourn status audience_bench: audience scan (done|running) \(.+\): 21 pages, 2,000 contacts scanned, 200 matched, 200 runs started$/));
     } finally {
       await temporal.stop();
     }
