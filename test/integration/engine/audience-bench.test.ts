@@ -99,7 +99,9 @@ describe('the audience benchmark, small', () => {
       expect(r.failures).toEqual([]);
       expect(r.expected).toBe(200);
       // 2,000 contacts in pages of 100: twenty full pages, then an empty one that ends the scan.
-      expect(r.totals).toEqual({ pages: 21, scanned: 2_000, matched: 200, started: 200, alreadyEntered: 0 });
+      expect(r.totals).toMatchObject({ pages: 21, scanned: 2_000, matched: 200 });
+      // A page retried after a heartbeat timeout (a loaded box) counts its earlier starts as already entered.
+      expect(r.totals.started + r.totals.alreadyEntered).toBe(200);
       expect(r.runsCounted).toBe(200);
       expect(r.ids).toEqual({ missing: [], unexpected: [], duplicated: [] });
       // Progress while it ran (the last line is printed after the end), and the worker's memory measured.
@@ -109,7 +111,7 @@ describe('the audience benchmark, small', () => {
       expect(r.rss.peak).toBeGreaterThanOrEqual(Math.max(r.rss.start, r.rss.end));
       expect(lines.some((l) => l.startsWith('worker RSS start '))).toBe(true);
       // What `sojourn status <journey>` prints about the scan once it is over.
-      expect(lines).toContainEqual(expect.stringMatching(/^sojourn status audience_bench: audience scan (done|running) \(.+\): 21 pages, 2,000 contacts scanned, 200 matched, 200 runs started$/));
+      expect(lines).toContainEqual(expect.stringMatching(/^sojourn status audience_bench_[0-9a-f]{6}: audience scan (done|running) \(.+\): 21 pages, 2,000 contacts scanned, 200 matched, \d+ runs started(, \d+ already entered)?$/));
     } finally {
       await temporal.stop();
     }
