@@ -5,11 +5,11 @@
  * continue-as-new, so history stays bounded however long the journey lives.
  */
 import { metrics, report } from './sinks';
-import { continueAsNew, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, workflowInfo } from '@temporalio/workflow';
 import type { JourneyInput, JourneyResult } from './definitions';
 import { Run, type RunEnd } from './run';
 import { SOJOURN_CONTACT, SOJOURN_JOURNEY, SOJOURN_STATUS, SOJOURN_VERSION } from './search-attributes';
-import { KEEPS_CONTACT_READ, runStep } from './steps';
+import { KEEPS_CONTACT_READ, PASSES_THROUGH, runStep } from './steps';
 import { remapNext } from './migrate';
 
 /** Continue-as-new past this many history events even without a loop (defensive; the server suggests too). */
@@ -18,12 +18,15 @@ const HISTORY_SOFT_LIMIT = 2000;
 export async function journey(input: JourneyInput): Promise<JourneyResult> {
   const run = new Run(input);
   await run.load();
-  upsertSearchAttributes([
+  // Kept for the first upsert when the run starts by passing through a step (decision 41).
+  const first = run.plan.steps[input.carried?.stepId ?? run.plan.start ?? ''];
+  const startPassesThrough = !(input.entryWait && !input.carried) && first !== undefined && PASSES_THROUGH[first.kind];
+  run.setSearchAttributes([
     { key: SOJOURN_JOURNEY, value: input.journeyId },
     { key: SOJOURN_VERSION, value: input.version },
     { key: SOJOURN_CONTACT, value: input.contactId },
     { key: SOJOURN_STATUS, value: 'running' },
-  ]);
+  ], { passingThrough: startPassesThrough });
   const finish = (end: RunEnd): JourneyResult => {
     run.markEnded(end);
     metrics.runEnded(input.journeyId, end.outcome);
@@ -46,6 +49,7 @@ export async function journey(input: JourneyInput): Promise<JourneyResult> {
   while (current !== null) {
     if (visited.has(current) || workflowInfo().historyLength > HISTORY_SOFT_LIMIT || workflowInfo().continueAsNewSuggested) {
       const loopedBack = visited.has(current);
+      run.beforeBlocking();
       await continueAsNew<typeof journey>({ ...input, entryWait: undefined, carried: run.carry(current, run.iteration + (loopedBack ? 1 : 0)) });
     }
     visited.add(current);
@@ -54,7 +58,7 @@ export async function journey(input: JourneyInput): Promise<JourneyResult> {
     if (!step) return finish({ outcome: 'exited', reason: `unknown step ${current}` });
     const pending = (await run.drainEvents()) ?? (await run.checkExit());
     if (pending) return finish(pending);
-    run.enterStep(step);
+    run.enterStep(step, PASSES_THROUGH[step.kind]);
     const planOfStep = run.plan;
     const result = await runStep(step, run);
     if (!KEEPS_CONTACT_READ[step.kind]) run.contactMayHaveChanged();

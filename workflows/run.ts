@@ -4,6 +4,7 @@
  * through the `status` query and search attributes.
  */
 import { condition, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { ContactView, EventView, JourneyView } from '../rules/contact-schema';
 import type { Expr, JourneyPlan, Step } from '../rules/plan';
 import { data } from './activities';
@@ -32,6 +33,13 @@ export const GOAL_WINDOW_PATCH = 'goal-window';
  */
 export const CONTACT_READ_REUSE_PATCH = 'contact-read-reuse';
 
+/**
+ * Patch id: the search attributes of steps the run passes through (no wait, send or call) are written
+ * with the next upsert instead of one upsert each (decision 41). Runs recorded before upserted at every
+ * step and replay so.
+ */
+export const SEARCH_ATTRIBUTES_ON_BLOCK_PATCH = 'search-attributes-on-block';
+
 export class Run {
   readonly status: RunStatus;
   readonly splits: Record<string, string>;
@@ -46,6 +54,8 @@ export class Run {
    * the run blocks (timer, condition, a step that writes or sends) or an event arrives (decision 39).
    */
   private contactFresh = false;
+  /** Search attributes set while passing through, by name; written with the next upsert (decision 41). */
+  private readonly pendingAttributes = new Map<string, SearchAttributeUpdatePair>();
 
   /** Set by `load()`; steps only run after it. */
   plan!: JourneyPlan;
@@ -84,7 +94,7 @@ export class Run {
       this.plan = target;
       this.input.version = req.toVersion;
       this.status.version = req.toVersion;
-      upsertSearchAttributes([{ key: SOJOURN_VERSION, value: req.toVersion }]);
+      this.setSearchAttributes([{ key: SOJOURN_VERSION, value: req.toVersion }], { passingThrough: false });
       return { moved: true, fromVersion, step: this.status.step };
     });
   }
@@ -181,10 +191,47 @@ export class Run {
     return evaluateValue(expr, this.bindings(contact));
   }
 
-  enterStep(step: Step): void {
+  /**
+   * The `status` query says the new step at once. `SojournStep` is written now for a step the run may be
+   * held at (a wait, a send, a call), and with the next upsert for one it passes through (decision 41).
+   */
+  enterStep(step: Step, passingThrough: boolean): void {
     this.status.step = step.id;
     this.clearWait();
-    upsertSearchAttributes([{ key: SOJOURN_STEP, value: step.id }]);
+    this.setSearchAttributes([{ key: SOJOURN_STEP, value: step.id }], { passingThrough });
+  }
+
+  /**
+   * Sets search attributes. Visibility only needs them right while the run waits, sends, calls out or
+   * has ended: what is set while passing through steps that do none of these is kept and written with
+   * the next upsert (at the next step that may hold the run, before any wait, at the end), one history
+   * event and one visibility write instead of one per step. Keeping costs the run the patch (a marker and
+   * the SDK's own search-attribute upsert), so it is taken only at the first step passed through: runs
+   * that never pass through a step (send, wait, send) upsert exactly as before. Runs recorded before the
+   * patch upserted at once and replay so.
+   */
+  setSearchAttributes(pairs: SearchAttributeUpdatePair[], opts: { passingThrough: boolean }): void {
+    for (const pair of pairs) this.pendingAttributes.set(pair.key.name, pair);
+    if (opts.passingThrough && patched(SEARCH_ATTRIBUTES_ON_BLOCK_PATCH)) return;
+    this.flushSearchAttributes();
+  }
+
+  /** Writes the search attributes kept so far, if any, in one upsert. */
+  flushSearchAttributes(): void {
+    if (this.pendingAttributes.size === 0) return;
+    upsertSearchAttributes([...this.pendingAttributes.values()]);
+    this.pendingAttributes.clear();
+  }
+
+  /**
+   * Called before the run blocks: a timer or condition, an activity task (send, webhook, owner task),
+   * continue-as-new. Whatever is kept is written (visibility shows the step the run is held at, e.g. the
+   * goal window after a last `update`), and the contact read of the burst is dropped (decision 39: the
+   * contact may change while the run waits).
+   */
+  beforeBlocking(): void {
+    this.contactFresh = false;
+    this.flushSearchAttributes();
   }
 
   setWaiting(waitingFor: string, until: number | null, reason: string): void {
@@ -203,7 +250,7 @@ export class Run {
     this.clearWait();
     this.status.outcome = end.outcome;
     this.status.reason = end.reason;
-    upsertSearchAttributes([{ key: SOJOURN_STATUS, value: end.outcome }]);
+    this.setSearchAttributes([{ key: SOJOURN_STATUS, value: end.outcome }], { passingThrough: false });
   }
 
   /** exit_when against a fresh contact read. A contact that is gone exits the run. */
@@ -257,7 +304,7 @@ export class Run {
       }
       const remaining = opts.until - Date.now();
       if (remaining <= 0) break;
-      this.contactMayHaveChanged();
+      this.beforeBlocking();
       const woke = await condition(() => this.inbox.length > 0, remaining);
       if (!woke) break;
     }
@@ -285,7 +332,7 @@ export class Run {
         }
       }
       const remaining = until - Date.now();
-      if (remaining > 0) this.contactMayHaveChanged();
+      if (remaining > 0) this.beforeBlocking();
       if (remaining <= 0 || !(await condition(() => this.inbox.length > 0, remaining))) break;
     }
     this.clearWait();

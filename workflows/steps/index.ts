@@ -45,6 +45,25 @@ export const KEEPS_CONTACT_READ = {
   exit: true,
 } satisfies { [K in StepKind]: boolean };
 
+/**
+ * Whether a run passes through a step of this kind without being held at it (no wait, no activity
+ * task): its `SojournStep` is written with the next upsert, not on its own (decision 41). A send is held
+ * at (the send activity; a deferral waits), as are calls out; `update` and `classify` are local
+ * activities of milliseconds.
+ */
+export const PASSES_THROUGH = {
+  send: false,
+  wait: false,
+  wait_for: false,
+  if: true,
+  split: true,
+  update: true,
+  classify: true,
+  webhook: false,
+  task: false,
+  exit: true,
+} satisfies { [K in StepKind]: boolean };
+
 export function runStep(step: Step, run: Run): Promise<StepResult> {
   return (STEP_HANDLERS[step.kind] as Handler<StepKind>)(step as never, run);
 }

@@ -41,6 +41,7 @@ export async function runSend(step: SendStep, run: Run): Promise<StepResult> {
       if (end) return { end };
       continue;
     }
+    run.beforeBlocking();
     const result = await send.sendEmail({
       key, workflowId: run.workflowId, contactId: run.input.contactId, journeyId: run.plan.journeyId,
       stepId: step.id, templateId: step.template, version: run.input.version, variant: run.variant, at: new Date(Date.now()).toISOString(),

@@ -4,7 +4,7 @@
  * `SojournVariant` search attribute and for reports; sends after it carry it to the ledger. A holdout
  * branch sends nothing and waits out the goal window, so its conversions are observed.
  */
-import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched } from '@temporalio/workflow';
 import type { SplitStep } from '../../rules/plan';
 import type { Run, StepResult } from '../run';
 import { SOJOURN_VARIANT } from '../search-attributes';
@@ -39,7 +39,7 @@ export async function runSplit(step: SplitStep, run: Run): Promise<StepResult> {
   const branch = chooseBranch(step, run.input.contactId);
   run.splits[step.id] = branch.name;
   if (patched('split-variant')) {
-    upsertSearchAttributes([{ key: SOJOURN_VARIANT, value: `${step.id}:${branch.name}` }]);
+    run.setSearchAttributes([{ key: SOJOURN_VARIANT, value: `${step.id}:${branch.name}` }], { passingThrough: true });
     report.splitChosen({ journeyId: run.input.journeyId, version: run.input.version, entryKey: run.entryKey, at: run.now().toISOString(), stepId: step.id, branch: branch.name });
   }
   if (branch.holdout) return { end: await run.awaitGoalWindow({ outcome: 'holdout', reason: `split ${step.id}: ${branch.name}` }) };

@@ -11,6 +11,7 @@ import type { Run, StepResult } from '../run';
 export async function runTask(step: TaskStep, run: Run): Promise<StepResult> {
   const key = `${run.ledgerScope}:${step.id}:${run.iteration}`;
   const now = new Date(Date.now()).toISOString();
+  run.beforeBlocking();
   const r = await tasks.createOwnerTask({
     key, workflowId: run.workflowId, contactId: run.input.contactId, journeyId: run.plan.journeyId, stepId: step.id,
     title: step.title, why: step.why, dueMs: step.dueMs, email: step.email, now,
@@ -23,6 +24,7 @@ export async function runTask(step: TaskStep, run: Run): Promise<StepResult> {
   if (step.webhook) {
     const journey = run.journeyView;
     const due = new Date(Date.parse(now) + step.dueMs).toISOString();
+    run.beforeBlocking();
     const call = await hooks.callWebhook({
       key: `${key}:webhook`, contactId: run.input.contactId, journeyId: run.plan.journeyId, stepId: step.id, url: step.webhook,
       body: { type: 'task.created', taskId: r.taskId, title: step.title, why: step.why, due, contactId: run.input.contactId, ownerId: r.ownerId, journeyId: run.plan.journeyId },

@@ -9,6 +9,7 @@ import type { Run, StepResult } from '../run';
 
 export async function runWebhook(step: WebhookStep, run: Run): Promise<StepResult> {
   const journey = run.journeyView;
+  run.beforeBlocking();
   const r = await hooks.callWebhook({
     key: `${run.ledgerScope}:${step.id}:${run.iteration}`,
     contactId: run.input.contactId, journeyId: run.plan.journeyId, stepId: step.id,
