@@ -1,7 +1,7 @@
 /**
- * Decision 41: search attributes are written when the run blocks, in one upsert, not at every step, so
- * visibility (the Temporal UI, `sojourn status <journey>`) shows the step a run waits or sends at, while
- * the `status` query is exact at every moment.
+ * Decision 41: search attributes of steps a run passes through are written with the next upsert, where
+ * the run can be held (a wait, a send, a call) or ends, so visibility (the Temporal UI, `sojourn status
+ * <journey>`) shows the step a run waits or sends at, while the `status` query is exact at every moment.
  */
 import { DAY, contact, deploy, eventually, plan, useEngine } from '../helpers';
 import { statusQuery, type JourneyResult } from '../../../workflows/definitions';
