@@ -61,6 +61,34 @@ function engagementUpdate(e: { name: string; at: Date; data: Record<string, unkn
   }
 }
 
+/** The contact fields (as `contact` shows them in CEL) that classification after an event may change. */
+const CLASSIFIED = ['importance', 'lifecycle', 'rfm', 'businessType', 'rfmScore'] as const;
+
+/**
+ * The fields of the `contact` view that recording an event can change: its engagement effects above,
+ * consent and email status, and the classification the ingest runs after some events
+ * (engine/ingest.ts RECLASSIFY_ON). null for every other event name: not known, so anything.
+ */
+export function contactFieldsChangedBy(name: string): readonly string[] | null {
+  switch (name) {
+    case 'email.opened':
+    case 'email.clicked':
+    case 'order.completed':
+      return ['engagement', 'lastActivityAt', ...CLASSIFIED];
+    case 'contact.created':
+    case 'contact.login':
+      return ['lastActivityAt', ...CLASSIFIED];
+    case 'email.unsubscribed':
+      return ['consent'];
+    case 'email.complained':
+      return ['consent', 'emailStatus'];
+    case 'email.bounced':
+      return ['emailStatus'];
+    default:
+      return null;
+  }
+}
+
 export function createContactEvents({ now, getContact, applyContactUpdate }: ContactEventDeps) {
   async function applyEvent(contact: ContactDoc, ev: ContactEventDoc): Promise<void> {
     const eng = engagementUpdate(ev);

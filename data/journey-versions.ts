@@ -6,7 +6,8 @@
 import mongoose, { Schema, type Model } from 'mongoose';
 import type { JourneyPlan } from '../rules/plan';
 import { stepListensTo } from '../rules/step-kinds';
-import { recordRoutes, routesFor } from './event-routes';
+import { recordRoutes, routesFor, type Routes } from './event-routes';
+import { contactFieldsRead } from '../rules/expr-reads';
 import { isDuplicateKey } from './duplicate-key';
 
 export interface JourneyVersionDoc {
@@ -136,8 +137,26 @@ async function setLive(plan: JourneyPlan, version: number, now: Date, force: boo
   }
   // Also when unchanged: fills the routes of databases deployed before they existed (idempotent).
   const live = await JourneyModel.findById(plan.journeyId, { liveHash: 1 }).lean();
-  if (live?.liveHash === plan.hash) await recordRoutes(plan.journeyId, { triggers: eventTriggers(plan).map((t) => t.event), listensTo: listensTo(plan) });
+  if (live?.liveHash === plan.hash) {
+    await recordRoutes(plan.journeyId, { triggers: eventTriggers(plan).map((t) => t.event), listensTo: listensTo(plan), exitReads: await exitReadsOfAllVersions(plan.journeyId) });
+  }
   forgetEventTargets();
+}
+
+/**
+ * The contact fields the `exit_when` of any stored version of the journey reads (runs stay on the
+ * version they started with), or null when one of them may read any.
+ */
+async function exitReadsOfAllVersions(journeyId: string): Promise<string[] | null> {
+  const fields = new Set<string>();
+  for (const v of await JourneyVersionModel.find({ journeyId }, { plan: 1 }).lean()) {
+    const exit = (JSON.parse(v.plan) as JourneyPlan).exitWhen;
+    if (!exit) continue;
+    const read = contactFieldsRead(exit.source);
+    if (read === null) return null;
+    for (const f of read) fields.add(f);
+  }
+  return [...fields].sort();
 }
 
 /** A pinned plan. Throws when the version does not exist (a run started for an unknown version). */
@@ -169,7 +188,7 @@ export async function setJourneyPaused(journeyId: string, paused: boolean): Prom
 }
 
 /** The journeys an event name may start (`triggers`) or whose runs may listen to it, with their documents. */
-export interface EventTargets { triggers: string[]; listenedBy: string[]; journeys: Map<string, JourneyDoc> }
+export interface EventTargets extends Routes { journeys: Map<string, JourneyDoc> }
 
 /**
  * How long a process reuses what `eventTargets` read. A deploy, pause, resume or rollback in this

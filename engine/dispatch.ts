@@ -15,6 +15,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { eventTargets, eventTriggers, getJourneyPlan, listensTo, type JourneyDoc } from '../data/journey-versions';
 import { contactForDispatch } from '../data/journeys-entered';
+import { contactFieldsChangedBy } from '../data/contact-events';
 import type { SojournEvent } from '../data/contact-event-model';
 import { evaluateBool } from '../rules/evaluate';
 import type { JourneyPlan } from '../rules/plan';
@@ -144,8 +145,10 @@ export function createEventDispatcher(deps: { client: Client; taskQueue: string;
         result.started.push(r);
         if (r.outcome === 'delivered' || r.outcome === 'started') delivered.add(id);
       }
-      // Only journeys the contact was entered into can have runs to signal (unknown for old contacts: all).
-      const listeners = routes.listenedBy.filter((id) => !delivered.has(id));
+      // Only journeys the contact was entered into can have runs to signal (unknown for old contacts: all),
+      // and not those that hear this event only through an exit_when it cannot change (decision 43).
+      const changes = contactFieldsChangedBy(e.name);
+      const listeners = routes.listenedBy.filter((id) => !delivered.has(id) && !exitUnaffected(routes.exitOnly, id, changes));
       const entered = listeners.length ? (await read()).entered : null;
       for (const id of listeners) {
         const j = journeys.get(id);
@@ -154,6 +157,17 @@ export function createEventDispatcher(deps: { client: Client; taskQueue: string;
       return result;
     },
   };
+}
+
+/**
+ * True when journey `id` listens to the event only through `exit_when` (in every deployed version)
+ * and nothing the event changes in the contact is read by it: its runs would evaluate exit_when on
+ * the same values as at their last step, so they are not told.
+ */
+export function exitUnaffected(exitOnly: Map<string, string[] | null>, id: string, changes: readonly string[] | null): boolean {
+  if (!exitOnly.has(id) || changes === null) return false;
+  const reads = exitOnly.get(id);
+  return reads !== null && reads !== undefined && !reads.some((f) => changes.includes(f));
 }
 
 /**

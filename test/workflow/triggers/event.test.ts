@@ -101,6 +101,28 @@ describe('event triggers', () => {
     expect(result.sends.map((s) => s.templateId)).toEqual(['thanks']);
   });
 
+  it('tells a waiting run about an event only when it can change what exit_when reads', async () => {
+    await deploy(plan('trig-exit', [
+      { id: 'hello', kind: 'send', template: 'welcome', marketing: true },
+      { id: 'wait', kind: 'wait', mode: 'duration', ms: 5 * DAY },
+      { id: 'tips', kind: 'send', template: 'tips', marketing: true },
+    ], { trigger: { kind: 'event', event: 'signup' }, exitWhen: { source: 'contact.consent.email == "unsubscribed"' } }));
+    const c = await contact();
+    await dispatcher().dispatch(ev(c, 'signup'));
+    const h = handleOf('trig-exit', c);
+    await eventually(async () => (await h.query(statusQuery)).waitingFor === 'timer');
+    // A login changes the last activity and the classification, never consent: the run is not told.
+    expect((await dispatcher().dispatch(ev(c, 'contact.login'))).signalled).toEqual([]);
+    // An event whose effects are not known (a custom one) still goes to the run, as every event did before.
+    expect((await dispatcher().dispatch(ev(c, 'cart.viewed'))).signalled).toEqual([journeyWorkflowId('trig-exit', c)]);
+    // An unsubscribe changes consent: the run is told and exits at once.
+    await changeContact(c, { 'consent.email.status': 'unsubscribed' });
+    expect((await dispatcher().dispatch(ev(c, 'email.unsubscribed'))).signalled).toEqual([journeyWorkflowId('trig-exit', c)]);
+    const r: JourneyResult = await h.result();
+    expect(r).toMatchObject({ outcome: 'exited', reason: 'exit_when' });
+    expect(r.sends.map((s) => s.templateId)).toEqual(['welcome']);
+  });
+
   it('refuses new entries to a paused journey', async () => {
     await deploy(plan('trig-paused', [{ id: 'hello', kind: 'send', template: 'welcome', marketing: true }], { trigger: { kind: 'event', event: 'ping' } }));
     await setJourneyPaused('trig-paused', true);
