@@ -131,7 +131,7 @@ export function register(program: Command): void {
         const rate = secs > 0 ? (rows - first.rows) / secs : 0;
         if (bar) {
           bar.update(Math.min(rows, total), { rate: Math.round(rate) });
-        } else if ((Date.now() - lastLog >= 5000 || rows >= total) && rows !== lastRows) {
+        } else if ((Date.now() - lastLog >= 5000 || rows >= total) && rows !== lastRows && (rate > 0 || rows >= total)) {
           lastRows = rows;
           lastLog = Date.now();
           const eta = rate > 0 ? (total - rows) / rate : Infinity;
