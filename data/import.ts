@@ -302,6 +302,8 @@ function erasedAddresses() {
       count = n;
     },
     has: (hash: string) => (hashes.get(hash) & KNOWN) !== 0,
+    /** No erased address at all (the usual case): the window's addresses need not be hashed. */
+    empty: () => count === 0,
   };
 }
 
@@ -396,7 +398,7 @@ export async function importContacts(source: Readable | ((startOffset: number) =
     const existing = await findExisting([...groups.keys()].filter((k) => keys.get(k) & KNOWN));
     await erased.refresh();
     // The hashed set is a hint; each hit is confirmed by its entry's `_id` (there are few).
-    const maybeErased = [...groups.keys()].filter((k) => erased.has(contacts.suppressionKey(k)));
+    const maybeErased = erased.empty() ? [] : [...groups.keys()].filter((k) => erased.has(contacts.suppressionKey(k)));
     const blocks = await mapLimit(maybeErased, LOOKUP_CONCURRENCY, (k) => findBlock(contacts.suppressionKey(k)));
     const erasedKeys = new Set(maybeErased.filter((_, i) => blocks[i]?.reason === 'erased'));
 
