@@ -13,12 +13,13 @@
  * still reject the row. `strict` rejects the row on the first field problem, as before.
  *
  * Per window of rows (default 10,000): group rows that share a key and merge them in memory (same
- * rules as the API: data/contact-merge.ts), fetch only the contacts whose key is known to exist, then
- * write consent evidence and unordered bulkWrites of 1,000 ops: new contacts as insertOne under the
- * unique emailKey index (a re-run or a concurrent create fails with E11000 instead of duplicating),
- * existing ones as compare-and-set updates on `rev` carrying a write token. Writes that lost (E11000,
- * token missing afterwards) are redone one row at a time through upsertContact, which merges, so
- * nothing is lost or overwritten. While a window is written the next one is read and checked.
+ * rules as the API: data/contact-merge.ts), fetch only the contacts whose key is known to exist (by
+ * `_id`, through their pointers: decision 44), then write chunks of 1,000 ops, two in flight, each as its
+ * consent evidence, an unordered bulkWrite and the pointers of the contacts it created: new contacts as
+ * insertOne under the unique emailKey index (a re-run or a concurrent create fails with E11000 instead
+ * of duplicating), existing ones as compare-and-set updates on `rev` carrying a write token. Writes that
+ * lost (E11000, token missing afterwards) are redone one row at a time through upsertContact, which
+ * merges, so nothing is lost or overwritten. While a window is written the next one is read and checked.
  *
  * Memory is flat in the file size: a window of rows, plus 64-bit hashes of the dedupe keys
  * (lib/key-flags.ts, ~16 bytes per key) for "exists in the database" and "seen in this file".
@@ -219,6 +220,8 @@ export function recordToInput(cells: readonly string[], plan: ColumnPlan): { inp
 type Bucket = 'created' | 'updated' | 'unchanged' | 'duplicates';
 /** Operations per bulkWrite call. */
 const WRITE_CHUNK = 1000;
+/** bulkWrite chunks sent at once (each with its consent records and pointers). */
+const WRITES_IN_FLIGHT = 2;
 /** KeyFlags bits: the key exists in the database; the key appeared earlier in this file. */
 const KNOWN = 1;
 const SEEN = 2;
@@ -247,10 +250,16 @@ const LOOKUP_CONCURRENCY = 16;
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const i = next++;
-      out[i] = await fn(items[i]);
+      try {
+        out[i] = await fn(items[i]);
+      } catch (err) {
+        failed = true; // the other workers take nothing new
+        throw err;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
@@ -406,7 +415,8 @@ export async function importContacts(source: Readable | ((startOffset: number) =
     const ctx = { keys: contacts.keys, now, source: importSource };
     const token = `${runId}:${++windowSeq}`;
     const ops: ({ insertOne: object } | { updateOne: object })[] = [];
-    const consentDocs: object[] = [];
+    /** The consent records of each op's contact (written just before it, in its chunk). */
+    const opConsent: object[][] = [];
     const pendingUpdates: { id: Types.ObjectId; rows: Row[] }[] = [];
     const opRows: Row[][] = [];
     const suppressAfter: string[] = [];
@@ -438,19 +448,19 @@ export async function importContacts(source: Readable | ((startOffset: number) =
       const firstBucket: Bucket = redoneTag && redoneTag !== 'duplicates' ? redoneTag : !base ? 'created' : firstRowChanges ? 'updated' : 'unchanged';
       groupRows.forEach((r, i) => (r.bucket = i === 0 && firstInFile ? firstBucket : 'duplicates'));
       const contactId = String(working._id);
-      for (const c of merged.consent) {
-        const r = groupRows[0].prepared.consentContext;
-        consentDocs.push({ ...c, contactId, source: importSource, at: now, wording: r.wording, ip: r.ip, userAgent: r.userAgent });
-      }
+      const evidence = groupRows[0].prepared.consentContext;
+      const consentDocs = merged.consent.map((c) => ({ ...c, contactId, source: importSource, at: now, wording: evidence.wording, ip: evidence.ip, userAgent: evidence.userAgent }));
       if (merged.suppress) suppressAfter.push(key);
       if (!base) {
         // Insert under the unique emailKey index: a concurrent or earlier create of the key fails this op
         // (E11000) and the rows are redone through upsertContact, which merges instead.
         ops.push({ insertOne: { document: { ...working, importToken: `${token}:new` } } });
+        opConsent.push(consentDocs);
         keys.add(key, KNOWN);
         opRows.push(groupRows);
       } else if (!isEmptyPlan(merged)) {
         ops.push({ updateOne: { filter: { _id: base._id, rev: base.rev }, update: { $set: { ...merged.set, updatedAt: now, importToken: firstInFile ? token : `${token}:dup` }, $inc: { rev: 1 } } } });
+        opConsent.push(consentDocs);
         opRows.push(groupRows);
         pendingUpdates.push({ id: base._id, rows: groupRows });
       }
@@ -458,16 +468,23 @@ export async function importContacts(source: Readable | ((startOffset: number) =
 
     const redo: Row[] = [];
     if (!dryRun) {
-      if (consentDocs.length) {
-        await ConsentRecordModel.collection.insertMany(consentDocs as never[], { ordered: false }).catch((err: unknown) => {
-          if (!onlyDuplicateKeys(err)) throw err;
-        });
-      }
       const failed = new Set<number>();
       let updatesMatched = 0;
       let updatesSent = 0;
-      for (let i = 0; i < ops.length; i += WRITE_CHUNK) {
-        const chunk = ops.slice(i, i + WRITE_CHUNK);
+      /**
+       * One chunk of ops: its consent records first (a contact is never stored without the evidence of its
+       * consent; a redone window does not write them again), then its contacts, then the pointers of the
+       * contacts it created. Two chunks are in flight, so the database has the next one while this
+       * process reads the next window or handles an answer.
+       */
+      const writeChunk = async (from: number) => {
+        const chunk = ops.slice(from, from + WRITE_CHUNK);
+        const evidence = opConsent.slice(from, from + WRITE_CHUNK).flat();
+        if (evidence.length) {
+          await ConsentRecordModel.collection.insertMany(evidence as never[], { ordered: false }).catch((err: unknown) => {
+            if (!onlyDuplicateKeys(err)) throw err;
+          });
+        }
         try {
           const res = await ContactModel.collection.bulkWrite(chunk as never[], { ordered: false });
           updatesMatched += res.matchedCount;
@@ -475,20 +492,26 @@ export async function importContacts(source: Readable | ((startOffset: number) =
           // Per-op failures (a key created concurrently, an externalId already taken) are redone singly below.
           const e = err as { writeErrors?: { index: number; code?: number }[]; result?: { matchedCount?: number } };
           if (!e.writeErrors) throw err;
-          for (const w of e.writeErrors) failed.add(i + w.index);
+          for (const w of e.writeErrors) failed.add(from + w.index);
           updatesMatched += e.result?.matchedCount ?? 0;
         }
         updatesSent += chunk.filter((o) => 'updateOne' in o).length;
-      }
+        // Pointers for lookups by address (data/contact-keys.ts), one insertMany for the contacts created.
+        await insertContactKeys(chunk.flatMap((o, j) => ('insertOne' in o && !failed.has(from + j) ? [(o.insertOne as { document: ContactDoc }).document] : [])));
+      };
+      const starts: number[] = [];
+      for (let i = 0; i < ops.length; i += WRITE_CHUNK) starts.push(i);
+      await mapLimit(starts, WRITES_IN_FLIGHT, writeChunk);
       ops.forEach((o, i) => {
         if (failed.has(i) && 'insertOne' in o) redo.push(...opRows[i]);
       });
-      // Pointers for lookups by address (data/contact-keys.ts), one insertMany for the created contacts.
-      await insertContactKeys(ops.flatMap((o, i) => ('insertOne' in o && !failed.has(i) ? [(o.insertOne as { document: ContactDoc }).document] : [])));
       if (updatesMatched < updatesSent) {
-        // Some compare-and-set updates lost a race: find them by their missing write token.
-        const ok = new Set((await ContactModel.collection.find({ _id: { $in: pendingUpdates.map((p) => p.id) }, importToken: { $in: [token, `${token}:dup`] } }, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id)));
-        for (const p of pendingUpdates) if (!ok.has(String(p.id))) redo.push(...p.rows);
+        // Some compare-and-set updates lost a race: find them by their missing write token (reads by `_id`).
+        const current = await mapLimit(pendingUpdates, LOOKUP_CONCURRENCY, (p) => ContactModel.collection.findOne({ _id: p.id }, { projection: { importToken: 1 } }));
+        pendingUpdates.forEach((p, i) => {
+          const t = current[i]?.importToken;
+          if (t !== token && t !== `${token}:dup`) redo.push(...p.rows);
+        });
       }
       if (suppressAfter.length) {
         // Inserts under the unique hash key (fast on FerretDB, unlike upserts); an existing entry stays as it is.
@@ -601,6 +624,9 @@ export async function importContacts(source: Readable | ((startOffset: number) =
       }
     }
     if ((rowNo - 1) % 1000 === 0) progress(rowNo - 1, rec.endOffset);
+    // Reading a buffered file never returns to the event loop by itself: let the answers of the writes
+    // in flight be handled now and then, so the next chunk goes out while this window is read.
+    if (rowNo % 200 === 0) await new Promise<void>((r) => setImmediate(r));
     if (window.length >= batchSize) await handOver();
     if (opts.signal?.aborted) {
       interrupted = true;
