@@ -4,10 +4,11 @@
  * start, every tenth of the file, the peak and the end, and the ratio to a plain insertMany of the same
  * documents in the same run. The baseline writes exactly what the import writes (the contact documents,
  * their consent records and their `contact_keys` pointers) into a fresh database with the same indexes,
- * in chunks of 1,000; building the documents is not timed. `--indexless` adds a second baseline into
- * collections without indexes (what the indexes cost).
+ * in chunks of 1,000, one at a time; building the documents is not timed. The import keeps two chunks
+ * in flight: `--parallel` adds the baseline with two chunks in flight as well (the import's own overhead
+ * at equal parallelism), `--indexless` one into collections without indexes (what the indexes cost).
  *
- *   npx tsx bench/import.bench.ts [--rows 100000] [--indexless]
+ *   npx tsx bench/import.bench.ts [--rows 100000] [--parallel] [--indexless]
  *   MONGODB_URI=mongodb://127.0.0.1:27017/x npx tsx bench/import.bench.ts --rows 1000000
  *
  * Without MONGODB_URI it starts the embedded database (FerretDB on PostgreSQL, as `npm start` does) on a
@@ -45,6 +46,8 @@ export interface ImportBenchResult {
   importMs: number;
   insertMs: number;
   indexlessMs: number | null;
+  /** The baseline with two chunks in flight, like the import (`--parallel`). */
+  parallelMs: number | null;
   /** What each run stored: contacts, consent records, pointers (the import's and the baseline's must match). */
   stored: { contacts: number; consent: number; keys: number };
   baselineStored: { contacts: number; consent: number; keys: number };
@@ -52,7 +55,7 @@ export interface ImportBenchResult {
   loadAverage: { start: string; end: string };
 }
 
-export async function runImportBench(opts: { rows: number; uri: string; indexless?: boolean; log?: (s: string) => void }): Promise<ImportBenchResult> {
+export async function runImportBench(opts: { rows: number; uri: string; indexless?: boolean; parallel?: boolean; log?: (s: string) => void }): Promise<ImportBenchResult> {
   const { rows } = opts;
   const log = opts.log ?? ((s: string) => process.stderr.write(s));
   const dbUri = (name: string) => {
@@ -133,28 +136,33 @@ export async function runImportBench(opts: { rows: number; uri: string; indexles
       return { docs, consent, pointers };
     };
     let baselineStored = { contacts: 0, consent: 0, keys: 0 };
-    const baseline = async (indexed: boolean) => {
+    const baseline = async (indexed: boolean, inFlight = 1) => {
       await connectDatabase(dbUri('bench_insert'));
       if (indexed) await initDatabase();
       const coll = (name: string) => mongoose.connection.collection(indexed ? name : `raw_${name}`);
+      const write = async (chunk: ReturnType<typeof build>) => {
+        await coll('contacts').insertMany(chunk.docs as never[], { ordered: false });
+        if (chunk.consent.length) await coll('consent_records').insertMany(chunk.consent as never[], { ordered: false });
+        await coll('contact_keys').insertMany(chunk.pointers as never[], { ordered: false });
+      };
       let ms = 0;
-      for (let i = 0; i < rows; i += 1000) {
-        const { docs, consent, pointers } = build(i, Math.min(rows, i + 1000));
+      for (let i = 0; i < rows; i += 1000 * inFlight) {
+        const chunks: ReturnType<typeof build>[] = [];
+        for (let j = i; j < Math.min(rows, i + 1000 * inFlight); j += 1000) chunks.push(build(j, Math.min(rows, j + 1000)));
         const t = performance.now();
-        await coll('contacts').insertMany(docs as never[], { ordered: false });
-        if (consent.length) await coll('consent_records').insertMany(consent as never[], { ordered: false });
-        await coll('contact_keys').insertMany(pointers as never[], { ordered: false });
+        await Promise.all(chunks.map(write));
         ms += performance.now() - t;
       }
-      if (indexed) baselineStored = await count();
+      if (indexed && inFlight === 1) baselineStored = await count();
       await mongoose.connection.dropDatabase();
       await disconnectDatabase();
       return ms;
     };
     const insertMs = await baseline(true);
     const indexlessMs = opts.indexless ? await baseline(false) : null;
+    const parallelMs = opts.parallel ? await baseline(true, 2) : null;
     return {
-      rows, summary, importMs, insertMs, indexlessMs, stored, baselineStored,
+      rows, summary, importMs, insertMs, indexlessMs, parallelMs, stored, baselineStored,
       rss: { start: rssStart, peak, end: rssEnd, byTenth }, loadAverage: { start: loadStart, end: load() },
     };
   } finally {
@@ -170,9 +178,10 @@ export function formatImportBench(r: ImportBenchResult): string {
     `import:                        ${(r.importMs / 1000).toFixed(1)} s, ${rate(r.importMs)} rows/s (read, validate, dedupe, erased check, consent records, bulk insert, pointers, checkpoints)`,
     `insertMany, same indexes:      ${(r.insertMs / 1000).toFixed(1)} s, ${rate(r.insertMs)} rows/s (the same contact, consent and pointer documents)`,
   ];
+  if (r.parallelMs !== null) lines.push(`insertMany, 2 chunks at once:  ${(r.parallelMs / 1000).toFixed(1)} s, ${rate(r.parallelMs)} rows/s (the import's parallelism)`);
   if (r.indexlessMs !== null) lines.push(`insertMany, no indexes:        ${(r.indexlessMs / 1000).toFixed(1)} s, ${rate(r.indexlessMs)} rows/s`);
   lines.push(
-    `import / insertMany:           ${(r.insertMs / r.importMs).toFixed(2)}${r.indexlessMs !== null ? ` (no indexes: ${(r.indexlessMs / r.importMs).toFixed(2)})` : ''}`,
+    `import / insertMany:           ${(r.insertMs / r.importMs).toFixed(2)}${r.parallelMs !== null ? ` (2 chunks at once: ${(r.parallelMs / r.importMs).toFixed(2)})` : ''}${r.indexlessMs !== null ? ` (no indexes: ${(r.indexlessMs / r.importMs).toFixed(2)})` : ''}`,
     `stored (import / baseline):    ${r.stored.contacts}/${r.baselineStored.contacts} contacts, ${r.stored.consent}/${r.baselineStored.consent} consent records, ${r.stored.keys}/${r.baselineStored.keys} pointers`,
     `RSS import start/peak/end:     ${mb(r.rss.start)} / ${mb(r.rss.peak)} / ${mb(r.rss.end)}`,
     `RSS at each tenth of the file: ${r.rss.byTenth.map(mb).join(', ')}`,
@@ -204,7 +213,7 @@ async function main() {
     };
   }
   try {
-    console.log(formatImportBench(await runImportBench({ rows, uri, indexless: process.argv.includes('--indexless') })));
+    console.log(formatImportBench(await runImportBench({ rows, uri, indexless: process.argv.includes('--indexless'), parallel: process.argv.includes('--parallel') })));
   } finally {
     await stop();
   }

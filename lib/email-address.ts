@@ -88,21 +88,44 @@ export function domainLabelProblem(asciiDomain: string): string | null {
   return null;
 }
 
+/**
+ * A plain ASCII address: a dot-atom local part (RFC 5322 atext) and a domain of letters, digits and
+ * hyphens with at least one dot. Nearly every real address is one; for these the RFC 5322 parser
+ * returns the two halves unchanged, so they skip it (it was a third of an import's CPU time). A
+ * property test checks that both ways give the same result.
+ */
+const PLAIN_ADDRESS = /^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$/;
+
 /** Checks an address and computes its keys and flags. Never throws; the error says what is wrong. */
 export function parseEmail(raw: unknown): EmailResult {
+  return parseAddress(raw, true);
+}
+
+/** parseEmail without the fast path for plain addresses (for the test that compares the two). */
+export function parseEmailThroughParser(raw: unknown): EmailResult {
+  return parseAddress(raw, false);
+}
+
+function parseAddress(raw: unknown, fastPath: boolean): EmailResult {
   if (typeof raw !== 'string' || raw.trim() === '') return fail('E_EMAIL_EMPTY', 'email address is empty');
   const address = raw.trim();
   if (Buffer.byteLength(address, 'utf8') > MAX_TOTAL * 4) return fail('E_EMAIL_TOO_LONG', `email address is longer than ${MAX_TOTAL} characters`);
-  const parsed = emailAddresses.parseOneAddress({ input: address, rfc6532: true, rejectTLD: true });
-  if (!parsed || parsed.type !== 'mailbox') return fail('E_EMAIL_SYNTAX', 'not a valid email address');
-  // Only a bare addr-spec: no display name, no comments, no quoted local part, no address literal.
-  if (parsed.name === null && parsed.parts.local.tokens.trim().startsWith('"')) {
-    return fail('E_EMAIL_UNSUPPORTED', 'quoted local parts are not accepted');
+  const plain = fastPath ? PLAIN_ADDRESS.exec(address) : null;
+  let parsed: { local: string; domain: string };
+  if (plain) parsed = { local: plain[1], domain: plain[2] };
+  else {
+    const full = emailAddresses.parseOneAddress({ input: address, rfc6532: true, rejectTLD: true });
+    if (!full || full.type !== 'mailbox') return fail('E_EMAIL_SYNTAX', 'not a valid email address');
+    // Only a bare addr-spec: no display name, no comments, no quoted local part, no address literal.
+    if (full.name === null && full.parts.local.tokens.trim().startsWith('"')) {
+      return fail('E_EMAIL_UNSUPPORTED', 'quoted local parts are not accepted');
+    }
+    if (full.name !== null || full.parts.comments.length > 0 || full.address !== address) {
+      return fail('E_EMAIL_SYNTAX', 'expected a bare address like name@example.com (no display name or comments)');
+    }
+    if (full.domain.startsWith('[')) return fail('E_EMAIL_UNSUPPORTED', 'address literals like user@[192.0.2.1] are not accepted');
+    parsed = full;
   }
-  if (parsed.name !== null || parsed.parts.comments.length > 0 || parsed.address !== address) {
-    return fail('E_EMAIL_SYNTAX', 'expected a bare address like name@example.com (no display name or comments)');
-  }
-  if (parsed.domain.startsWith('[')) return fail('E_EMAIL_UNSUPPORTED', 'address literals like user@[192.0.2.1] are not accepted');
   const domain = domainToASCII(parsed.domain.toLowerCase());
   if (!domain || !domain.includes('.')) return fail('E_EMAIL_DOMAIN', 'the domain is not a valid host name');
   const labelProblem = domainLabelProblem(domain);
