@@ -148,8 +148,12 @@ function runJob(job: ImportJobDoc, contacts: Contacts, timing: ImportJobTiming):
   const done = (async () => {
     // Rejected rows by row number: a window redone after a take-over reports its rows again.
     const errors = new Map<number, RowError>((job.rowErrors ?? []).map((e) => [e.row, e]));
+    let errorsStored = true;
     const keepError = (e: RowError) => {
-      if (errors.size < ERRORS_KEPT || errors.has(e.row)) errors.set(e.row, e);
+      if (errors.size < ERRORS_KEPT || errors.has(e.row)) {
+        errors.set(e.row, e);
+        errorsStored = false;
+      }
     };
     const errorList = () => [...errors.values()].sort((a, b) => a.row - b.row);
     let rowsDone = job.rowsDone;
@@ -180,6 +184,13 @@ function runJob(job: ImportJobDoc, contacts: Contacts, timing: ImportJobTiming):
           rowsDone = n;
         },
         onRowError: keepError,
+        // The rejected rows of a window are stored before its checkpoint: a server killed between the two
+        // would otherwise resume after rows whose errors the heartbeat had not written yet.
+        beforeCheckpoint: async () => {
+          if (errorsStored) return;
+          errorsStored = true;
+          await ImportJobModel.updateOne(mine, { $set: { rowErrors: errorList() } });
+        },
       });
       clearInterval(timer);
       await writes;

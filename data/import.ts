@@ -95,6 +95,12 @@ export interface ImportOptions {
   onHeader?: (header: string[], resumed: boolean) => void;
   /** Checkpoint and resume (not in dry runs): `fileId` identifies the file's bytes (e.g. its SHA-256). */
   resume?: { fileId: string };
+  /**
+   * Awaited before each checkpoint is saved: whatever the caller keeps about rows already reported
+   * (onRowError) must be stored by then, since a resume starts after the checkpoint and never reports
+   * those rows again.
+   */
+  beforeCheckpoint?: () => Promise<void>;
   /** Stops the import cleanly after the window being written (the checkpoint then says where to resume). */
   signal?: AbortSignal;
 }
@@ -574,6 +580,7 @@ export async function importContacts(source: Readable | ((startOffset: number) =
   const commit = async (entries: Entry[], upTo: { offset: number; line: number; row: number }) => {
     await flush(entries);
     if (useCheckpoint) {
+      await opts.beforeCheckpoint?.();
       await importCheckpoints.save<ImportSummary>({
         _id: opts.resume!.fileId, runId, window: windowSeq, offset: upTo.offset, line: upTo.line, row: upTo.row, header: plan!.header, optionsKey, summary, updatedAt: new Date(),
       });
