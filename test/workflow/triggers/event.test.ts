@@ -107,14 +107,15 @@ describe('event triggers', () => {
       { id: 'wait', kind: 'wait', mode: 'duration', ms: 5 * DAY },
       { id: 'tips', kind: 'send', template: 'tips', marketing: true },
     ], { trigger: { kind: 'event', event: 'signup' }, exitWhen: { source: 'contact.consent.email == "unsubscribed"' } }));
-    const c = await contact();
-    await dispatcher().dispatch(ev(c, 'signup'));
+    const [c, other] = [await contact(), await contact()];
+    for (const x of [c, other]) await dispatcher().dispatch(ev(x, 'signup'));
     const h = handleOf('trig-exit', c);
-    await eventually(async () => (await h.query(statusQuery)).waitingFor === 'timer');
+    for (const x of [c, other]) await eventually(async () => (await handleOf('trig-exit', x).query(statusQuery)).waitingFor === 'timer');
     // A login changes the last activity and the classification, never consent: the run is not told.
     expect((await dispatcher().dispatch(ev(c, 'contact.login'))).signalled).toEqual([]);
-    // An event whose effects are not known (a custom one) still goes to the run, as every event did before.
-    expect((await dispatcher().dispatch(ev(c, 'cart.viewed'))).signalled).toEqual([journeyWorkflowId('trig-exit', c)]);
+    // An event whose effects are not known (a custom one) still goes to the run, as every event did before
+    // (another contact's run, so its wake-up cannot race the unsubscribe below).
+    expect((await dispatcher().dispatch(ev(other, 'cart.viewed'))).signalled).toEqual([journeyWorkflowId('trig-exit', other)]);
     // An unsubscribe changes consent: the run is told and exits at once.
     await changeContact(c, { 'consent.email.status': 'unsubscribed' });
     expect((await dispatcher().dispatch(ev(c, 'email.unsubscribed'))).signalled).toEqual([journeyWorkflowId('trig-exit', c)]);
