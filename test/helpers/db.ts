@@ -14,6 +14,9 @@ export function testMongoUri(): string {
   return uri;
 }
 
+/** An `explain` that searched an index: PostgreSQL and SQLite (through FerretDB) and MongoDB spellings. */
+export const INDEX_SEARCH = /"Index Scan"|"Index Only Scan"|"Bitmap Index Scan"|USING (COVERING )?INDEX|USING PRIMARY KEY|IXSCAN|IDHACK|EXPRESS_IXSCAN/;
+
 /** URI of a uniquely named database on the test server. */
 export function uniqueDatabaseUri(prefix = 't'): string {
   const url = new URL(testMongoUri());

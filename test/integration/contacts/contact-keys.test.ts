@@ -12,7 +12,7 @@ import { createContacts } from '../../../data/contacts';
 import { ContactKeyModel } from '../../../data/contact-keys';
 import { ContactModel } from '../../../data/contact-model';
 import { importContacts } from '../../../data/import';
-import { uniqueDatabaseUri } from '../../helpers/db';
+import { INDEX_SEARCH, uniqueDatabaseUri } from '../../helpers/db';
 import { TEST_KEYS } from './setup';
 
 const contacts = createContacts(TEST_KEYS);
@@ -27,7 +27,6 @@ afterAll(async () => {
   await mongoose.connection.dropDatabase().catch(() => undefined);
   await mongoose.disconnect();
 });
-const INDEX_SEARCH = /"Index Scan"|"Index Only Scan"|"Bitmap Index Scan"|USING (COVERING )?INDEX|USING PRIMARY KEY|IXSCAN|IDHACK|EXPRESS_IXSCAN/;
 
 describe('contacts by key', () => {
   it('finds a known person for a repeated sign-up with `_id` reads only, each from an index', async () => {

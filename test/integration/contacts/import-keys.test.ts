@@ -12,7 +12,7 @@ import { createContacts } from '../../../data/contacts';
 import { ContactKeyModel } from '../../../data/contact-keys';
 import { ContactModel } from '../../../data/contact-model';
 import { importContacts } from '../../../data/import';
-import { uniqueDatabaseUri } from '../../helpers/db';
+import { INDEX_SEARCH, uniqueDatabaseUri } from '../../helpers/db';
 import { TEST_KEYS } from './setup';
 
 const contacts = createContacts(TEST_KEYS);
@@ -27,7 +27,6 @@ afterAll(async () => {
   await mongoose.connection.dropDatabase().catch(() => undefined);
   await mongoose.disconnect();
 });
-const INDEX_SEARCH = /"Index Scan"|"Index Only Scan"|"Bitmap Index Scan"|USING (COVERING )?INDEX|USING PRIMARY KEY|IXSCAN|IDHACK|EXPRESS_IXSCAN/;
 const csv = (rows: string[]) => `email,first_name\n${rows.join('\n')}\n`;
 
 describe('importing into a database that already knows some of the people', () => {

@@ -21,7 +21,7 @@ import { SuppressionModel } from '../../../data/suppression-model';
 import { loadConfig } from '../../../lib/config';
 import { createSmtpTransport } from '../../../mail/transport';
 import { startSmtpSink, type SmtpSink } from '../../../testing/smtp-sink';
-import { uniqueDatabaseUri } from '../../helpers/db';
+import { INDEX_SEARCH, uniqueDatabaseUri } from '../../helpers/db';
 import { contactRuleSets } from '../../../data/classify';
 import { loadProject } from '../../../engine/project';
 
@@ -54,7 +54,6 @@ function readFilter(e: CommandStartedEvent): Record<string, unknown> | null {
  * An index search in a query plan, in the words of each database: PostgreSQL (FerretDB's default
  * backend), SQLite (its other one) and MongoDB. A plan with none of them is a scan.
  */
-const INDEX_SEARCH = /"Index Scan"|"Index Only Scan"|"Bitmap Index Scan"|USING (COVERING )?INDEX|USING PRIMARY KEY|IXSCAN|IDHACK|EXPRESS_IXSCAN/;
 
 /** Why a command is not a key operation, or null when it is one. */
 function notByKey(e: CommandStartedEvent): string | null {
