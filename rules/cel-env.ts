@@ -21,8 +21,26 @@ export const TIMESTAMP = 'google.protobuf.Timestamp';
 export const DURATION = 'google.protobuf.Duration';
 const DAY_MS = 86_400_000;
 
-/** The evaluation clock: `now` and the default time zone of the running evaluation. */
-export const clock = { now: new Date(0), timezone: 'UTC' };
+/**
+ * The evaluation clock: `now` and the default time zone of the running evaluation. Module-private and
+ * set only by `withClock`: the worker shares this module between runs and freezes its exports
+ * (worker/bundle-options.ts), and an evaluation is synchronous, so no other run sees it set.
+ */
+const clock = { now: new Date(0), timezone: 'UTC' };
+
+/** Runs `fn` (a synchronous evaluation) with the clock at `now` in `timezone`, then restores it. */
+export function withClock<T>(now: Date, timezone: string, fn: () => T): T {
+  const prevNow = clock.now;
+  const prevTz = clock.timezone;
+  clock.now = now;
+  clock.timezone = timezone;
+  try {
+    return fn();
+  } finally {
+    clock.now = prevNow;
+    clock.timezone = prevTz;
+  }
+}
 
 function celType(t: CelFieldType, nullable: boolean): string {
   const base = t === 'timestamp' ? TIMESTAMP : t === 'map<string,dyn>' ? 'map<string, dyn>' : t;
@@ -128,10 +146,16 @@ function localParts(c: { v: Record<string, unknown> }): { year: number; month: n
 
 function isLeap(y: number): boolean { return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0; }
 
-/** Marketer functions, documented in docs/dsl.md. Signature -> handler + description. */
-export const FUNCTIONS: { signature: string; description: string; handler: (...args: never[]) => unknown }[] = [];
+/** Marketer functions, documented in docs/dsl.md: signature and description. */
+export const FUNCTIONS: { signature: string; description: string }[] = [];
+/**
+ * Their handlers, by signature. Not exported: the worker freezes what a shared module exports
+ * (worker/bundle-options.ts), and cel-js caches a dispatcher on each handler function.
+ */
+const HANDLERS = new Map<string, (...args: never[]) => unknown>();
 function fn(signature: string, description: string, handler: (...args: never[]) => unknown): void {
-  FUNCTIONS.push({ signature, description, handler });
+  FUNCTIONS.push({ signature, description });
+  HANDLERS.set(signature, handler);
 }
 
 let DurationCtor: { fromMilliseconds(ms: number): unknown } | undefined;
@@ -209,7 +233,7 @@ function buildEnvironment(typed?: TypedData): Environment {
     env.registerType(TriggerSpec.name, { ctor: TriggerSpec.ctor, fields: TriggerSpec.fields });
   }
   for (const [name, type] of Object.entries(VARIABLES)) env.registerVariable(name, type);
-  for (const f of FUNCTIONS) env.registerFunction(f.signature, f.handler as (...a: unknown[]) => unknown, { description: f.description });
+  for (const f of FUNCTIONS) env.registerFunction(f.signature, HANDLERS.get(f.signature) as (...a: unknown[]) => unknown, { description: f.description });
   DurationCtor = (env.evaluate('duration("1s")') as object).constructor as unknown as { fromMilliseconds(ms: number): unknown };
   return env;
 }

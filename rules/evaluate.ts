@@ -2,7 +2,7 @@
  * The run-time evaluator. Safe inside the Temporal workflow sandbox: pure, synchronous, deterministic
  * (time comes only from the bound `now`). Expressions are parsed once and cached by source text.
  */
-import { celEnvironment, clock, fromCel, toActivation, type CelBindings } from './cel-env';
+import { celEnvironment, fromCel, toActivation, withClock, type CelBindings } from './cel-env';
 import { assertSourceWithinLimits, CelLimitError, matchesCalls, re2PatternProblem, useLinearRegex } from './cel-limits';
 import type { Expr, RuleSetPlan } from './plan';
 
@@ -53,16 +53,7 @@ function toCompiled(expr: CompiledExpr | Expr | string): CompiledExpr {
 /** Evaluates and returns a plain JS value (ints as numbers). Throws on an evaluation error. */
 export function evaluate(expr: CompiledExpr | Expr | string, bindings: Bindings): unknown {
   const c = toCompiled(expr);
-  const prevNow = clock.now;
-  const prevTz = clock.timezone;
-  clock.now = bindings.now;
-  clock.timezone = bindings.defaultTimezone ?? 'UTC';
-  try {
-    return fromCel(c.run(toActivation(bindings)));
-  } finally {
-    clock.now = prevNow;
-    clock.timezone = prevTz;
-  }
+  return withClock(bindings.now, bindings.defaultTimezone ?? 'UTC', () => fromCel(c.run(toActivation(bindings))));
 }
 
 /**

@@ -31,11 +31,12 @@ function log(msg: string): void {
 }
 
 async function bundleWorkflows(outFile: string): Promise<boolean> {
-  const entry = path.join(root, 'workflows', 'index.ts');
-  if (!fs.existsSync(entry)) return false;
+  const { workflowBundleOptions } = await import('../worker/bundle-options');
+  const options = workflowBundleOptions();
+  if (!fs.existsSync(options.workflowsPath)) return false;
   const { bundleWorkflowCode, DefaultLogger } = await import('@temporalio/worker');
   const started = Date.now();
-  const { code } = await bundleWorkflowCode({ workflowsPath: entry, logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({ ...options, logger: new DefaultLogger('WARN') });
   fs.writeFileSync(outFile, code);
   log(`bundled workflows once in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return true;

@@ -3,7 +3,6 @@
  * real activities from their factories, optionally overridden one by one, and the workflow code either
  * bundled now or taken from a pre-built bundle (tests bundle once and reuse it).
  */
-import path from 'node:path';
 import { Client, type Connection } from '@temporalio/client';
 import { Worker, bundleWorkflowCode, type InjectedSinks, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createEngineActivities, type EngineActivities } from '../activities';
@@ -12,13 +11,13 @@ import type { SendActivities } from '../activities/send';
 import type { WebhookStepActivities } from '../activities/webhook-step';
 import type { TaskStepActivities } from '../activities/task-step';
 import { loadConfig } from '../lib/config';
+import { workflowBundleOptions } from './bundle-options';
 import { sojournDataConverter, type PayloadKeyRing } from '../lib/payload-codec';
 import { runsEnded, withActivityMetrics } from '../lib/metrics';
 import type { SojournSinks } from '../workflows/sinks';
 import { recordFacts, type StatFact } from '../data/journey-stats';
 import { runEndedFacts, runEnteredFacts, splitFacts } from '../data/journey-stat-facts';
 
-export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
 
 export interface BuildWorkerOptions {
   /** Worker connection (NativeConnection). */
@@ -53,7 +52,7 @@ export type ActivityWrapper = <F extends (...args: never[]) => Promise<unknown>>
 
 /** Bundles the workflow code once (webpack; a few seconds). */
 export async function bundleWorkflows(): Promise<WorkflowBundleOption> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(), logger: quietLogger });
   return { code };
 }
 

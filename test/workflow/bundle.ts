@@ -1,7 +1,7 @@
 /**
  * The workflow bundle for tests and fixture recording: the runner's pre-built one
- * (SOJOURN_WORKFLOW_BUNDLE), else one cached in the temp folder by a hash of workflows/ and rules/, so
- * only the first test file after a change pays for webpack.
+ * (SOJOURN_WORKFLOW_BUNDLE), else one cached in the temp folder by a hash of workflows/, rules/ and the
+ * bundle options, so only the first test file after a change pays for webpack.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -23,6 +23,9 @@ function sourceHash(): string {
   };
   walk(path.join(ROOT, 'workflows'));
   walk(path.join(ROOT, 'rules'));
+  // The bundle options (which modules are preloaded) change the bundle too.
+  const options = path.join(ROOT, 'worker', 'bundle-options.ts');
+  h.update(options).update(fs.readFileSync(options));
   return h.digest('hex').slice(0, 16);
 }
 
