@@ -20,3 +20,14 @@ export function onlyDuplicateKeys(err: unknown): boolean {
   const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] } | null)?.writeErrors;
   return Boolean(writeErrors?.length) && writeErrors!.every((e) => (e.code ?? e.err?.code) === DUPLICATE_KEY);
 }
+
+/**
+ * The positions of the documents an unordered `insertMany` of `count` documents found already stored
+ * (every other one is now inserted). Throws `err` again when any document failed for another reason.
+ */
+export function duplicatePositions(err: unknown, count: number): Set<number> {
+  const writeErrors = (err as { writeErrors?: { index: number; code?: number; err?: { code?: number } }[] } | null)?.writeErrors;
+  if (writeErrors?.length && onlyDuplicateKeys(err)) return new Set(writeErrors.map((e) => e.index));
+  if (!writeErrors?.length && count === 1 && isDuplicateKey(err)) return new Set([0]);
+  throw err;
+}

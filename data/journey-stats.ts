@@ -27,7 +27,7 @@
  */
 import mongoose, { Schema, type Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
-import { isDuplicateKey } from './duplicate-key';
+import { duplicatePositions, isDuplicateKey } from './duplicate-key';
 import { releaseLease, takeLease } from './fold-lease';
 
 /** One countable fact. `metric` names are closed sets (docs/reports.md); reasons are sanitised. */
@@ -139,17 +139,13 @@ async function foldOnce(opts: { maxFacts?: number; ttlMs?: number; now?: () => D
       if (page.length === 0) break;
       // 0. The page's marks expire together, found by `_id` (expireStatMarks); noted first, so no mark is left behind by a crash.
       await rememberMarkBatch(dayOf(now()), page.map((f) => f._id));
-      // 1. Mark: a fact whose mark exists was counted before (a re-recorded fact after its fold).
-      const fresh: FactDoc[] = [];
-      for (const f of page) {
-        try {
-          await StatMarkModel.collection.insertOne({ _id: f._id, at: f.at } as never);
-          fresh.push(f);
-        } catch (err) {
-          if (!isDuplicateKey(err)) throw err;
-          result.duplicates++;
-        }
-      }
+      // 1. Mark: a fact whose mark exists was counted before (a re-recorded fact after its fold). One
+      //    unordered insert for the page: the marks already there come back as duplicate keys.
+      const counted = await StatMarkModel.collection
+        .insertMany(page.map((f) => ({ _id: f._id, at: f.at })) as never[], { ordered: false })
+        .then(() => new Set<number>(), (err: unknown) => duplicatePositions(err, page.length));
+      const fresh = page.filter((_f, i) => !counted.has(i));
+      result.duplicates += counted.size;
       // 2. Count, one update per counter document (this folder is the only writer of counters).
       const incs = new Map<string, { journeyId: string; version: number; day: string; inc: Record<string, number> }>();
       for (const f of fresh) {

@@ -92,4 +92,20 @@ describe('journey statistics', () => {
     expect(r.found && formatReportTable(r.report)).toMatch(/entered 3, converted 0 \(0\.0%\), sent 1/);
     await expect(run(['exp', '--since', 'week'])).rejects.toMatchObject({ code: 2 });
   }, 240_000);
+
+  it('counts a fact that reached the facts again after its fold (a record racing the fold) once, beside new ones in the same page', async () => {
+    // Another day than the tests above, so its counter document is its own.
+    const day2 = new Date('2026-03-11T12:00:00Z');
+    const f2 = (key: string) => ({ ...fact(key, 'sent', { stepId: 'send_a' }), at: day2 });
+    await foldFacts(); // whatever the tests above left
+    await recordFacts([f2('sent|r1'), f2('sent|r2')]);
+    expect((await foldFacts()).folded).toBe(2);
+    // recordFact checked for a mark before the fold wrote it, then inserted: the fact is back once more.
+    await StatFactModel.collection.insertOne({ _id: 'sent|r1', j: 'exp', v: 1, s: 'send_a', x: null, m: 'sent', d: '2026-03-11', at: day2 } as never);
+    await recordFacts([f2('sent|r3'), f2('sent|r4')]);
+    const r = await foldFacts();
+    expect(r).toMatchObject({ folded: 2, duplicates: 1 });
+    expect(await StatFactModel.countDocuments()).toBe(0);
+    expect((await JourneyStatModel.findById('exp|1|2026-03-11').lean())?.s?.send_a?.sent).toBe(4);
+  });
 });
