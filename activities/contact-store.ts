@@ -17,7 +17,8 @@ export function dataLayerContactStore(): ContactStore {
   return {
     getContactView: (id) => getContactView(id),
     async applyContactUpdate(id, update) {
-      await applyContactUpdate(id, update, { source: 'journey' });
+      // The run reads the contact again when it next needs it; the updated document is not read back here.
+      await applyContactUpdate(id, update, { source: 'journey', readBack: false });
     },
     // Erasure, hard bounces and complaints suppress every email; an unsubscribe alone is a consent matter,
     // which the gate checks for marketing sends only (transactional mail such as verification still goes).

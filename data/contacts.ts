@@ -73,6 +73,8 @@ export interface UpdateOptions {
   /** The person confirmed a new opt-in (double opt-in): may lift an unsubscribe. */
   reconsent?: boolean;
   context?: { wording?: string | null; ip?: string | null; userAgent?: string | null };
+  /** false: the caller does not need the updated contact (a journey step), so it is not read back; `contact` is then the document before the update. */
+  readBack?: boolean;
 }
 
 export interface ContactsDeps extends PhoneKeys {
@@ -323,7 +325,7 @@ export function createContacts(deps: ContactsDeps) {
         // A confirmed re-opt-in lifts an unsubscribe suppression (never an erasure, bounce or complaint one).
         await liftUnsubscribe(suppressionKey(doc.emailKey));
       }
-      return { contact: await getContact(doc._id), changed: true, ignored };
+      return { contact: opts.readBack === false ? doc : await getContact(doc._id), changed: true, ignored };
     }
     throw new ContactError('E_CONFLICT', 'the contact changed concurrently too many times; retry', '', 409);
   }
