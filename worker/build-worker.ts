@@ -18,7 +18,6 @@ import type { SojournSinks } from '../workflows/sinks';
 import { recordFacts, type StatFact } from '../data/journey-stats';
 import { runEndedFacts, runEnteredFacts, splitFacts } from '../data/journey-stat-facts';
 
-
 export interface BuildWorkerOptions {
   /** Worker connection (NativeConnection). */
   connection: NativeConnection;
