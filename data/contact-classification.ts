@@ -55,9 +55,12 @@ export function addDistribution(into: ClassDistribution, from: ClassDistribution
 export function createContactClassification(deps: ContactClassificationDeps) {
   const { now, getContact } = deps;
 
-  /** Classifies one contact by key (one read, at most one write); null when it is gone or erased. */
-  async function classifyContact(id: string, ruleSets: RuleSetPlan[] | Record<string, RuleSetPlan>, opts: { now?: Date } = {}) {
-    const doc = await getContact(id);
+  /**
+   * Classifies one contact by key (one read, at most one write); null when it is gone or erased.
+   * `opts.contact`: the document as the caller just wrote it (the ingest's event update), instead of the read.
+   */
+  async function classifyContact(id: string, ruleSets: RuleSetPlan[] | Record<string, RuleSetPlan>, opts: { now?: Date; contact?: ContactDoc } = {}) {
+    const doc = opts.contact && String(opts.contact._id) === id ? opts.contact : await getContact(id);
     if (!doc || doc.erasedAt) return null;
     const at = opts.now ?? now();
     const set = classifyWith(deps.classifier, doc, Object.values(ruleSets), at);

@@ -36,7 +36,7 @@ export interface ContactEventDeps {
     id: string,
     update: { consent?: { channel: 'email'; status: 'unsubscribed' }; emailStatus?: 'bounced' | 'complained' },
     opts: { source: string },
-  ) => Promise<unknown>;
+  ) => Promise<{ contact: ContactDoc | null }>;
 }
 
 /** Engagement effects of an event, as one guarded update (applied at most once per eventId). */
@@ -90,13 +90,19 @@ export function contactFieldsChangedBy(name: string): readonly string[] | null {
 }
 
 export function createContactEvents({ now, getContact, applyContactUpdate }: ContactEventDeps) {
-  async function applyEvent(contact: ContactDoc, ev: ContactEventDoc): Promise<void> {
+  /**
+   * Applies the event's effects once. Returns the contact as they left it when this call knows it (the
+   * engagement update returns the document it wrote; an update step reads it back); null when it does
+   * not (the engagement was applied by an earlier attempt).
+   */
+  async function applyEvent(contact: ContactDoc, ev: ContactEventDoc): Promise<ContactDoc | null> {
     const eng = engagementUpdate(ev);
+    let after: ContactDoc | null = contact;
     // A person's open also goes into their hour-of-week histogram (send-time optimisation): an insert keyed by the event id.
     if (eng && ev.name === 'email.opened') await recordOpenHour({ eventId: ev._id, contactId: String(contact._id), at: ev.at, timezone: contact.timezone });
     if (eng) {
       // The $ne guard makes this apply-once: a retry after a crash finds the id already applied.
-      await ContactModel.collection.updateOne(
+      after = (await ContactModel.collection.findOneAndUpdate(
         { _id: contact._id, 'engagement.appliedEventIds': { $ne: ev._id } },
         {
           ...(Object.keys(eng.inc).length ? { $inc: { ...eng.inc, rev: 1 } } : { $inc: { rev: 1 } }),
@@ -104,13 +110,18 @@ export function createContactEvents({ now, getContact, applyContactUpdate }: Con
           $push: { 'engagement.appliedEventIds': { $each: [ev._id], $slice: -APPLIED_EVENTS_KEPT } },
           $set: { updatedAt: now() },
         } as never,
-      );
+        { returnDocument: 'after' },
+      )) as ContactDoc | null;
     }
     const ctx = { source: `event:${ev.name}` };
-    if (ev.name === 'email.unsubscribed') await applyContactUpdate(String(contact._id), { consent: { channel: 'email', status: 'unsubscribed' } }, ctx);
-    if (ev.name === 'email.complained') await applyContactUpdate(String(contact._id), { consent: { channel: 'email', status: 'unsubscribed' }, emailStatus: 'complained' }, ctx);
-    if (ev.name === 'email.bounced' && ev.data.type === 'hard') await applyContactUpdate(String(contact._id), { emailStatus: 'bounced' }, ctx);
+    const update = async (u: Parameters<typeof applyContactUpdate>[1]) => {
+      after = (await applyContactUpdate(String(contact._id), u, ctx)).contact;
+    };
+    if (ev.name === 'email.unsubscribed') await update({ consent: { channel: 'email', status: 'unsubscribed' } });
+    if (ev.name === 'email.complained') await update({ consent: { channel: 'email', status: 'unsubscribed' }, emailStatus: 'complained' });
+    if (ev.name === 'email.bounced' && ev.data.type === 'hard') await update({ emailStatus: 'bounced' });
     await ContactEventModel.collection.updateOne({ _id: ev._id } as never, { $set: { appliedAt: now() } });
+    return after;
   }
 
   /** Marks an event as handed to the engine (a key write). */
@@ -129,7 +140,7 @@ export function createContactEvents({ now, getContact, applyContactUpdate }: Con
    * true when the id was already stored; the stored copy is returned (an id reused for another contact
    * is refused). Machine events are stored with their flag and change no engagement.
    */
-  async function recordEvent(input: EventInput, opts: RecordEventOptions = {}): Promise<{ event: ContactEventDoc; duplicate: boolean }> {
+  async function recordEvent(input: EventInput, opts: RecordEventOptions = {}): Promise<{ event: ContactEventDoc; duplicate: boolean; contact?: ContactDoc }> {
     const eventId = input.eventId ?? randomUUID();
     const asDuplicate = async (stored: ContactEventDoc) => {
       if (stored.contactId !== input.contactId.toLowerCase() && stored.contactId !== input.contactId) {
@@ -170,8 +181,8 @@ export function createContactEvents({ now, getContact, applyContactUpdate }: Con
       if (enqueued && (foreign || stored.dispatchedAt)) await opts.onDuplicate?.(eventId);
       return asDuplicate(stored);
     }
-    await applyEvent(contact, event);
-    return { event, duplicate: false };
+    const after = await applyEvent(contact, event);
+    return { event, duplicate: false, ...(after ? { contact: after } : {}) };
   }
 
   return { recordEvent, findEvent, markEventDispatched };

@@ -134,7 +134,8 @@ export function createIngest(deps: IngestDeps): Ingest {
     const stored = r.event;
     const e: SojournEvent = { eventId: stored._id, contactId: stored.contactId, name: stored.name, at: stored.at, data: stored.data ?? {}, machine: stored.machine === true };
     if (deps.classify?.ruleSets.length && !r.duplicate && !e.machine && (RECLASSIFY_ON as readonly string[]).includes(e.name)) {
-      await contacts.classifyContact(e.contactId, deps.classify.ruleSets).catch((err: unknown) =>
+      // The contact the event's own update returned, when there was one: no second read.
+      await contacts.classifyContact(e.contactId, deps.classify.ruleSets, r.contact ? { contact: r.contact } : {}).catch((err: unknown) =>
         deps.log?.warn({ eventId: e.eventId, name: e.name, contactId: e.contactId, err: err instanceof Error ? err.message : String(err) }, 'contact not reclassified after the event (the daily pass will)'));
     }
     // Reports: an email event counts for the step that sent the email (once per email; machines apart).
