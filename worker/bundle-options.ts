@@ -16,7 +16,7 @@ import path from 'node:path';
 
 const root = path.join(__dirname, '..');
 
-export const WORKFLOWS_PATH = path.join(root, 'workflows', 'index.ts');
+const WORKFLOWS_PATH = path.join(root, 'workflows', 'index.ts');
 
 /** These and what they import (cel-js, re2js and luxon come with them). */
 export const PRELOADED_WORKFLOW_MODULES: readonly string[] = [

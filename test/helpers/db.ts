@@ -14,7 +14,10 @@ export function testMongoUri(): string {
   return uri;
 }
 
-/** An `explain` that searched an index: PostgreSQL and SQLite (through FerretDB) and MongoDB spellings. */
+/**
+ * An `explain` that searched an index, in the words of each database: PostgreSQL (FerretDB's default
+ * backend), SQLite (its other one) and MongoDB. A plan with none of them is a scan.
+ */
 export const INDEX_SEARCH = /"Index Scan"|"Index Only Scan"|"Bitmap Index Scan"|USING (COVERING )?INDEX|USING PRIMARY KEY|IXSCAN|IDHACK|EXPRESS_IXSCAN/;
 
 /** URI of a uniquely named database on the test server. */

@@ -50,11 +50,6 @@ function readFilter(e: CommandStartedEvent): Record<string, unknown> | null {
   }
 }
 
-/**
- * An index search in a query plan, in the words of each database: PostgreSQL (FerretDB's default
- * backend), SQLite (its other one) and MongoDB. A plan with none of them is a scan.
- */
-
 /** Why a command is not a key operation, or null when it is one. */
 function notByKey(e: CommandStartedEvent): string | null {
   const c = e.command as Record<string, unknown>;
