@@ -424,8 +424,10 @@ describe('faults: nothing lost, nothing sent twice', () => {
   // ---- the whole suite -------------------------------------------------------------------------
 
   it('in total, over every contact of the suite: no email twice, none lost; every unknown is a crash-window send', async () => {
-    // Sends still in flight (later steps of earlier rows' runs) settle first.
-    await waitFor('no pending ledger rows', async () => (await db.collection('sends').countDocuments({ status: 'pending' })) === 0, 45_000);
+    // Sends still in flight (later steps of earlier rows' runs) settle first. A send attempt can take up to
+    // its 2-minute start-to-close timeout, then back off up to 1 minute before the next (workflows/activities.ts).
+    const settled = await waitFor('no pending ledger rows', async () => (await db.collection('sends').countDocuments({ status: 'pending' })) === 0, 180_000);
+    if (!settled) await describePending();
     const all = await db.collection('sends').find({}).toArray();
     const byId = new Map<string, number>();
     for (const m of stack.relay.messages) byId.set(m.messageId, (byId.get(m.messageId) ?? 0) + 1);
@@ -445,5 +447,20 @@ describe('faults: nothing lost, nothing sent twice', () => {
     expect(row).toMatchObject({ duplicated: 0, lost: 0, eventsLost: 0, runsFailed: 0 });
     expect(count('pending')).toBe(0);
     expect(stack.relay.messages.filter((m) => !all.some((r) => r.messageId === m.messageId))).toEqual([]); // nothing sent outside the ledger
-  }, 60_000);
+  }, 240_000);
+
+  /** What a pending ledger row's run is doing (its pending activities and their last failure), for a failure's log. */
+  async function describePending() {
+    for (const r of await db.collection('sends').find({ status: 'pending' }).toArray()) {
+      const d = await stack.client.workflow.getHandle(String(r.workflowId)).describe().catch((e: Error) => e);
+      const run = d instanceof Error ? d.message : {
+        status: d.status.name,
+        pendingActivities: (d.raw.pendingActivities ?? []).map((a) => ({
+          type: a.activityType?.name, state: a.state, attempt: a.attempt, lastFailure: a.lastFailure?.message,
+          lastStarted: a.lastStartedTime?.seconds?.toString(), nextAttempt: a.nextAttemptScheduleTime?.seconds?.toString(),
+        })),
+      };
+      process.stderr.write(`[faults] pending ledger row ${JSON.stringify({ key: r.key, attempt: r.attempt, createdAt: r.createdAt, error: r.error, smtpStartedAt: r.smtpStartedAt })} run ${JSON.stringify(run)}\n`);
+    }
+  }
 });
