@@ -110,10 +110,13 @@ function currentAttempt(): number {
   return activityContext()?.info.attempt ?? 1;
 }
 
-/** Heartbeats every 2 s while `work` runs (inside an activity), so a worker that dies is noticed within the heartbeat timeout. */
+/**
+ * Heartbeats every 2 s while `work` runs (inside an activity task), so a worker that dies is noticed within
+ * the heartbeat timeout. A local activity has no heartbeat: the workflow task's timeout covers it.
+ */
 async function heartbeating<T>(work: Promise<T>): Promise<T> {
   const ctx = activityContext();
-  if (!ctx) return work;
+  if (!ctx || ctx.info.isLocal) return work;
   const timer = setInterval(() => ctx.heartbeat(), 2_000);
   try {
     return await work;

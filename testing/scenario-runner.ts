@@ -14,6 +14,7 @@
  */
 import { holidayDate } from '../lib/holiday-calendar';
 import type { HolidayName } from '../rules/holiday-names';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -40,6 +41,7 @@ import { buildWorker } from '../worker/build-worker';
 import { registerSearchAttributes } from '../engine/search-attributes';
 import { createEngineIngest } from '../engine/engine-ingest';
 import { createSendActivities, createTaskActivities } from '../worker/send-activities';
+import type { SendActivities } from '../activities/send';
 import type { Ingest } from '../engine/ingest';
 import { dataLayerContactStore } from '../activities/contact-store';
 import { candidateIds } from '../engine/dispatch';
@@ -78,11 +80,34 @@ const HUMAN_DELAY_MS = 15_000;
  * at the skipped-to time, which the wall-clock based SimClock only learns after the advance.
  */
 function activityTime(): Date | null {
+  const at = workflowTime.getStore();
+  if (at) return at;
   try {
-    return new Date(Context.current().info.currentAttemptScheduledTimestampMs);
+    const info = Context.current().info;
+    return info.isLocal ? null : new Date(info.currentAttemptScheduledTimestampMs);
   } catch {
     return null;
   }
+}
+
+/**
+ * A local activity (a send's first attempt, decision 46) is timed by the worker's wall clock, not the
+ * server's skipped time: its simulated time is the workflow's time of the call, the send input's `at`.
+ */
+const workflowTime = new AsyncLocalStorage<Date>();
+
+function atWorkflowTime(send: SendActivities): SendActivities {
+  return {
+    sendEmail: (input) => {
+      let local = false;
+      try {
+        local = Context.current().info.isLocal;
+      } catch {
+        /* outside an activity */
+      }
+      return local && input.at ? workflowTime.run(new Date(input.at), () => send.sendEmail(input)) : send.sendEmail(input);
+    },
+  };
 }
 
 /** The simulated clock outside workflows: wall time plus the offset the test server has skipped. */
@@ -154,7 +179,7 @@ export class ScenarioHarness {
       client,
       taskQueue: TASK_QUEUE,
       contacts: dataLayerContactStore(),
-      send: createSendActivities(config, { transport: createSmtpTransport(smtp.url), templatesDir: opts.templatesDir, now: () => activityTime() ?? clock.now() }),
+      send: atWorkflowTime(createSendActivities(config, { transport: createSmtpTransport(smtp.url), templatesDir: opts.templatesDir, now: () => activityTime() ?? clock.now() })),
       tasks: createTaskActivities(config, { transport: createSmtpTransport(smtp.url), templatesDir: opts.templatesDir, now: () => activityTime() ?? clock.now() }),
       payloadKeys: config.payloadKeys,
       workflowBundle: opts.workflowBundlePath ? { codePath: opts.workflowBundlePath } : undefined,

@@ -5,12 +5,13 @@
  * step and goes on when the server is back. The table in docs/engine.md ("Retries") says what each
  * policy retries, for how long and what happens after.
  */
-import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { isCancellation, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { JourneyActivities } from '../activities/journeys';
 import type { ContactActivities } from '../activities/contacts';
 import type { GateActivities } from '../activities/gate';
 import type { SendTimeActivities } from '../activities/send-time';
 import type { SendActivities } from '../activities/send';
+import type { SendEmailInput, SendResult } from '../activities/types';
 import type { WebhookStepActivities } from '../activities/webhook-step';
 import type { TaskStepActivities } from '../activities/task-step';
 
@@ -56,6 +57,33 @@ export const send = proxyActivities<SendActivities>({
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', backoffCoefficient: 2 },
 });
+
+/**
+ * The first attempt of a send as a local activity (decision 46): the worker runs it inside the workflow
+ * task, so the common case (the relay takes the message) costs one marker event instead of an activity
+ * task's three events, its matching round trip and a second workflow task. It is tried once: if it
+ * fails (relay down or refusing with 4xx, a timeout), the send goes on as the activity task above, whose
+ * retries and last failure `sojourn status` and the Temporal UI show. A worker that dies during the local
+ * attempt is noticed by the workflow task timeout; the next worker replays and tries again, and the
+ * ledger (key, claim) keeps that at most once, as for a retried activity task.
+ */
+const localSend = proxyLocalActivities<SendActivities>({ startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 1 } });
+
+/** Patch id: runs from before decision 46 recorded every send as an activity task and replay it as such. */
+export const LOCAL_SEND_PATCH = 'local-send-first-attempt';
+
+/** Sends through the ledger: a local first attempt, then the retried activity task (see `localSend`). */
+export async function deliver(input: SendEmailInput): Promise<SendResult> {
+  if (patched(LOCAL_SEND_PATCH)) {
+    try {
+      return await localSend.sendEmail(input);
+    } catch (err) {
+      // A local activity's failure arrives as the activity's own error (not wrapped in ActivityFailure).
+      if (isCancellation(err)) throw err;
+    }
+  }
+  return send.sendEmail(input);
+}
 
 /**
  * Journey webhook calls: 10 s per request plus margin; 5xx, 408, 429 and network failures throw and are

@@ -3,7 +3,7 @@
  * delivery activity under a ledger key that is the same on every retry of this step in this iteration.
  */
 import type { SendStep } from '../../rules/plan';
-import { data, send } from '../activities';
+import { data, deliver } from '../activities';
 import type { SendRecord } from '../definitions';
 import type { Run, StepResult } from '../run';
 
@@ -42,7 +42,7 @@ export async function runSend(step: SendStep, run: Run): Promise<StepResult> {
       continue;
     }
     run.beforeBlocking();
-    const result = await send.sendEmail({
+    const result = await deliver({
       key, workflowId: run.workflowId, contactId: run.input.contactId, journeyId: run.plan.journeyId,
       stepId: step.id, templateId: step.template, version: run.input.version, variant: run.variant, at: new Date(Date.now()).toISOString(),
       ...(run.input.trigger?.data ? { trigger: { name: run.input.trigger.name, data: run.input.trigger.data } } : {}),
