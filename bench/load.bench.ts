@@ -32,8 +32,10 @@ export interface LoadStack {
   baseUrl: string;
   apiKey: string;
   smtp: SmtpSink;
-  /** RSS of `sojourn serve` (its whole process group), bytes. */
+  /** RSS of `sojourn serve` (its whole process group), bytes; with `split`, worker and server summed. */
   serverRss(): number;
+  /** The same, by process (`sojourn worker`, `sojourn server` or `sojourn serve`), bytes. */
+  rssByProcess(): Record<string, number>;
   serverChild: ChildProcess;
   backend: DbBackend | 'external';
   stop(): Promise<void>;
@@ -127,6 +129,7 @@ export async function startLoadStack(opts: { backend?: DbBackend; env?: NodeJS.P
       apiKey: API_KEY,
       smtp,
       serverRss: () => procs.reduce((sum, x) => sum + groupRss(x.child.pid!), 0),
+      rssByProcess: () => Object.fromEntries(procs.map((x) => [x.name, groupRss(x.child.pid!)])),
       serverChild: procs[procs.length - 1].child,
       backend,
       stop: stopAll,
@@ -161,7 +164,7 @@ export interface LoadReport {
   shedWithRetryAfter: number;
   accepted: number;
   welcomes: { delivered: number; duplicates: number; within60s: number; maxDelayS: number; lastAfterFirstSignupS: number | null };
-  memory: { startMB: number; endOfOfferMB: number; settledMB: number; settledVsStart: number };
+  memory: { startMB: number; endOfOfferMB: number; settledMB: number; settledVsStart: number; byProcessMB: Record<string, { start: number; settled: number }> };
   /** Completed sign-ups per second over the offer window. */
   throughput: number;
 }
@@ -218,6 +221,7 @@ export async function offerLoad(stack: LoadStack, opts: LoadOptions): Promise<Lo
 
   const total = Math.round(opts.rate * opts.seconds);
   const memStart = stack.serverRss();
+  const byProcessStart = stack.rssByProcess();
   const t0 = Date.now();
   const inflight: Promise<void>[] = [];
   let lastReport = t0;
@@ -256,6 +260,7 @@ export async function offerLoad(stack: LoadStack, opts: LoadOptions): Promise<Lo
   // A last look for late duplicates, and memory once the work is done.
   await new Promise((r) => setTimeout(r, Math.min(5_000, opts.settleSeconds * 1000)));
   const memSettled = stack.serverRss();
+  const byProcessSettled = stack.rssByProcess();
   stack.smtp.onMessage = undefined;
 
   const status: LoadReport['status'] = { signup: {}, event: {} };
@@ -289,7 +294,10 @@ export async function offerLoad(stack: LoadStack, opts: LoadOptions): Promise<Lo
     shedWithRetryAfter: samples.filter((s) => s.status === 503 && s.retryAfter).length,
     accepted: signedUpAt.size,
     welcomes: { delivered: [...signedUpAt.keys()].filter((e) => welcomeAt.has(e)).length, duplicates, within60s: within60, maxDelayS: maxDelay, lastAfterFirstSignupS: lastWelcome ? (lastWelcome - t0) / 1000 : null },
-    memory: { startMB: memStart / 2 ** 20, endOfOfferMB: memEnd / 2 ** 20, settledMB: memSettled / 2 ** 20, settledVsStart: memSettled / memStart },
+    memory: {
+      startMB: memStart / 2 ** 20, endOfOfferMB: memEnd / 2 ** 20, settledMB: memSettled / 2 ** 20, settledVsStart: memSettled / memStart,
+      byProcessMB: Object.fromEntries(Object.keys(byProcessStart).map((k) => [k, { start: byProcessStart[k] / 2 ** 20, settled: (byProcessSettled[k] ?? 0) / 2 ** 20 }])),
+    },
     throughput: answered.length / ((offerEnd - t0) / 1000),
   };
 }
@@ -312,6 +320,7 @@ export function formatReport(r: LoadReport, backend: string): string {
     `             event   p50 ${ms(r.latency.event.p50)} p90 ${ms(r.latency.event.p90)} p99 ${ms(r.latency.event.p99)} max ${ms(r.latency.event.max)}`,
     `welcomes     ${r.welcomes.delivered}/${r.accepted} delivered, ${r.welcomes.within60s} within 60 s, ${r.welcomes.duplicates} duplicates, slowest ${r.welcomes.maxDelayS.toFixed(1)} s after its sign-up, last ${r.welcomes.lastAfterFirstSignupS?.toFixed(0) ?? '-'} s after the first sign-up`,
     `memory       server ${r.memory.startMB.toFixed(0)} MB at start, ${r.memory.endOfOfferMB.toFixed(0)} MB at the end of the offer, ${r.memory.settledMB.toFixed(0)} MB settled (${((r.memory.settledVsStart - 1) * 100).toFixed(0)}%)`,
+    `             by process: ${Object.entries(r.memory.byProcessMB).map(([k, v]) => `${k} ${v.start.toFixed(0)} -> ${v.settled.toFixed(0)} MB`).join(', ')}`,
     `must hold    zero 5xx: ${pass(holds.no5xx)}; p99 < 1 s: ${pass(holds.p99)}; every welcome once within 60 s: ${pass(holds.emails)}; memory within 20%: ${pass(holds.memory)}`,
   ].join('\n');
 }
