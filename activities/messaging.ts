@@ -47,6 +47,8 @@ export interface SendEmailInput {
   variant?: string | null;
   /** The workflow's time of the send (ISO), the day reports count it on. */
   at?: string;
+  /** Attempts made before this activity's first: the local first attempt (decision 46). Counted in the ledger's attempt numbers. */
+  priorAttempts?: number;
 }
 
 /**
@@ -106,8 +108,8 @@ function activityContext(): Context | null {
   }
 }
 
-function currentAttempt(): number {
-  return activityContext()?.info.attempt ?? 1;
+function currentAttempt(input: SendEmailInput): number {
+  return (activityContext()?.info.attempt ?? 1) + (input.priorAttempts ?? 0);
 }
 
 /**
@@ -164,7 +166,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
   }
 
   async function sendEmail(input: SendEmailInput): Promise<SendResult> {
-    const attempt = currentAttempt();
+    const attempt = currentAttempt(input);
     const ids = { key: input.key, journeyId: input.journeyId, stepId: input.stepId, contactId: input.contactId, templateId: input.templateId, attempt };
     const existing = await findLedgerRow(input.key);
     if (existing) {

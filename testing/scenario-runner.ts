@@ -81,7 +81,7 @@ const HUMAN_DELAY_MS = 15_000;
  */
 function activityTime(): Date | null {
   const at = workflowTime.getStore();
-  if (at) return at;
+  if (at) return new Date(at.at + (Date.now() - at.wallStart));
   try {
     const info = Context.current().info;
     return info.isLocal ? null : new Date(info.currentAttemptScheduledTimestampMs);
@@ -92,9 +92,10 @@ function activityTime(): Date | null {
 
 /**
  * A local activity (a send's first attempt, decision 46) is timed by the worker's wall clock, not the
- * server's skipped time: its simulated time is the workflow's time of the call, the send input's `at`.
+ * server's skipped time: its simulated time is the workflow's time of the call (the send input's `at`)
+ * plus the wall time the attempt has taken so far.
  */
-const workflowTime = new AsyncLocalStorage<Date>();
+const workflowTime = new AsyncLocalStorage<{ at: number; wallStart: number }>();
 
 function atWorkflowTime(send: SendActivities): SendActivities {
   return {
@@ -105,7 +106,9 @@ function atWorkflowTime(send: SendActivities): SendActivities {
       } catch {
         /* outside an activity */
       }
-      return local && input.at ? workflowTime.run(new Date(input.at), () => send.sendEmail(input)) : send.sendEmail(input);
+      if (!local) return send.sendEmail(input);
+      if (!input.at) throw new Error(`a local send without its workflow time (at): ${input.key}`);
+      return workflowTime.run({ at: Date.parse(input.at), wallStart: Date.now() }, () => send.sendEmail(input));
     },
   };
 }

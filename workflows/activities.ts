@@ -74,15 +74,14 @@ export const LOCAL_SEND_PATCH = 'local-send-first-attempt';
 
 /** Sends through the ledger: a local first attempt, then the retried activity task (see `localSend`). */
 export async function deliver(input: SendEmailInput): Promise<SendResult> {
-  if (patched(LOCAL_SEND_PATCH)) {
-    try {
-      return await localSend.sendEmail(input);
-    } catch (err) {
-      // A local activity's failure arrives as the activity's own error (not wrapped in ActivityFailure).
-      if (isCancellation(err)) throw err;
-    }
+  if (!patched(LOCAL_SEND_PATCH)) return send.sendEmail(input);
+  try {
+    return await localSend.sendEmail(input);
+  } catch (err) {
+    // A local activity's failure arrives as the activity's own error (not wrapped in ActivityFailure).
+    if (isCancellation(err)) throw err;
   }
-  return send.sendEmail(input);
+  return send.sendEmail({ ...input, priorAttempts: 1 });
 }
 
 /**

@@ -424,8 +424,9 @@ describe('faults: nothing lost, nothing sent twice', () => {
   // ---- the whole suite -------------------------------------------------------------------------
 
   it('in total, over every contact of the suite: no email twice, none lost; every unknown is a crash-window send', async () => {
-    // Sends still in flight (later steps of earlier rows' runs) settle first. A send attempt can take up to
-    // its 2-minute start-to-close timeout, then back off up to 1 minute before the next (workflows/activities.ts).
+    // Sends still in flight (later steps of earlier rows' runs) settle first. A send's attempt can take up
+    // to its 2-minute start-to-close timeout (the local first one as well), then back off up to 1 minute
+    // before the next (workflows/activities.ts); nothing in this suite holds an attempt that long.
     const settled = await waitFor('no pending ledger rows', async () => (await db.collection('sends').countDocuments({ status: 'pending' })) === 0, 180_000);
     if (!settled) await describePending();
     const all = await db.collection('sends').find({}).toArray();
@@ -453,8 +454,12 @@ describe('faults: nothing lost, nothing sent twice', () => {
   async function describePending() {
     for (const r of await db.collection('sends').find({ status: 'pending' }).toArray()) {
       const d = await stack.client.workflow.getHandle(String(r.workflowId)).describe().catch((e: Error) => e);
+      const history = await stack.client.workflow.getHandle(String(r.workflowId)).fetchHistory().catch(() => null);
       const run = d instanceof Error ? d.message : {
         status: d.status.name,
+        // A local attempt (decision 46) shows only as a workflow task in flight, not as a pending activity.
+        pendingWorkflowTask: d.raw.pendingWorkflowTask ? { state: d.raw.pendingWorkflowTask.state, attempt: d.raw.pendingWorkflowTask.attempt } : null,
+        lastEvents: (history?.events ?? []).slice(-8).map((e) => e.eventType),
         pendingActivities: (d.raw.pendingActivities ?? []).map((a) => ({
           type: a.activityType?.name, state: a.state, attempt: a.attempt, lastFailure: a.lastFailure?.message,
           lastStarted: a.lastStartedTime?.seconds?.toString(), nextAttempt: a.nextAttemptScheduleTime?.seconds?.toString(),

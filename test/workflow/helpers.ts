@@ -230,12 +230,18 @@ export async function activityCalls(client: Client, workflowId: string): Promise
   for (const e of events) {
     const scheduled = e.activityTaskScheduledEventAttributes?.activityType?.name;
     if (scheduled) calls.push(scheduled);
-    const marker = e.markerRecordedEventAttributes;
-    if (marker?.markerName !== 'core_local_activity') continue;
-    const payloads = (marker.details?.data?.payloads ?? []) as temporal.api.common.v1.IPayload[];
-    const decoded = await testDataConverter().payloadCodecs[0].decode(payloads as never);
-    const meta = JSON.parse(Buffer.from(decoded[0]?.data ?? []).toString('utf8')) as { activity_type?: string };
-    calls.push(meta.activity_type ?? '?');
+    const local = await localActivityType(e);
+    if (local) calls.push(local);
   }
   return calls;
+}
+
+/** The activity type of a local activity's marker event (null for any other event). */
+export async function localActivityType(e: temporal.api.history.v1.IHistoryEvent): Promise<string | null> {
+  const marker = e.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return null;
+  const payloads = (marker.details?.data?.payloads ?? []) as temporal.api.common.v1.IPayload[];
+  const decoded = await testDataConverter().payloadCodecs[0].decode(payloads as never);
+  const meta = JSON.parse(Buffer.from(decoded[0]?.data ?? []).toString('utf8')) as { activity_type?: string };
+  return meta.activity_type ?? '?';
 }

@@ -3,7 +3,7 @@
  * the run can be held (a wait, a send, a call) or ends, so visibility (the Temporal UI, `sojourn status
  * <journey>`) shows the step a run waits or sends at, while the `status` query is exact at every moment.
  */
-import { DAY, contact, deploy, eventually, plan, useEngine } from '../helpers';
+import { DAY, contact, deploy, eventually, localActivityType, plan, useEngine } from '../helpers';
 import { statusQuery, type JourneyResult } from '../../../workflows/definitions';
 import type { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES_ON_BLOCK_PATCH } from '../../../workflows/run';
@@ -44,7 +44,7 @@ describe('search attributes', () => {
     expect(patches).toEqual(expect.arrayContaining([SEARCH_ATTRIBUTES_ON_BLOCK_PATCH, LOCAL_SEND_PATCH]));
     expect(marks).toEqual([
       'upsert step=nap status=running', 'timer',
-      'upsert step=hello status=null',
+      'upsert step=hello status=null', 'local sendEmail',
       'upsert step=null status=completed',
     ]);
   });
@@ -59,14 +59,15 @@ describe('search attributes', () => {
     const { marks, patches } = await upsertsOf(handle);
     expect(marks).toEqual([
       'upsert step=null status=running', 'upsert step=nap status=null', 'timer',
-      'upsert step=hello status=null',
+      'upsert step=hello status=null', 'local sendEmail',
       'upsert step=null status=completed',
     ]);
+    expect(patches).toContain(LOCAL_SEND_PATCH);
     expect(patches).not.toContain(SEARCH_ATTRIBUTES_ON_BLOCK_PATCH);
   });
 });
 
-/** Sojourn's search-attribute upserts, timers and activity tasks of a run in order, and the patches it took. */
+/** Sojourn's search-attribute upserts, timers, activity tasks and local sends of a run in order, and the patches it took. */
 async function upsertsOf(handle: { fetchHistory(): Promise<{ events?: temporal.api.history.v1.IHistoryEvent[] | null }> }): Promise<{ marks: string[]; patches: string[] }> {
   const events = (await handle.fetchHistory()).events ?? [];
   const marks: string[] = [];
@@ -79,6 +80,7 @@ async function upsertsOf(handle: { fetchHistory(): Promise<{ events?: temporal.a
     else if (fields) marks.push(`upsert step=${text(fields.SojournStep)} status=${text(fields.SojournStatus)}`);
     if (e.timerStartedEventAttributes) marks.push('timer');
     if (e.activityTaskScheduledEventAttributes) marks.push(`activity ${e.activityTaskScheduledEventAttributes.activityType?.name}`);
+    if ((await localActivityType(e)) === 'sendEmail') marks.push('local sendEmail');
   }
   return { marks, patches };
 }
