@@ -82,9 +82,14 @@ const HUMAN_DELAY_MS = 15_000;
 function activityTime(): Date | null {
   const at = workflowTime.getStore();
   if (at) return new Date(at.at + (Date.now() - at.wallStart));
+  const info = activityInfo();
+  return info && !info.isLocal ? new Date(info.currentAttemptScheduledTimestampMs) : null;
+}
+
+/** The running activity's info; null outside an activity. */
+function activityInfo(): ReturnType<typeof Context.current>['info'] | null {
   try {
-    const info = Context.current().info;
-    return info.isLocal ? null : new Date(info.currentAttemptScheduledTimestampMs);
+    return Context.current().info;
   } catch {
     return null;
   }
@@ -100,13 +105,7 @@ const workflowTime = new AsyncLocalStorage<{ at: number; wallStart: number }>();
 function atWorkflowTime(send: SendActivities): SendActivities {
   return {
     sendEmail: (input) => {
-      let local = false;
-      try {
-        local = Context.current().info.isLocal;
-      } catch {
-        /* outside an activity */
-      }
-      if (!local) return send.sendEmail(input);
+      if (!activityInfo()?.isLocal) return send.sendEmail(input);
       if (!input.at) throw new Error(`a local send without its workflow time (at): ${input.key}`);
       return workflowTime.run({ at: Date.parse(input.at), wallStart: Date.now() }, () => send.sendEmail(input));
     },
